@@ -1,0 +1,70 @@
+"""Options parsed from flags, validated before anything runs; the engine never sees a flag."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kubectl_sidecar.errors import UsageError
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_request_timeout(text: str | None) -> float | None:
+    """Parse ``--request-timeout`` as kubectl does: ``0`` (none), ``5`` (seconds), ``5s``, ``1m``, ``1m30s``.
+
+    Returns seconds, or ``None`` for no timeout.
+    """
+    if text is None:
+        return None
+    value = text.strip()
+    if re.fullmatch(r"\d+", value):
+        seconds = float(value)
+    else:
+        pos = 0
+        seconds = 0.0
+        for match in _DURATION_PART.finditer(value):
+            if match.start() != pos:
+                break
+            seconds += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+            pos = match.end()
+        if pos != len(value) or not value:
+            raise UsageError(f'invalid --request-timeout "{text}": use a whole number of seconds or a '
+                             "duration such as 5s, 1m or 1m30s (0 means no timeout)")
+    return None if seconds == 0 else seconds
+
+
+@dataclass(frozen=True)
+class KubeOptions:
+    """kubectl's connection flags, with kubectl's meaning. ``None`` means "not given"."""
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    cluster: str | None = None
+    user: str | None = None
+    namespace: str | None = None
+    all_namespaces: bool = False
+    request_timeout: float | None = None
+    as_user: str | None = None
+    as_groups: tuple = field(default_factory=tuple)
+    server: str | None = None
+    token: str | None = None
+    certificate_authority: str | None = None
+    insecure_skip_tls_verify: bool = False
+
+    def __repr__(self) -> str:  # never show the token, even in a debug print
+        shown = {k: ("<redacted>" if k == "token" and v else v) for k, v in self.__dict__.items()}
+        return f"KubeOptions({shown})"
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """How to draw: the output format and what the terminal can show."""
+
+    output: str = "table"  # table | wide | json | yaml
+    absolute_time: bool = False
+    utc: bool = False
+    chart: bool = True
+    width: int = 80
+    colour: bool = False
+    ascii_only: bool = False

@@ -1,0 +1,42 @@
+"""How times and durations are written: offsets from the pod's start, or wall-clock like kubectl."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from kubectl_sidecar.model import PRECISION_MICROS
+
+
+def format_duration(seconds: float, precise: bool = False) -> str:
+    """``12s``, ``3m05s``, ``1h02m``; with ``precise`` a fraction under a minute (``0.35s``)."""
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    if seconds < 60:
+        if precise and seconds != int(seconds):
+            text = f"{seconds:.2f}".rstrip("0").rstrip(".")
+            return f"{sign}{text}s"
+        return f"{sign}{int(round(seconds)) if precise else int(seconds)}s"
+    whole = int(seconds)
+    if whole < 3600:
+        minutes, secs = divmod(whole, 60)
+        return f"{sign}{minutes}m{secs:02d}s" if secs else f"{sign}{minutes}m"
+    hours, rest = divmod(whole, 3600)
+    minutes = rest // 60
+    return f"{sign}{hours}h{minutes:02d}m" if minutes else f"{sign}{hours}h"
+
+
+def format_offset(when: datetime, origin: datetime | None, precision: str = "s") -> str:
+    """``+12s`` from the origin (the pod's creation); ``-2s`` for what came before it."""
+    if origin is None:
+        return "?"
+    delta = (when - origin).total_seconds()
+    text = format_duration(delta, precise=precision == PRECISION_MICROS)
+    return text if text.startswith("-") else "+" + text
+
+
+def format_wallclock(when: datetime, utc: bool = False) -> str:
+    """As ``kubectl describe`` prints times: ``Tue, 29 Oct 2024 11:24:32 +0800`` (local zone)."""
+    local = when.astimezone(timezone.utc) if utc else when.astimezone()
+    text = local.strftime("%a, %d %b %Y %H:%M:%S %z")
+    if when.microsecond:
+        text = local.strftime("%a, %d %b %Y %H:%M:%S.%f")[:-3] + local.strftime(" %z")
+    return text
