@@ -200,7 +200,7 @@ def split_target(target: str | None, default_kind: str) -> tuple:
 
 def emit(text: str) -> None:
     """Write a complete result to stdout at once."""
-    click.echo(text, nl=False)
+    click.echo(text, nl=False, color=True)  # we decided on colour already; click would strip it
 
 
 def note(text: str) -> None:

@@ -62,6 +62,9 @@ _POD_SETUP_REASONS = {"FailedMount", "FailedAttachVolume", "SuccessfulAttachVolu
 _SCHEDULING_REASONS = {"Scheduled", "FailedScheduling", "TriggeredScaleUp", "NotTriggerScaleUp"}
 _CONDITION_PHASE_TRUE = {"PodScheduled": 2, "PodReadyToStartContainers": 3, "Initialized": 5,
                          "ContainersReady": 7, "Ready": 7, "DisruptionTarget": 10}
+# Conditions that change in one second follow their dependencies: Ready needs ContainersReady.
+_CONDITION_STEP = {t: i for i, t in enumerate(("PodScheduled", "PodReadyToStartContainers", "Initialized",
+                                               "ContainersReady", "Ready", "DisruptionTarget"))}
 _PH_JOB_START, _PH_POD_CREATED, _PH_SCHEDULED, _PH_POD_SETUP = 0, 1, 2, 3
 _PH_INIT, _PH_INITIALIZED, _PH_REGULAR, _PH_READY, _PH_RUNNING = 4, 5, 6, 7, 8
 _PH_APP_EXIT, _PH_DELETION, _PH_STOP, _PH_EXIT, _PH_RESTART, _PH_END = 9, 10, 11, 12, 13, 14
@@ -342,10 +345,11 @@ class _MarkBuilder:
             self.start_rank[c.name] = rank
         self.by_name = {c.name: c for c in containers}
 
-    def add(self, mark: Mark, phase: int) -> Mark:
+    def add(self, mark: Mark, phase: int, step: int | None = None) -> Mark:
         second = mark.time.replace(microsecond=0)
         rank = self.start_rank.get(mark.container, -1) if mark.container else -1
-        mark.order = (second, phase, rank, _STEP.get(mark.kind, 6), mark.time, len(self.marks))
+        step = _STEP.get(mark.kind, 6) if step is None else step
+        mark.order = (second, phase, rank, step, mark.time, len(self.marks))
         self.marks.append(mark)
         return mark
 
@@ -552,7 +556,7 @@ def _add_pod_marks(builder: _MarkBuilder, pod: dict, summary: PodSummary, job: d
         phase = _CONDITION_PHASE_TRUE.get(cond["type"], _PH_RUNNING) if cond["status"] == "True" else _PH_END
         kind = SCHEDULED if cond["type"] == "PodScheduled" and cond["status"] == "True" else CONDITION
         builder.add(Mark(time=cond["time"], kind=kind, container=None, sources=["condition"], detail=detail,
-                         reason=cond["type"]), phase)
+                         reason=cond["type"]), phase, _CONDITION_STEP.get(cond["type"], len(_CONDITION_STEP)))
     for event in pod_events:
         phase = _PH_SCHEDULED if event.reason in _SCHEDULING_REASONS else \
             _PH_POD_SETUP if event.reason in _POD_SETUP_REASONS else _PH_RUNNING

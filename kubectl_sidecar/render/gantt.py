@@ -107,7 +107,7 @@ def render_gantt(timeline: Timeline, *, width: int = 80, colour: bool = False, a
         label = f"{name[:name_w]:<{name_w}} {kind:<{kind_w}} "
         lines.append(f"{label}{glyphs.frame}{row.render(colour)}{glyphs.frame} {summary[:right_w]}".rstrip())
     lines.append(_legend(glyphs))
-    pod_line = _pod_line(timeline)
+    pod_line = _pod_line(timeline, " - " if ascii_only else " · ")
     if pod_line:
         lines.append(pod_line)
     return "\n".join(lines) + "\n"
@@ -175,7 +175,7 @@ def _legend(glyphs: Glyphs) -> str:
         "≠", "!=" if glyphs is ASCII else "≠")
 
 
-def _pod_line(timeline: Timeline) -> str:
+def _pod_line(timeline: Timeline, separator: str) -> str:
     origin = timeline.origin
     parts = []
     seen = set()
@@ -199,4 +199,4 @@ def _pod_line(timeline: Timeline) -> str:
             parts.append(f"{label} {format_duration(offset.total_seconds(), precise=True)}")
     phase = timeline.pod.phase
     head = f"pod {timeline.pod.name}" + (f" ({phase})" if phase else "")
-    return head + (": " + " · ".join(parts) if parts else "")
+    return head + (": " + separator.join(parts) if parts else "")
