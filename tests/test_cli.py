@@ -54,6 +54,12 @@ def test_demo_matches_golden_table_and_chart(scenario):
     check_golden(f"demo-{scenario}.txt", result.stdout)
 
 
+def test_readme_sample_is_what_the_seed_example_prints():
+    readme = (ROOT / "README.md").read_text()
+    sample = readme.split("$ kubectl sidecar timeline test-729nd\n", 1)[1].split("```", 1)[0]
+    assert sample == (GOLDEN / "demo-acs-forced-exit.txt").read_text().split("\n\n", 1)[1]
+
+
 def test_demo_ascii_golden():
     result = run("demo", "acs-forced-exit", "--ascii")
     assert result.exit_code == 0
