@@ -101,6 +101,8 @@ RESOURCES = [
     Resource("batch", "v1", "cronjobs", "cronjob", "CronJob", True, ("cj",), ("all",),
              subresources=(("status", "CronJob", ("get", "patch", "update")),),
              storage_version_hash="sd5LIXh4Fjs="),
+    Resource("coordination.k8s.io", "v1", "leases", "lease", "Lease", True, (), (),
+             storage_version_hash="gqkMMb/YqFM="),
     Resource("events.k8s.io", "v1", "events", "event", "Event", True, ("ev",), (),
              storage=("", "events"), storage_version_hash="r2yiGXH7wu8="),
 ]

@@ -89,6 +89,7 @@ class Store:
         self.bookmark_seq = 0
         self.drop_seq = 0
         self.abrupt_drop = False
+        self.watch_cursors = {}  # type: Dict[int, int]  # open watches keep the history they still need
 
     # ---- writes ------------------------------------------------------------------------------
     def normalize(self, obj: dict) -> Tuple[Resource, dict]:
@@ -168,7 +169,8 @@ class Store:
         with self.cond:
             rv = self.rv if rv is None else int(rv)
             self.compacted_rv = max(self.compacted_rv, rv)
-            cut = bisect.bisect_right(self._change_rvs, self.compacted_rv)
+            cut_rv = min([self.compacted_rv] + list(self.watch_cursors.values()))
+            cut = bisect.bisect_right(self._change_rvs, cut_rv)
             del self._changes[:cut]
             del self._change_rvs[:cut]
             for keys in self._versions.values():
