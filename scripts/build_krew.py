@@ -8,7 +8,7 @@ README. The manifest ``dist/sidecar.yaml`` is ``krew/sidecar.yaml`` with the ver
 so the same inputs give the same sha256.
 
 Usage:
-    python3 scripts/build_krew.py [--base-uri URI] [--dist DIR] [--constraint FILE]
+    python3 scripts/build_krew.py [--base-uri URI] [--dist DIR] [--constraint FILE | --unpinned]
 
 ``--base-uri`` is the folder the archives will be downloaded from; ``{version}`` in it is replaced by
 the package version. Run from any directory; needs pip and access to the package index.
@@ -31,13 +31,13 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 REPO = Path(__file__).resolve().parent.parent
 PLUGIN = "sidecar"
 EXECUTABLE = "kubectl-sidecar"
-PLATFORMS: Tuple[Tuple[str, str], ...] = (
+PLATFORMS: tuple[tuple[str, str], ...] = (
     ("linux", "amd64"),
     ("linux", "arm64"),
     ("darwin", "amd64"),
@@ -50,11 +50,11 @@ TARGET_PYTHON = "3.9"
 # Distributions published only as platform wheels whose compiled part is optional: their pure-Python
 # code is taken from a platform wheel with the compiled files removed, and retagged py3-none-any.
 # PyYAML: yaml/__init__.py falls back to the pure-Python loaders when yaml._yaml is missing.
-PURE_FALLBACKS: Dict[str, Tuple[str, ...]] = {"pyyaml": ("yaml/_yaml.", "_yaml/")}
+PURE_FALLBACKS: dict[str, tuple[str, ...]] = {"pyyaml": ("yaml/_yaml.", "_yaml/")}
 # The bundled dependency set, resolved for TARGET_PYTHON and tested by tests/test_krew.py: pinned so
 # a rebuild gives the same bytes. Refresh with `--unpinned` (it prints the resolved set in
 # dist/krew-build.json), run the tests, then copy the versions here.
-PINS: Tuple[str, ...] = (
+PINS: tuple[str, ...] = (
     "certifi==2026.10.19.post1",
     "charset-normalizer==3.5.3",
     "click==8.1.8",  # 8.2+ needs Python 3.10
@@ -107,6 +107,87 @@ if sys.version_info < (3, 9):
     )
     sys.exit(2)
 
+import os
+
+VERSION = "@VERSION@"
+BUILD_ID = "@BUILD_ID@"
+UNPACK_ENV = "KUBECTL_SIDECAR_UNPACK_DIR"
+
+
+def _default_root():
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "kubectl-sidecar", "zipapp")
+
+
+def _unpack(archive):
+    """Unpack this zipapp once into a cache folder; return the folder, or None to run from the zip.
+
+    Python keeps no compiled bytecode for modules imported from a zip, so every run would compile
+    the kubernetes client again (about 1.5 s); unpacked, later runs use __pycache__ as an installed
+    package does. KUBECTL_SIDECAR_UNPACK_DIR chooses the folder; "none" runs from the zip.
+    """
+    root = os.environ.get(UNPACK_ENV)
+    explicit = root is not None
+    if explicit and root.strip().lower() in ("", "0", "no", "none", "off"):
+        return None
+    root = os.path.abspath(root if explicit else _default_root())
+    target = os.path.join(root, VERSION + "-" + BUILD_ID)
+    done = os.path.join(target, ".complete")
+    if os.path.isfile(done):
+        return target
+    import shutil
+    import tempfile
+    import zipfile
+
+    tmp = None
+    try:
+        os.makedirs(root, mode=0o700, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=".unpack-", dir=root)
+        with zipfile.ZipFile(archive) as zf:
+            zf.extractall(tmp)
+        open(os.path.join(tmp, ".complete"), "w").close()
+        if os.path.isdir(target) and not os.path.isfile(done):
+            shutil.rmtree(target)  # half made, by hand or by a crash: replace it
+        try:
+            os.rename(tmp, target)
+            tmp = None
+        except OSError:
+            if not os.path.isfile(done):  # not a run in parallel that finished first
+                raise
+    except (OSError, zipfile.BadZipFile) as e:
+        if explicit:
+            sys.stderr.write("kubectl-sidecar: cannot unpack into %s (%s): running from the zip\\n" % (root, e))
+        return None
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+    _forget_other_builds(root, os.path.basename(target))
+    return target
+
+
+def _forget_other_builds(root, keep):
+    """Remove the unpacked builds that an upgrade replaced: one is enough."""
+    import shutil
+
+    for name in os.listdir(root):
+        path = os.path.join(root, name)
+        if name != keep and os.path.isfile(os.path.join(path, ".complete")):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _use_unpacked():
+    archive = getattr(globals().get("__loader__"), "archive", None) or sys.path[0]
+    if not (archive and os.path.isfile(archive)):
+        return
+    target = _unpack(archive)
+    if target:
+        # Import everything from the unpacked copy, nothing from the zip.
+        sys.path[:] = [target if p == archive else p for p in sys.path]
+        if target not in sys.path:
+            sys.path.insert(0, target)
+
+
+_use_unpacked()
 # A zipapp runs __main__ with __package__ == "", which click reads as `python -m ...`: make click
 # name the program after the executable, as it does for the pip-installed console script.
 __package__ = None
@@ -128,7 +209,7 @@ def log(msg: str) -> None:
 def read_version(repo: Path = REPO) -> str:
     """Return ``__version__`` from kubectl_sidecar/__init__.py without importing the package."""
     text = (repo / "kubectl_sidecar" / "__init__.py").read_text(encoding="utf-8")
-    m = re.search(r"""^__version__\s*=\s*["']([^"']+)["']""", text, re.M)
+    m = re.search(r"""^__version__\s*=\s*["']([^"']+)["']""", text, re.MULTILINE)
     if not m:
         raise BuildError("no __version__ in kubectl_sidecar/__init__.py")
     return m.group(1)
@@ -144,13 +225,14 @@ def source_epoch() -> int:
 
 def run(cmd: Sequence[str], **kwargs) -> subprocess.CompletedProcess:
     log("$ " + " ".join(str(c) for c in cmd))
-    proc = subprocess.run([str(c) for c in cmd], **kwargs)
+    env = dict(os.environ, PIP_ROOT_USER_ACTION="ignore")  # pip's "running as root" warning is noise here
+    proc = subprocess.run([str(c) for c in cmd], env=env, check=False, **kwargs)
     if proc.returncode != 0:
         raise BuildError(f"command failed with exit code {proc.returncode}: {' '.join(map(str, cmd))}")
     return proc
 
 
-def pip_cmd(python: str) -> List[str]:
+def pip_cmd(python: str) -> list[str]:
     return [python, "-m", "pip", "--disable-pip-version-check", "--no-input"]
 
 
@@ -184,7 +266,7 @@ def make_pure_wheel(platform_wheel: Path, drop_prefixes: Iterable[str], wheelhou
     tag ``py3-none-any`` and rewrites RECORD. Fails if any compiled file would remain.
     """
     drop = tuple(drop_prefixes)
-    files: Dict[str, bytes] = {}
+    files: dict[str, bytes] = {}
     with zipfile.ZipFile(platform_wheel) as zf:
         for info in zf.infolist():
             if info.is_dir() or info.filename.startswith(drop):
@@ -215,8 +297,8 @@ def make_pure_wheel(platform_wheel: Path, drop_prefixes: Iterable[str], wheelhou
 
 
 def prepare_pure_fallbacks(
-    wheelhouse: Path, workdir: Path, python: str, constraints: Optional[Path]
-) -> List[Path]:
+    wheelhouse: Path, workdir: Path, python: str, constraints: Path | None
+) -> list[Path]:
     """Put a py3-none-any wheel of each PURE_FALLBACKS distribution into ``wheelhouse``."""
     made = []
     for dist, drop in sorted(PURE_FALLBACKS.items()):
@@ -239,7 +321,7 @@ def prepare_pure_fallbacks(
 
 
 def vendor(project_wheel: Path, wheelhouse: Path, stage: Path, python: str,
-           constraints: Optional[Path]) -> None:
+           constraints: Path | None) -> None:
     """pip install the project wheel and its dependencies, pure-Python wheels only, into ``stage``."""
     cmd = pip_cmd(python) + [
         "install", "--quiet", "--target", stage, "--no-compile", "--ignore-installed", "--no-warn-conflicts",
@@ -265,7 +347,7 @@ def tidy_stage(stage: Path) -> None:
             (dist_info / name).unlink(missing_ok=True)
 
 
-def check_pure(stage: Path) -> List[Tuple[str, str]]:
+def check_pure(stage: Path) -> list[tuple[str, str]]:
     """Fail if anything compiled is in ``stage``; return the vendored (name, version) pairs."""
     native = sorted(
         str(p.relative_to(stage)) for p in stage.rglob("*")
@@ -276,14 +358,14 @@ def check_pure(stage: Path) -> List[Tuple[str, str]]:
     dists = []
     for dist_info in sorted(stage.glob("*.dist-info")):
         wheel_meta = (dist_info / "WHEEL").read_text(encoding="utf-8")
-        tags = re.findall(r"^Tag:\s*(\S+)", wheel_meta, re.M)
+        tags = re.findall(r"^Tag:\s*(\S+)", wheel_meta, re.MULTILINE)
         if "Root-Is-Purelib: true" not in wheel_meta or not tags or any(
             not t.endswith("-none-any") for t in tags
         ):
             raise BuildError(f"{dist_info.name} is not a pure-Python wheel (tags {tags})")
         meta = (dist_info / "METADATA").read_text(encoding="utf-8")
-        name = re.search(r"^Name:\s*(\S+)", meta, re.M).group(1)  # type: ignore[union-attr]
-        version = re.search(r"^Version:\s*(\S+)", meta, re.M).group(1)  # type: ignore[union-attr]
+        name = re.search(r"^Name:\s*(\S+)", meta, re.MULTILINE).group(1)  # type: ignore[union-attr]
+        version = re.search(r"^Version:\s*(\S+)", meta, re.MULTILINE).group(1)  # type: ignore[union-attr]
         dists.append((name, version))
     return dists
 
@@ -311,7 +393,7 @@ def build_zipapp(stage: Path, out: Path, epoch: int) -> None:
     out.chmod(0o755)
 
 
-def build_tarball(members: Sequence[Tuple[str, bytes, int]], out: Path, epoch: int) -> None:
+def build_tarball(members: Sequence[tuple[str, bytes, int]], out: Path, epoch: int) -> None:
     """Write a .tar.gz of (name, data, mode) in the given order with fixed owners and times."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tf:
@@ -323,10 +405,21 @@ def build_tarball(members: Sequence[Tuple[str, bytes, int]], out: Path, epoch: i
             info.uid = info.gid = 0
             info.uname = info.gname = ""
             tf.addfile(info, io.BytesIO(data))
-    with open(out, "wb") as fh:
-        # No file name and a fixed time in the gzip header.
-        with gzip.GzipFile(filename="", mode="wb", fileobj=fh, compresslevel=9, mtime=epoch) as gz:
-            gz.write(raw.getvalue())
+    # No file name and a fixed time in the gzip header.
+    with open(out, "wb") as fh, gzip.GzipFile(filename="", mode="wb", fileobj=fh, compresslevel=9,
+                                              mtime=epoch) as gz:
+        gz.write(raw.getvalue())
+
+
+def tree_digest(root: Path) -> str:
+    """sha256 over the sorted relative paths and contents of the files under ``root``."""
+    h = hashlib.sha256()
+    files = sorted((p for p in root.rglob("*") if p.is_file()), key=lambda p: p.relative_to(root).as_posix())
+    for p in files:
+        data = p.read_bytes()
+        h.update(f"{p.relative_to(root).as_posix()}\0{len(data)}\0".encode())
+        h.update(data)
+    return h.hexdigest()
 
 
 def sha256_file(path: Path) -> str:
@@ -340,7 +433,7 @@ def sha256_file(path: Path) -> str:
 # --- manifest ----------------------------------------------------------------------------------
 
 
-def render_manifest(template: str, version: str, artifacts: Dict[Tuple[str, str], Tuple[str, str]]) -> str:
+def render_manifest(template: str, version: str, artifacts: dict[tuple[str, str], tuple[str, str]]) -> str:
     """Fill ``{{ version }}`` and each platform's ``{{ uri }}``/``{{ sha256 }}`` in the template.
 
     ``artifacts`` maps (os, arch) to (uri, sha256). Each platform of the template must select exactly
@@ -363,7 +456,7 @@ def render_manifest(template: str, version: str, artifacts: Dict[Tuple[str, str]
         lines.pop(0)
     text = "".join(lines).replace("{{ version }}", version)
     for field, idx in (("uri", 0), ("sha256", 1)):
-        parts = text.split("{{ %s }}" % field)
+        parts = text.split(f"{{{{ {field} }}}}")
         if len(parts) != len(keys) + 1:
             raise BuildError(f"template has {len(parts) - 1} '{{{{ {field} }}}}' for {len(keys)} platforms")
         out = parts[0]
@@ -384,8 +477,8 @@ def render_manifest(template: str, version: str, artifacts: Dict[Tuple[str, str]
 # --- main --------------------------------------------------------------------------------------
 
 
-def build(dist: Path, base_uri: str, constraints: Optional[Path], python: str,
-          keep_stage: Optional[Path] = None) -> Dict[str, object]:
+def build(dist: Path, base_uri: str, constraints: Path | None, python: str,
+          unpinned: bool = False, keep_stage: Path | None = None) -> dict[str, object]:
     """Build everything into ``dist``; return a summary (also written to dist/krew-build.json)."""
     version = read_version()
     epoch = source_epoch()
@@ -393,6 +486,9 @@ def build(dist: Path, base_uri: str, constraints: Optional[Path], python: str,
     dist.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kubectl-sidecar-krew-") as tmp:
         work = Path(tmp)
+        if constraints is None and not unpinned:
+            constraints = work / "pins.txt"
+            constraints.write_text("\n".join(PINS) + "\n", encoding="utf-8")
         wheelhouse = work / "wheelhouse"
         wheelhouse.mkdir()
         stage = work / "stage"
@@ -400,9 +496,12 @@ def build(dist: Path, base_uri: str, constraints: Optional[Path], python: str,
         prepare_pure_fallbacks(wheelhouse, work, python, constraints)
         vendor(project_wheel, wheelhouse, stage, python, constraints)
         tidy_stage(stage)
-        (stage / "__main__.py").write_text(MAIN_PY, encoding="utf-8")
         dists = check_pure(stage)
         log("bundled: " + ", ".join(f"{n} {v}" for n, v in dists))
+        # Names the folder the zipapp unpacks itself into: a new build never reuses an old one.
+        build_id = tree_digest(stage)[:16]
+        main_py = MAIN_PY.replace("@VERSION@", version).replace("@BUILD_ID@", build_id)
+        (stage / "__main__.py").write_text(main_py, encoding="utf-8")
         zipapp_path = work / EXECUTABLE
         build_zipapp(stage, zipapp_path, epoch)
         if keep_stage:
@@ -420,7 +519,7 @@ def build(dist: Path, base_uri: str, constraints: Optional[Path], python: str,
         ("README.md", readme.encode("utf-8"), 0o644),
     ]
     members.sort(key=lambda m: m[0])
-    artifacts: Dict[Tuple[str, str], Tuple[str, str]] = {}
+    artifacts: dict[tuple[str, str], tuple[str, str]] = {}
     archives = {}
     for os_name, arch in PLATFORMS:
         name = archive_name(version, os_name, arch)
@@ -437,9 +536,10 @@ def build(dist: Path, base_uri: str, constraints: Optional[Path], python: str,
     manifest = dist / f"{PLUGIN}.yaml"
     manifest.write_text(render_manifest(template, version, artifacts), encoding="utf-8")
     log(f"manifest: {manifest}")
-    summary: Dict[str, object] = {
+    summary: dict[str, object] = {
         "version": version,
         "manifest": str(manifest),
+        "build_id": build_id,
         "zipapp_size": len(zipapp_bytes),
         "archives": archives,
         "bundled": [{"name": n, "version": v} for n, v in dists],
@@ -448,7 +548,7 @@ def build(dist: Path, base_uri: str, constraints: Optional[Path], python: str,
     return summary
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base-uri", default=DEFAULT_BASE_URI,
                         help="folder URL the archives are published under; {version} is replaced "
@@ -456,12 +556,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--dist", type=Path, default=REPO / "dist", help="output folder (default: dist/)")
     parser.add_argument("--constraint", type=Path,
                         help="pip constraints file pinning the bundled dependencies (for releases)")
+    parser.add_argument("--unpinned", action="store_true",
+                        help="bundle the newest dependencies instead of PINS (to refresh the pins)")
     parser.add_argument("--python", default=sys.executable,
                         help="interpreter whose pip does the vendoring (default: this one)")
     parser.add_argument("--keep-stage", type=Path, help="also copy the unpacked zipapp tree here")
     args = parser.parse_args(argv)
     try:
-        build(args.dist.resolve(), args.base_uri, args.constraint, args.python, args.keep_stage)
+        build(args.dist.resolve(), args.base_uri, args.constraint, args.python, args.unpinned,
+              args.keep_stage)
     except BuildError as e:
         print(f"build_krew: error: {e}", file=sys.stderr)
         return 2
