@@ -1,0 +1,454 @@
+"""The krew distribution: archives, manifest, and an install with the real krew.
+
+Builds the archives with scripts/build_krew.py (needs pip and the package index), builds krew and
+validate-krew-manifest from the Go module proxy with scripts/build-krew-tools.sh (skipped without Go),
+installs the plugin into a temporary KREW_ROOT and runs it through kubectl with a python3 that has no
+packages. Nothing here talks to anything but local files and 127.0.0.1.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+BUILD_SCRIPT = REPO / "scripts" / "build_krew.py"
+TOOLS_SCRIPT = REPO / "scripts" / "build-krew-tools.sh"
+KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
+# Every network access of krew would go through this proxy, a closed loopback port, and fail.
+DEAD_PROXY = "http://127.0.0.1:9"
+
+
+def _load_build_krew():
+    spec = importlib.util.spec_from_file_location("build_krew", BUILD_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+build_krew = _load_build_krew()
+VERSION = build_krew.read_version()
+
+
+def _run(cmd: list[str], env: dict[str, str] | None = None, check: bool = True, timeout: float = 300,
+         **kwargs) -> subprocess.CompletedProcess:
+    proc = subprocess.run([str(c) for c in cmd], env=env, capture_output=True, text=True, check=False,
+                          timeout=timeout, **kwargs)
+    if check and proc.returncode != 0:
+        pytest.fail(f"{cmd} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+    return proc
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _bare_env(home: Path, path_dirs: list[Path], **extra: str) -> dict[str, str]:
+    """A minimal environment: no PYTHON* variables, no proxies but the dead one, a private HOME."""
+    env = {
+        "PATH": os.pathsep.join(str(p) for p in path_dirs),
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "KREW_NO_UPGRADE_CHECK": "1",
+        "HTTP_PROXY": DEAD_PROXY,
+        "HTTPS_PROXY": DEAD_PROXY,
+        "http_proxy": DEAD_PROXY,
+        "https_proxy": DEAD_PROXY,
+        "NO_PROXY": "",
+    }
+    env.update(extra)
+    return env
+
+
+# ------------------------------------------------------------------------------------------ fixtures
+
+def _build(dist: Path) -> dict:
+    _run([sys.executable, BUILD_SCRIPT, "--dist", dist], timeout=600)
+    return json.loads((dist / "krew-build.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict:
+    """What `make krew` builds, into a temporary dist/."""
+    dist = tmp_path_factory.mktemp("dist")
+    summary = _build(dist)
+    summary["dist"] = dist
+    return summary
+
+
+@pytest.fixture(scope="module")
+def archive(built) -> Path:
+    return Path(built["archives"]["linux/amd64"]["path"])
+
+
+@pytest.fixture(scope="module")
+def zipapp(archive, tmp_path_factory) -> Path:
+    """The kubectl-sidecar zipapp unpacked from the linux/amd64 archive."""
+    out = tmp_path_factory.mktemp("unpacked")
+    with tarfile.open(archive) as tf:
+        member = tf.getmember("kubectl-sidecar")
+        data = tf.extractfile(member).read()  # type: ignore[union-attr]
+    path = out / "kubectl-sidecar"
+    path.write_bytes(data)
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture(scope="module")
+def krew_tools() -> Path:
+    """The folder holding kubectl-krew and validate-krew-manifest, built from Go modules."""
+    if shutil.which("go") is None:
+        pytest.skip("Go is not installed: krew and validate-krew-manifest are built from the Go module "
+                    "proxy by scripts/build-krew-tools.sh")
+    proc = _run(["bash", TOOLS_SCRIPT], timeout=900)
+    bin_dir = Path(proc.stdout.strip().splitlines()[-1])
+    assert (bin_dir / "kubectl-krew").is_file() and (bin_dir / "validate-krew-manifest").is_file()
+    return bin_dir
+
+
+@pytest.fixture(scope="module")
+def bare_python(tmp_path_factory) -> Path:
+    """A bin/ folder whose python3 is a venv without pip and without any package."""
+    venv = tmp_path_factory.mktemp("bare") / "venv"
+    _run([sys.executable, "-m", "venv", "--without-pip", venv])
+    python = venv / "bin" / "python3"
+    probe = _run([python, "-c", "import click"], env={"PATH": "/usr/bin:/bin"}, check=False)
+    assert probe.returncode != 0, "the bare python3 can import click: it proves nothing"
+    return python.parent
+
+
+@pytest.fixture(scope="module")
+def krew_root(krew_tools, built, archive, tmp_path_factory) -> Path:
+    """A fresh KREW_ROOT with the plugin installed from the rendered manifest and the local archive."""
+    root = tmp_path_factory.mktemp("krew-root")
+    home = tmp_path_factory.mktemp("krew-home")
+    env = _bare_env(home, [krew_tools, root / "bin", Path(KUBECTL).parent, Path("/bin")], KREW_ROOT=str(root))
+    proc = _run([KUBECTL, "krew", "install", f"--manifest={built['manifest']}", f"--archive={archive}"],
+                env=env, stdin=subprocess.DEVNULL)
+    assert "Installed plugin: sidecar" in proc.stdout + proc.stderr
+    return root
+
+
+def _plugin_env(krew_root: Path, bare_python: Path, home: Path, **extra: str) -> dict[str, str]:
+    """kubectl finds kubectl-sidecar in KREW_ROOT/bin; `env python3` finds the bare venv first."""
+    return _bare_env(home, [bare_python, krew_root / "bin", Path(KUBECTL).parent, Path("/bin")],
+                     KREW_ROOT=str(krew_root), **extra)
+
+
+# ------------------------------------------------------------------------------------------ archives
+
+def test_archives_hold_the_zipapp_license_and_readme(built):
+    archives = built["archives"]
+    assert set(archives) == {"linux/amd64", "linux/arm64", "darwin/amd64", "darwin/arm64"}
+    digests = set()
+    for platform, info in archives.items():
+        path = Path(info["path"])
+        os_name, arch = platform.split("/")
+        assert path.name == f"kubectl-sidecar-v{VERSION}-{os_name}-{arch}.tar.gz"
+        assert _sha256(path) == info["sha256"]
+        digests.add(info["sha256"])
+        with tarfile.open(path) as tf:
+            members = tf.getmembers()
+            assert [m.name for m in members] == ["LICENSE", "README.md", "kubectl-sidecar"]
+            for m in members:
+                assert m.isfile() and m.uid == 0 and m.gid == 0 and m.uname == "" and m.gname == ""
+                assert m.mtime == build_krew.DEFAULT_EPOCH
+            modes = {m.name: m.mode for m in members}
+            assert modes == {"LICENSE": 0o644, "README.md": 0o644, "kubectl-sidecar": 0o755}
+            assert tf.extractfile("LICENSE").read() == (REPO / "LICENSE").read_bytes()  # type: ignore
+            readme = tf.extractfile("README.md").read().decode()  # type: ignore[union-attr]
+            assert f"kubectl-sidecar v{VERSION}" in readme and "python3 3.9" in readme
+    # Pure Python: the four platforms get the same bytes.
+    assert len(digests) == 1
+    assert (built["dist"] / "sha256sums.txt").read_text().count(digests.pop()) == 4
+
+
+def test_build_is_reproducible(built, tmp_path):
+    again = _build(tmp_path / "dist")
+    assert {k: v["sha256"] for k, v in again["archives"].items()} == {
+        k: v["sha256"] for k, v in built["archives"].items()}
+    assert again["build_id"] == built["build_id"]
+
+
+def test_zipapp_is_pure_python_with_its_dependencies(zipapp, built):
+    data = zipapp.read_bytes()
+    assert data.startswith(b"#!/usr/bin/env python3\n")
+    with zipfile.ZipFile(zipapp) as zf:
+        names = zf.namelist()
+        assert names == sorted(names)
+        assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        wheel_tags = {n: zf.read(n).decode() for n in names if n.endswith(".dist-info/WHEEL")}
+        main_py = zf.read("__main__.py").decode()
+    for needed in ("__main__.py", "kubectl_sidecar/cli.py", "kubectl_sidecar/demo/index.yaml",
+                   "click/__init__.py", "yaml/__init__.py", "dateutil/parser/__init__.py",
+                   "tabulate/__init__.py", "kubernetes/__init__.py", "urllib3/__init__.py",
+                   "certifi/cacert.pem"):
+        assert needed in names
+    assert not [n for n in names if n.endswith(build_krew.NATIVE_SUFFIXES)], "compiled code bundled"
+    assert not [n for n in names if n.startswith(("yaml/_yaml", "_yaml/"))]
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or n.startswith("bin/")]
+    for name, text in wheel_tags.items():
+        assert "Root-Is-Purelib: true" in text, name
+        assert all(t.endswith("-none-any") for t in re.findall(r"^Tag: (\S+)", text, re.MULTILINE)), name
+    # What is bundled is exactly the pinned set, plus the plugin.
+    norm = lambda n: re.sub(r"[-_.]+", "-", n).lower()
+    bundled = {norm(d["name"]): d["version"] for d in built["bundled"]}
+    pinned = dict(p.split("==") for p in build_krew.PINS)
+    assert bundled == {**{norm(k): v for k, v in pinned.items()}, "kubectl-sidecar": VERSION}
+    assert f'BUILD_ID = "{built["build_id"]}"' in main_py and f'VERSION = "{VERSION}"' in main_py
+    print(f"zipapp {len(data)} bytes; archive {built['archives']['linux/amd64']['size']} bytes")
+
+
+# ------------------------------------------------------------------------------------------ manifest
+
+def test_template_keeps_placeholders_and_documents_the_caveats():
+    template = (REPO / "krew" / "sidecar.yaml").read_text(encoding="utf-8")
+    doc = yaml.safe_load(template)
+    assert doc["apiVersion"] == "krew.googlecontainertools.github.com/v1alpha2"
+    assert doc["kind"] == "Plugin" and doc["metadata"]["name"] == "sidecar"
+    assert doc["spec"]["version"] == "v{{ version }}"
+    spec = doc["spec"]
+    assert "\n" not in spec["shortDescription"] and len(spec["shortDescription"]) <= 60
+    assert "python3" in spec["caveats"] and "3.9" in spec["caveats"]
+    assert "kubectl_complete-sidecar" in spec["caveats"]
+    for pl in spec["platforms"]:
+        assert pl["uri"] == "{{ uri }}" and pl["sha256"] == "{{ sha256 }}"
+        assert pl["bin"] == "kubectl-sidecar"
+        assert {"from": "LICENSE", "to": "."} in pl["files"]
+
+
+def test_rendered_manifest_points_at_each_archive(built):
+    manifest = Path(built["manifest"])
+    assert manifest.name == "sidecar.yaml"
+    text = manifest.read_text(encoding="utf-8")
+    assert "{{" not in text
+    doc = yaml.safe_load(text)
+    assert doc["spec"]["version"] == f"v{VERSION}"
+    base = build_krew.DEFAULT_BASE_URI.format(version=VERSION)
+    seen = set()
+    for pl in doc["spec"]["platforms"]:
+        key = f"{pl['selector']['matchLabels']['os']}/{pl['selector']['matchLabels']['arch']}"
+        info = built["archives"][key]
+        assert pl["uri"] == f"{base}/{Path(info['path']).name}"
+        assert pl["sha256"] == info["sha256"] == _sha256(Path(info["path"]))
+        seen.add(key)
+    assert seen == set(built["archives"])
+
+
+def test_base_uri_is_overridable(tmp_path):
+    artifacts = {p: (f"https://example.invalid/v{VERSION}/{'-'.join(p)}.tar.gz", "0" * 64)
+                 for p in build_krew.PLATFORMS}
+    text = build_krew.render_manifest((REPO / "krew" / "sidecar.yaml").read_text(), VERSION, artifacts)
+    uris = [pl["uri"] for pl in yaml.safe_load(text)["spec"]["platforms"]]
+    assert sorted(uris) == sorted(a[0] for a in artifacts.values())
+
+
+def test_validate_krew_manifest_accepts_the_rendered_manifest(krew_tools, built):
+    proc = _run([krew_tools / "validate-krew-manifest", "-manifest", built["manifest"], "-skip-install"])
+    assert "structural validation OK" in proc.stderr
+
+
+@pytest.mark.kubectl
+def test_validate_krew_manifest_installs_every_platform(krew_tools, built, tmp_path):
+    """The full validation installs each platform with krew, downloading from a loopback server."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(built["dist"]))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        artifacts = {(k.split("/")[0], k.split("/")[1]): (f"{base}/{Path(v['path']).name}", v["sha256"])
+                     for k, v in built["archives"].items()}
+        manifest = tmp_path / "sidecar.yaml"
+        manifest.write_text(build_krew.render_manifest(
+            (REPO / "krew" / "sidecar.yaml").read_text(), VERSION, artifacts))
+        env = _bare_env(tmp_path, [krew_tools, Path(KUBECTL).parent, Path("/bin")])
+        proc = _run([krew_tools / "validate-krew-manifest", "-manifest", manifest], env=env)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "all 4 spec.platforms installed fine" in proc.stderr
+
+
+# ------------------------------------------------------------------------------------------ krew
+
+@pytest.mark.kubectl
+def test_krew_installs_from_manifest_and_archive_without_an_index(krew_root):
+    assert (krew_root / "receipts" / "sidecar.yaml").is_file()
+    store = krew_root / "store" / "sidecar" / f"v{VERSION}"
+    assert sorted(p.name for p in store.iterdir()) == ["LICENSE", "README.md", "kubectl-sidecar"]
+    link = krew_root / "bin" / "kubectl-sidecar"
+    assert link.is_symlink() and link.resolve() == (store / "kubectl-sidecar").resolve()
+    # krew never fetched its index (no `krew update` needed) and left it empty.
+    assert list((krew_root / "index").iterdir()) == []
+    # (`kubectl krew list` would want an index: a user's krew has one, this test's does not.)
+
+
+@pytest.mark.kubectl
+def test_kubectl_runs_the_plugin_with_a_python3_that_has_no_packages(krew_root, bare_python, tmp_path):
+    env = _plugin_env(krew_root, bare_python, tmp_path)
+    plugins = _run([KUBECTL, "plugin", "list"], env=env, check=False)
+    assert str(krew_root / "bin" / "kubectl-sidecar") in plugins.stdout
+    version = _run([KUBECTL, "sidecar", "--version"], env=env)
+    assert version.stdout.strip() == f"kubectl-sidecar {VERSION}"
+    helped = _run([KUBECTL, "sidecar", "--help"], env=env)
+    assert helped.stdout.startswith("Usage: kubectl-sidecar")
+    demo = _run([KUBECTL, "sidecar", "demo"], env=env)
+    assert demo.stdout.strip() and "Traceback" not in demo.stderr
+    # The modules come from the zipapp's unpacked copy under HOME's cache, not from any site-packages.
+    unpacked = tmp_path / ".cache" / "kubectl-sidecar" / "zipapp"
+    verbose = _run([KUBECTL, "sidecar", "--version"], env=dict(env, PYTHONVERBOSE="1"))
+    origins = set(re.findall(r"(/\S*?)/click/(?:__pycache__/)?__init__\.", verbose.stderr))
+    assert origins and all(o.startswith(str(unpacked)) for o in origins), origins
+    assert shutil.which("python3", path=env["PATH"]) == str(bare_python / "python3")
+
+
+@pytest.mark.kubectl
+def test_plugin_runs_from_the_zip_when_told_not_to_unpack(krew_root, bare_python, tmp_path):
+    env = _plugin_env(krew_root, bare_python, tmp_path, KUBECTL_SIDECAR_UNPACK_DIR="none",
+                      PYTHONVERBOSE="1")
+    proc = _run([KUBECTL, "sidecar", "demo"], env=env)
+    origins = set(re.findall(r'<zipimporter object "(\S+?)/click/"', proc.stderr))
+    assert origins == {str(krew_root / "bin" / "kubectl-sidecar")}, origins
+    assert not (tmp_path / ".cache").exists()
+
+
+# ------------------------------------------------------------------------------------------ zipapp
+
+def test_unpack_cache_is_reused_replaced_and_optional(zipapp, bare_python, tmp_path):
+    root = tmp_path / "unpack"
+    old = root / "0.0.1-0123456789abcdef"
+    old.mkdir(parents=True)
+    (old / ".complete").write_text("")
+    env = {"PATH": f"{bare_python}:/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8",
+           "KUBECTL_SIDECAR_UNPACK_DIR": str(root)}
+    _run([zipapp, "--version"], env=env)
+    target = root / f"{VERSION}-{zipapp_build_id(zipapp)}"
+    assert (target / ".complete").is_file() and (target / "kubectl_sidecar" / "cli.py").is_file()
+    assert not old.exists(), "the build an upgrade replaced is left behind"
+    assert not [p for p in root.iterdir() if p.name.startswith(".unpack-")]
+    stamp = (target / ".complete").stat().st_mtime_ns
+    _run([zipapp, "--version"], env=env)
+    assert (target / ".complete").stat().st_mtime_ns == stamp  # reused, not unpacked again
+    # An unwritable place: the plugin still runs, from the zip, and says why.
+    blocked = dict(env, KUBECTL_SIDECAR_UNPACK_DIR=str(tmp_path / "a-file" / "sub"))
+    (tmp_path / "a-file").write_text("")
+    proc = _run([zipapp, "--version"], env=blocked)
+    assert proc.stdout.strip() == f"kubectl-sidecar {VERSION}"
+    assert "running from the zip" in proc.stderr
+
+
+def zipapp_build_id(zipapp: Path) -> str:
+    with zipfile.ZipFile(zipapp) as zf:
+        return re.search(r'BUILD_ID = "(\w+)"', zf.read("__main__.py").decode()).group(1)  # type: ignore
+
+
+DATA_FILES_PROBE = r"""
+import json, os, ssl, sys
+sys.path.insert(0, sys.argv[1])
+import certifi, click, requests.certs, yaml
+from dateutil.zoneinfo import get_zonefile_instance
+from kubernetes.client import ApiClient
+where = certifi.where()
+print(json.dumps({
+    "where": where,
+    "isfile": os.path.isfile(where),
+    "requests": requests.certs.where(),
+    "certs": len(ssl.create_default_context(cafile=where).get_ca_certs()),
+    "kubernetes_ca": ApiClient().rest_client.pool_manager.connection_pool_kw.get("ca_certs"),
+    "libyaml": yaml.__with_libyaml__,
+    "csafeloader": hasattr(yaml, "CSafeLoader"),
+    "click": click.__file__,
+    "zone": str(get_zonefile_instance().get("Asia/Shanghai")),
+}))
+"""
+
+
+@pytest.mark.parametrize("mode", ["zip", "unpacked"])
+def test_bundled_data_files_work(zipapp, bare_python, tmp_path, mode):
+    """certifi's cacert.pem, dateutil's zoneinfo tarball: read from the zip or from the unpacked copy."""
+    env = {"PATH": f"{bare_python}:/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8"}
+    if mode == "zip":
+        where = str(zipapp)
+    else:
+        _run([zipapp, "--version"], env=env)
+        where = str(tmp_path / ".cache" / "kubectl-sidecar" / "zipapp" / f"{VERSION}-{zipapp_build_id(zipapp)}")
+    proc = _run([bare_python / "python3", "-S", "-c", DATA_FILES_PROBE, where], env=env)
+    got = json.loads(proc.stdout)
+    assert got["isfile"] and got["certs"] > 50
+    assert got["requests"] == got["where"] == got["kubernetes_ca"]
+    assert got["libyaml"] is False and got["csafeloader"] is False
+    assert got["click"].startswith(where)
+    assert got["zone"].startswith("tzfile(")
+    if mode == "zip":
+        # certifi copied cacert.pem out of the zip for the process and removed it at exit.
+        assert not os.path.exists(got["where"])
+    else:
+        assert got["where"] == os.path.join(where, "certifi", "cacert.pem")
+
+
+def test_plugin_code_does_not_need_libyaml():
+    """PyYAML is bundled without its C extension: yaml.C* loaders may only be used with a fallback."""
+    offenders = []
+    for path in sorted((REPO / "kubectl_sidecar").rglob("*.py")):
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"\byaml\.C(Safe)?(Loader|Dumper|Parser|Emitter)\b", line) or re.search(
+                    r"from yaml import .*\bC(Safe)?(Loader|Dumper)\b", line):
+                offenders.append(f"{path.relative_to(REPO)}:{lineno}: {line.strip()}")
+    assert not offenders, "use getattr(yaml, 'CSafeLoader', yaml.SafeLoader):\n" + "\n".join(offenders)
+
+
+def _interpreters() -> list[tuple[str, str]]:
+    """(id, path) of the CPython 3.x interpreters on this machine, one per minor version."""
+    found: dict[tuple[int, int], str] = {}
+    candidates = [sys.executable, "/usr/bin/python3"]
+    candidates += [shutil.which(f"python3.{m}") or "" for m in range(6, 16)]
+    candidates += sorted(str(p) for p in Path(os.path.expanduser("~/.pyenv/versions")).glob("3.*/bin/python3"))
+    for exe in candidates:
+        if not exe or not os.access(exe, os.X_OK):
+            continue
+        try:
+            out = subprocess.run([exe, "-c", "import sys; print('%d %d' % sys.version_info[:2])"],
+                                 check=False, capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if out.returncode == 0 and out.stdout.strip():
+            major, minor = map(int, out.stdout.split())
+            found.setdefault((major, minor), exe)
+    return [(f"python{a}.{b}", found[(a, b)]) for a, b in sorted(found)]
+
+
+INTERPRETERS = _interpreters()
+
+
+@pytest.mark.parametrize("python", [p for _, p in INTERPRETERS], ids=[i for i, _ in INTERPRETERS])
+def test_zipapp_on_each_python(zipapp, python, tmp_path):
+    """Python 3.9+ runs the plugin with no site-packages at all (-S); older ones get a clear message."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8"}
+    minor = subprocess.run([python, "-c", "import sys; print(sys.version_info[1])"],
+                           check=True, capture_output=True, text=True).stdout.strip()
+    if int(minor) < 9:
+        proc = _run([python, "-S", zipapp, "--version"], env=env, check=False)
+        assert proc.returncode == 2
+        assert "kubectl-sidecar needs Python 3.9 or later" in proc.stderr
+        return
+    proc = _run([python, "-S", "-I", zipapp, "--version"], env=env)
+    assert proc.stdout.strip() == f"kubectl-sidecar {VERSION}"
+    demo = _run([python, "-S", "-I", zipapp, "demo"], env=env)
+    assert demo.stdout.strip()
