@@ -218,7 +218,8 @@ def test_write_kubeconfig_multi_context_and_python_client(tmp_path):
                             extra_contexts=[{"name": "other", "server": "https://127.0.0.1:2", "token": "t2",
                                              "insecure": True, "namespace": "o"},
                                             {"name": "same-cluster", "namespace": "x"}])
-    cfg = json.loads(open(path).read())
+    with open(path) as f:
+        cfg = json.load(f)
     assert cfg["current-context"] == "test"
     assert {c["name"] for c in cfg["clusters"]} == {"test-cluster", "other-cluster"}
     assert {u["name"] for u in cfg["users"]} == {"test-user", "other-user"}
@@ -229,7 +230,8 @@ def test_write_kubeconfig_multi_context_and_python_client(tmp_path):
     # a second file of a KUBECONFIG=a:b list, without current-context
     second = write_kubeconfig(tmp_path / "kc2", "http://127.0.0.1:3", context="b", cluster="b-cluster",
                               user="b-user", current_context=None)
-    assert "current-context" not in json.loads(open(second).read())
+    with open(second) as f:
+        assert "current-context" not in json.load(f)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -473,6 +475,28 @@ def test_pagination(fake_api):
     fresh = get_json(fake_api, "/api/v1/pods?limit=100&continue=" + st["metadata"]["continue"])
     assert ("b", "p99") in [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in fresh["items"]]
     assert get_json(fake_api, "/api/v1/pods?limit=1&continue=garbage", expect=400)["reason"] == "BadRequest"
+
+
+def test_resource_versions_on_lists(fake_api):
+    fake_api.put(pod("a"))
+    old_rv = fake_api.resource_version
+    fake_api.put(pod("b"))
+    exact = get_json(fake_api, "/api/v1/pods?resourceVersion=%d&resourceVersionMatch=Exact" % old_rv)
+    assert names(exact["items"]) == ["a"] and exact["metadata"]["resourceVersion"] == str(old_rv)
+    assert names(get_json(fake_api, "/api/v1/pods?resourceVersion=%d" % old_rv)["items"]) == ["a", "b"]
+    assert names(get_json(fake_api, "/api/v1/pods?resourceVersion=0")["items"]) == ["a", "b"]
+    st = get_json(fake_api, "/api/v1/pods?resourceVersion=999999", expect=504)
+    assert st["message"].startswith("Too large resource version")
+    fake_api.compact()
+    get_json(fake_api, "/api/v1/pods?resourceVersion=%d&resourceVersionMatch=Exact" % old_rv, expect=410)
+
+
+def test_old_watch_paths_and_status_subresources(cluster_api):
+    events = watch_lines(cluster_api, "/api/v1/watch/namespaces/shop/pods?timeoutSeconds=1")
+    assert [e["object"]["metadata"]["name"] for e in events] == [WEB_POD]
+    assert get_json(cluster_api, "/api/v1/nodes/node-a/status")["metadata"]["name"] == "node-a"
+    assert get_json(cluster_api, "/apis/batch/v1/namespaces/batch-jobs/jobs/etl-20240501/status")["kind"] == "Job"
+    assert http_get(cluster_api, "/api/v1/nodes/node-a/bogus")[0] == 404
 
 
 def test_table_output(cluster_api):
@@ -869,7 +893,7 @@ def test_kubectl_watch(fake_api, kubectl, tmp_path):
             buf = ""
     finally:
         proc.terminate()
-        proc.wait(5)
+        proc.communicate(timeout=5)
     assert [(o["metadata"]["name"], o["status"]["phase"]) for o in objs] == [
         ("a", "Running"), ("a", "Succeeded"), ("b", "Running")]
     (watch_req,) = [r for r in fake_api.requests if r.is_watch]
