@@ -4,7 +4,7 @@
 # already there at the pinned version is kept. Prints the bin folder on stdout (progress on stderr).
 #
 # Usage: scripts/build-krew-tools.sh            build if needed
-#        KREW_VERSION=v0.4.3 scripts/build-krew-tools.sh
+#        KREW_VERSION=v0.4.3 GO=/path/to/go scripts/build-krew-tools.sh
 set -euo pipefail
 
 # v0.4.3 is the newest krew the Go module proxy serves (later tags are not published as modules).
@@ -15,8 +15,11 @@ cache="${KUBECTL_SIDECAR_CACHE:-$repo/.cache}"
 bin="$cache/bin"
 stamp="$bin/.krew-tools-version"
 
-if ! command -v go >/dev/null 2>&1; then
-  echo "build-krew-tools: go not found on PATH" >&2
+# Go's own installer puts it in /usr/local/go/bin, which a non-login shell may not have on PATH.
+GO="${GO:-$(command -v go || true)}"
+if [[ -z "$GO" && -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go; fi
+if [[ -z "$GO" ]]; then
+  echo "build-krew-tools: go not found (on PATH or in /usr/local/go/bin); set GO=/path/to/go" >&2
   exit 3
 fi
 
@@ -29,11 +32,12 @@ fi
 
 mkdir -p "$bin"
 echo "build-krew-tools: building krew $KREW_VERSION into $bin" >&2
-# GOFLAGS=-mod=mod: go install pkg@version ignores the surrounding module; GOBIN puts both binaries in
-# the cache; CGO off so the result is static and needs no C toolchain.
+# `go install pkg@version` builds outside any module (krew's go.mod has no replace directives); GOBIN
+# puts both binaries in a temp folder first, so a failed build leaves no half-made tool; CGO off so the
+# result is static and needs no C toolchain.
 tmpbin="$(mktemp -d "$bin/.build.XXXXXX")"
 trap 'rm -rf "$tmpbin"' EXIT
-CGO_ENABLED=0 GOBIN="$tmpbin" GOFLAGS="${GOFLAGS:-} -buildvcs=false" go install \
+CGO_ENABLED=0 GOBIN="$tmpbin" GOFLAGS="${GOFLAGS:-} -buildvcs=false" "$GO" install \
   "sigs.k8s.io/krew/cmd/krew@$KREW_VERSION" \
   "sigs.k8s.io/krew/cmd/validate-krew-manifest@$KREW_VERSION" >&2
 # kubectl finds krew as the plugin `kubectl-krew`.
