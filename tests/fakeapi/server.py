@@ -1214,7 +1214,13 @@ class FakeApiServer:
     # ---- objects -------------------------------------------------------------------------------
     def load(self, paths_or_dicts: Any) -> List[dict]:
         """Add objects from files/dicts (see load_objects); returns the stored copies."""
-        return [self.store.put(o) for o in load_objects(paths_or_dicts)]
+        if isinstance(paths_or_dicts, (str, dict)) or hasattr(paths_or_dicts, "__fspath__"):
+            paths_or_dicts = [paths_or_dicts]
+        stored = []
+        for item in paths_or_dicts:
+            owned = not isinstance(item, (dict, list))  # parsed from a file here: no copy needed
+            stored.extend(self.store.put(o, copy=not owned) for o in load_objects([item]))
+        return stored
 
     load_objects = load
 

@@ -2,8 +2,8 @@
 consistent pagination until compact()."""
 
 import bisect
-import copy
 import datetime
+import json
 import threading
 import uuid
 from typing import Dict, List, NamedTuple, Optional, Tuple
@@ -22,6 +22,11 @@ class Change(NamedTuple):
     key: str
     obj: dict  # the new object (for DELETED: the last state, with the deletion's resourceVersion)
     prev: Optional[dict]
+
+
+def _copy(obj: dict) -> dict:
+    """A deep copy of JSON data (several times faster than copy.deepcopy)."""
+    return json.loads(json.dumps(obj))
 
 
 def _now() -> str:
@@ -92,17 +97,19 @@ class Store:
         self.watch_cursors = {}  # type: Dict[int, int]  # open watches keep the history they still need
 
     # ---- writes ------------------------------------------------------------------------------
-    def normalize(self, obj: dict) -> Tuple[Resource, dict]:
+    def normalize(self, obj: dict, copy: bool = True) -> Tuple[Resource, dict]:
         if not isinstance(obj, dict) or not obj.get("kind"):
             raise ValueError("not a Kubernetes object (no kind): %r" % (obj,))
         kind, api_version = obj["kind"], obj.get("apiVersion", "")
         if kind == "Event" and api_version.startswith("events.k8s.io/"):
-            obj = events_v1_to_core_event(obj)
+            obj = _copy(events_v1_to_core_event(obj))
+            copy = False
             api_version = "v1"
         res = resource_for_kind(kind, api_version)
         if res is None or res.kind != kind:
             raise ValueError("the stand-in does not serve kind %s (%s)" % (kind, api_version))
-        obj = copy.deepcopy(obj)
+        if copy:
+            obj = _copy(obj)
         obj["apiVersion"] = res.api_version
         meta = obj.setdefault("metadata", {})
         if not meta.get("name"):
@@ -122,13 +129,15 @@ class Store:
         self._versions.setdefault(store, {}).setdefault(key, []).append(
             (self.rv, None if etype == "DELETED" else obj))
 
-    def put(self, obj: dict) -> dict:
-        """Add or replace an object; returns the stored copy with its new resourceVersion."""
-        res, obj = self.normalize(obj)
+    def put(self, obj: dict, copy: bool = True) -> dict:
+        """Add or replace an object; returns the stored copy with its new resourceVersion.
+
+        copy=False stores obj itself (for objects nobody else holds, e.g. just parsed from a file)."""
+        res, obj = self.normalize(obj, copy)
         with self.cond:
             meta = obj["metadata"]
             if res.namespaced and self.auto_namespaces and res.kind != "Namespace":
-                self._ensure_namespace(meta["namespace"])
+                self._ensure_namespace(meta["namespace"], meta.get("creationTimestamp"))
             key = object_key(meta.get("namespace"), meta["name"])
             prev = self.current(res.store_key, key)
             self.rv += 1
@@ -137,13 +146,14 @@ class Store:
             self.cond.notify_all()
             return obj
 
-    def _ensure_namespace(self, ns: str) -> None:
+    def _ensure_namespace(self, ns: str, created: Optional[str] = None) -> None:
+        """Create the Namespace an object lives in (as old as that object, so ages look plausible)."""
         if self.current(("", "namespaces"), ns) is not None:
             return
         self.rv += 1
         obj = {"kind": "Namespace", "apiVersion": "v1",
                "metadata": {"name": ns, "uid": str(uuid.uuid4()), "resourceVersion": str(self.rv),
-                            "creationTimestamp": _now(),
+                            "creationTimestamp": created or _now(),
                             "labels": {"kubernetes.io/metadata.name": ns}},
                "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
         self._record("ADDED", ("", "namespaces"), ns, obj, None)
@@ -158,7 +168,7 @@ class Store:
             if prev is None:
                 raise KeyError("%s %s not found" % (res.kind, key))
             self.rv += 1
-            gone = copy.deepcopy(prev)
+            gone = _copy(prev)
             gone["metadata"]["resourceVersion"] = str(self.rv)
             self._record("DELETED", res.store_key, key, gone, prev)
             self.cond.notify_all()
