@@ -35,14 +35,17 @@ if [[ "${1:-}" == "--print" ]]; then
     exit 0
 fi
 
-command -v go >/dev/null 2>&1 || die "go not found in PATH (needed to build kube-apiserver and etcd)"
+need_go() {
+    command -v go >/dev/null 2>&1 || die "go not found in PATH (needed to build $1; see docs/testing.md)"
+}
 mkdir -p "$BIN" "$BUILD"
 export GOFLAGS="${GOFLAGS:-} -mod=mod"
 export CGO_ENABLED=0
 
 # --- kube-apiserver ---------------------------------------------------------
 build_apiserver() {
-    local v="$K8S_VERSION" minor dir staging
+    local v="$K8S_VERSION" minor dir staging date
+    need_go kube-apiserver
     minor="$(echo "$v" | cut -d. -f2)"
     dir="$BUILD/kube-apiserver-v$v"
     log "building kube-apiserver v$v in $dir (first build downloads ~1 GB of modules)"
@@ -53,6 +56,8 @@ build_apiserver() {
     (cd "$dir" && go mod download -json "k8s.io/kubernetes@v$v" >"$dir/dl.json") \
         || die "cannot download k8s.io/kubernetes@v$v from the Go module proxy"
     cp "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["GoMod"])' "$dir/dl.json")" "$modfile"
+    # the release's commit time, from the proxy's .info, stands in for the build date
+    date="$(python3 -c 'import json,sys; print(json.load(open(json.load(open(sys.argv[1]))["Info"]))["Time"])' "$dir/dl.json")"
     staging="$(awk '$1 ~ /^k8s\.io\// && $2 == "v0.0.0" {print $1}' "$modfile" | sort -u)"
     [[ -n "$staging" ]] || die "found no staging modules in k8s.io/kubernetes@v$v go.mod"
     {
@@ -78,7 +83,7 @@ EOF
     local pkg
     for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
         ld="$ld -X $pkg.gitVersion=v$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
-        ld="$ld -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+        ld="$ld -X $pkg.gitTreeState=clean -X $pkg.buildDate=$date"
     done
     (cd "$dir" && go build -trimpath -ldflags "$ld" -o "$APISERVER.tmp" k8s.io/kubernetes/cmd/kube-apiserver) \
         || die "go build k8s.io/kubernetes/cmd/kube-apiserver v$v failed (see above)"
@@ -88,6 +93,7 @@ EOF
 # --- etcd -------------------------------------------------------------------
 build_etcd() {
     local v="$ETCD_VERSION" dir major
+    need_go etcd
     dir="$BUILD/etcd-v$v"
     log "building etcd v$v in $dir"
     rm -rf "$dir" && mkdir -p "$dir"
