@@ -475,6 +475,8 @@ def test_pagination(fake_api):
     fresh = get_json(fake_api, "/api/v1/pods?limit=100&continue=" + st["metadata"]["continue"])
     assert ("b", "p99") in [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in fresh["items"]]
     assert get_json(fake_api, "/api/v1/pods?limit=1&continue=garbage", expect=400)["reason"] == "BadRequest"
+    st = get_json(fake_api, "/api/v1/pods?limit=1&resourceVersion=5&continue=" + token, expect=400)
+    assert st["message"] == "specifying resource version is not allowed when using continue"
 
 
 def test_resource_versions_on_lists(fake_api):

@@ -789,6 +789,8 @@ class _Handler(BaseHTTPRequestHandler):
             at_rv = store.rv
             start = ""
             if token:
+                if rv_param not in ("", "0"):
+                    raise _ApiError(400, "specifying resource version is not allowed when using continue")
                 try:
                     token_rv, start = _decode_continue(token)
                 except ValueError as e:
