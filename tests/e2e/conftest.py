@@ -29,14 +29,14 @@ _ACTIVE: c.Cluster | None = None
 def _skip_reason() -> str | None:
     if os.environ.get("KUBECTL_SIDECAR_E2E_KUBE_APISERVER") and os.environ.get("KUBECTL_SIDECAR_E2E_ETCD"):
         return None
-    if shutil.which("go"):
+    if shutil.which("go") or os.environ.get("GO") or os.access("/usr/local/go/bin/go", os.X_OK):
         return None
     try:
         c.find_binaries(build=False, timeout=60)
         return None
     except c.E2ESetupError:
         return ("e2e tier needs Go (to build kube-apiserver and etcd from the Go module proxy, "
-                "see docs/testing.md) or prebuilt binaries; go is not in PATH")
+                "see docs/testing.md) or prebuilt binaries; go is neither on PATH nor in /usr/local/go/bin")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
