@@ -323,6 +323,20 @@ def test_kubectl_runs_the_plugin_with_a_python3_that_has_no_packages(krew_root, 
 
 
 @pytest.mark.kubectl
+def test_installed_plugin_reads_a_cluster_over_tls(krew_root, bare_python, fake_api_factory, tmp_path):
+    """The bundled kubernetes client, urllib3 and ssl: a timeline from the API stand-in over HTTPS."""
+    from fakeapi import DATA_DIR
+
+    server = fake_api_factory([os.path.join(DATA_DIR, "cluster.json")], tls=True, token="krew-test-token-0123")
+    config = server.write_kubeconfig(tmp_path / "kubeconfig")
+    env = _plugin_env(krew_root, bare_python, tmp_path)
+    proc = _run([KUBECTL, "sidecar", "timeline", "--kubeconfig", config, "-n", "batch-jobs",
+                 "etl-20240501-x7k2p"], env=env, check=False)
+    assert proc.returncode in (0, 1), proc.stderr  # 1: findings
+    assert "log-shipper" in proc.stdout and "etl" in proc.stdout, proc.stdout + proc.stderr
+
+
+@pytest.mark.kubectl
 def test_plugin_runs_from_the_zip_when_told_not_to_unpack(krew_root, bare_python, tmp_path):
     env = _plugin_env(krew_root, bare_python, tmp_path, KUBECTL_SIDECAR_UNPACK_DIR="none",
                       PYTHONVERBOSE="1")
