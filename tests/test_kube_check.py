@@ -1,0 +1,166 @@
+"""``kube.fetch_check_snapshot`` and ``kube.list_names``: what they read and how many requests it takes.
+
+Budget for a Job of N pods and E events: at most ceil(N/500) + ceil(E/500) + 4 requests; events are
+listed namespace-wide (one request per page), never one request per pod; nodes without a request per
+node.
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from kubectl_sidecar import kube
+from kubectl_sidecar.errors import ApiError, NotFoundError
+from kubectl_sidecar.options import KubeOptions
+from kubectl_sidecar.snapshot import EVENTS_FORBIDDEN, EVENTS_LISTED
+
+JOB_UID = "job-uid-1"
+
+
+@pytest.fixture(autouse=True)
+def no_kubeconfig(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for var in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST", "HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def job(name="batch", namespace="ns", selector=None):
+    return {"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": name, "namespace": namespace, "uid": JOB_UID},
+            "spec": {"selector": selector or {"matchLabels": {"batch.kubernetes.io/controller-uid": JOB_UID}}},
+            "status": {"startTime": "2025-01-01T00:00:00Z"}}
+
+
+def pod(i, namespace="ns", node="node-1", owned=True, labels=None):
+    meta = {"name": f"batch-{i:05d}", "namespace": namespace, "uid": f"pod-uid-{i}",
+            "labels": labels if labels is not None else {"batch.kubernetes.io/controller-uid": JOB_UID,
+                                                         "tier": "batch"}}
+    if owned:
+        meta["ownerReferences"] = [{"apiVersion": "batch/v1", "kind": "Job", "name": "batch", "uid": JOB_UID}]
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
+            "spec": {"nodeName": node, "containers": [{"name": "app"}]}, "status": {"phase": "Succeeded"}}
+
+
+def event(i, pod_name, namespace="ns", kind="Pod"):
+    return {"apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": f"{pod_name}.{i:x}", "namespace": namespace, "uid": f"ev-{pod_name}-{i}"},
+            "involvedObject": {"kind": kind, "name": pod_name, "namespace": namespace},
+            "reason": "Started", "firstTimestamp": "2025-01-01T00:00:01Z", "lastTimestamp": "2025-01-01T00:00:01Z"}
+
+
+def node(name, virtual=False):
+    labels = {"type": "virtual-kubelet"} if virtual else {}
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels}}
+
+
+def opts(api, **kwargs):
+    kwargs.setdefault("namespace", "ns")
+    return KubeOptions(server=api.url, **kwargs)
+
+
+@pytest.mark.parametrize("pods, events", [(1, 0), (3, 7), (1203, 1), (501, 1502)],
+                         ids=["1-pod-no-events", "small", "many-pods", "many-events"])
+def test_job_budget(fake_api, pods, events):
+    objects = [job()] + [pod(i) for i in range(pods)] + [node("node-1")]
+    objects += [event(i, f"batch-{i % pods:05d}") for i in range(events)]
+    objects += [event(0, "someone-else"), event(1, "batch", kind="Job")]  # read, not kept
+    fake_api.load(objects)
+    fake_api.reset_log()
+    snap = kube.fetch_check_snapshot(opts(fake_api), job="batch")
+    assert len(snap.pods) == pods and len(snap.jobs) == 1 and len(snap.events) == events
+    assert snap.events_state == EVENTS_LISTED and [n["metadata"]["name"] for n in snap.nodes] == ["node-1"]
+    budget = math.ceil(pods / 500) + math.ceil(events / 500) + 4
+    assert len(fake_api.requests) <= budget, [(r.path, r.query) for r in fake_api.requests]
+    assert fake_api.writes() == []
+    event_lists = [r for r in fake_api.requests if r.path.endswith("/events")]
+    assert {r.query["fieldSelector"] for r in event_lists} == {"involvedObject.kind=Pod"}
+    pod_lists = [r for r in fake_api.requests if r.path.endswith("/pods")]
+    assert {r.query["labelSelector"] for r in pod_lists} == {f"batch.kubernetes.io/controller-uid={JOB_UID}"}
+
+
+def test_job_pods_on_several_nodes_list_virtual_nodes_once(fake_api):
+    fake_api.load([job(), pod(0, node="node-1"), pod(1, node="virtual-kubelet-cn-shenzhen-f"), node("node-1"),
+                   node("virtual-kubelet-cn-shenzhen-f", virtual=True)])
+    snap = kube.fetch_check_snapshot(opts(fake_api), job="batch")
+    assert [n["metadata"]["name"] for n in snap.nodes] == ["virtual-kubelet-cn-shenzhen-f"]
+    node_requests = [r for r in fake_api.requests if "/nodes" in r.path]
+    assert len(node_requests) == 1 and node_requests[0].query["labelSelector"] == "type=virtual-kubelet"
+    assert all(n["kind"] == "Node" for n in snap.nodes)
+
+
+def test_job_selector_with_match_expressions(fake_api):
+    selector = {"matchLabels": {"tier": "batch"},
+                "matchExpressions": [{"key": "track", "operator": "In", "values": ["a", "b"]},
+                                     {"key": "canary", "operator": "DoesNotExist"},
+                                     {"key": "tier", "operator": "Exists"},
+                                     {"key": "zone", "operator": "NotIn", "values": ["x"]}]}
+    fake_api.load([job(selector=selector),
+                   pod(0, labels={"tier": "batch", "track": "a"}),
+                   pod(1, labels={"tier": "batch", "track": "b", "zone": "x"}),
+                   pod(2, labels={"tier": "batch", "track": "c"}),
+                   pod(3, labels={"tier": "batch", "track": "a", "canary": "1"})])
+    assert kube.label_selector(selector) == "tier=batch,track in (a,b),!canary,tier,zone notin (x)"
+    snap = kube.fetch_check_snapshot(opts(fake_api), job="batch")
+    assert [p["metadata"]["name"] for p in snap.pods] == ["batch-00000"]
+
+
+def test_missing_job_is_not_found(fake_api):
+    with pytest.raises(NotFoundError, match='Job "nope" not found in namespace "ns"'):
+        kube.fetch_check_snapshot(opts(fake_api), job="nope")
+
+
+def test_single_pod_with_its_job(fake_api):
+    fake_api.load([job(), pod(0), pod(1), event(1, "batch-00000"), event(2, "batch-00001"), node("node-1")])
+    snap = kube.fetch_check_snapshot(opts(fake_api), pod="batch-00000")
+    assert [p["metadata"]["name"] for p in snap.pods] == ["batch-00000"]
+    assert len(snap.jobs) == 1 and [e["metadata"]["uid"] for e in snap.events] == ["ev-batch-00000-1"]
+    with pytest.raises(NotFoundError, match='pod "nope" not found'):
+        kube.fetch_check_snapshot(opts(fake_api), pod="nope")
+
+
+def test_selector_reads_matching_pods_and_their_job(fake_api):
+    fake_api.load([job(), pod(0), pod(1, labels={"tier": "web"}, owned=False), event(1, "batch-00000")])
+    snap = kube.fetch_check_snapshot(opts(fake_api), selector="tier=batch")
+    assert [p["metadata"]["name"] for p in snap.pods] == ["batch-00000"]
+    assert [j["metadata"]["name"] for j in snap.jobs] == ["batch"]
+    assert len(fake_api.requests) <= 6
+
+
+def test_whole_namespace_and_all_namespaces(fake_api):
+    fake_api.load([job(), pod(0), pod(1, namespace="other"), event(1, "batch-00000"),
+                   event(2, "batch-00001", namespace="other")])
+    snap = kube.fetch_check_snapshot(opts(fake_api))
+    assert [p["metadata"]["name"] for p in snap.pods] == ["batch-00000"] and len(snap.jobs) == 1
+    assert all(p["kind"] == "Pod" and p["apiVersion"] == "v1" for p in snap.pods)
+    assert all(j["kind"] == "Job" and j["apiVersion"] == "batch/v1" for j in snap.jobs)
+    everywhere = kube.fetch_check_snapshot(opts(fake_api, all_namespaces=True))
+    assert sorted(p["metadata"]["namespace"] for p in everywhere.pods) == ["ns", "other"]
+    assert len(everywhere.events) == 2
+    assert any(r.path == "/api/v1/events" for r in fake_api.requests)
+    assert any(r.path == "/apis/batch/v1/jobs" for r in fake_api.requests)
+
+
+def test_forbidden_events_and_nodes_are_notes(fake_api):
+    fake_api.load([job(), pod(0), node("node-1")])
+    fake_api.fail(r"/events$", 403, times=None)
+    fake_api.fail(r"/nodes/", 403, times=None)
+    snap = kube.fetch_check_snapshot(opts(fake_api), job="batch")
+    assert snap.events_state == EVENTS_FORBIDDEN
+    assert any("events" in n and "forbidden" in n for n in snap.notes)
+    assert any(n.startswith('reading node "node-1" was forbidden') for n in snap.notes)
+
+
+def test_forbidden_pods_fail(fake_api):
+    fake_api.load([job()])
+    fake_api.fail(r"/pods$", 403, times=None)
+    with pytest.raises(ApiError, match=r'refused to list pods in namespace "ns" \(403 Forbidden\)'):
+        kube.fetch_check_snapshot(opts(fake_api), job="batch")
+
+
+def test_list_names_for_completion(fake_api):
+    fake_api.load([job(), pod(1), pod(0), pod(2, namespace="other")])
+    assert kube.list_names(opts(fake_api), "pod") == ["batch-00000", "batch-00001"]
+    assert kube.list_names(opts(fake_api), "job") == ["batch"]
+    with pytest.raises(ValueError):
+        kube.list_names(opts(fake_api), "node")

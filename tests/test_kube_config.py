@@ -1,0 +1,401 @@
+"""Kubeconfig and flags as kubectl reads them: merge rules, overrides, namespaces, in-cluster, auth.
+
+Each behaviour is checked against the stand-in API server through the real kubernetes client, and
+where kubectl's own behaviour is the reference (KUBECONFIG merging, impersonation headers, tokens over
+http), against the real kubectl binary as well.
+"""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from click.testing import CliRunner
+
+from kubectl_sidecar import kube
+from kubectl_sidecar.cli import cli
+from kubectl_sidecar.errors import ConfigError
+from kubectl_sidecar.options import KubeOptions
+
+from fakeapi import FakeApiServer, session_certs, write_kubeconfig
+
+POD = {"apiVersion": "v1", "kind": "Pod",
+       "metadata": {"name": "p1", "namespace": "team-a", "uid": "u-1", "creationTimestamp": "2025-01-01T00:00:00Z"},
+       "spec": {"containers": [{"name": "app", "image": "busybox"}]},
+       "status": {"phase": "Running"}}
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    """No ~/.kube/config, no KUBECONFIG, not in a pod, no proxies: each test says what it has."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for var in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT", "POD_NAMESPACE",
+                "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(kube, "SERVICE_ACCOUNT_DIR", str(tmp_path / "no-service-account"))
+    return home
+
+
+def snapshot_of(opts: KubeOptions, name="p1"):
+    return kube.fetch_pod_snapshot(opts, name)
+
+
+def run(*args, env=None):
+    base = {"COLUMNS": "100", "TZ": "UTC", "NO_COLOR": "1"}
+    base.update(env or {})
+    return CliRunner().invoke(cli, list(args), env=base, catch_exceptions=False)
+
+
+# ------------------------------------------------------------------------------------ KUBECONFIG merge
+
+def test_merge_first_file_wins_for_entries_and_current_context():
+    a = {"current-context": "one", "contexts": [{"name": "one", "context": {"cluster": "c", "user": "u"}}],
+         "clusters": [{"name": "c", "cluster": {"server": "https://a"}}]}
+    b = {"current-context": "two", "contexts": [{"name": "one", "context": {"cluster": "x"}},
+                                                {"name": "two", "context": {"cluster": "c"}}],
+         "clusters": [{"name": "c", "cluster": {"server": "https://b"}}]}
+    merged = kube.merge_kubeconfigs([("a", a), ("b", b)])
+    assert merged["current-context"] == "one"
+    assert merged["clusters"]["c"] == ("a", {"name": "c", "cluster": {"server": "https://a"}})
+    assert merged["contexts"]["one"][1]["context"]["cluster"] == "c"
+    assert merged["contexts"]["two"][0] == "b"
+    # a file without current-context does not reset it; a later one does not override it
+    assert kube.merge_kubeconfigs([("a", {}), ("b", b)])["current-context"] == "two"
+
+
+def _two_servers_kubeconfigs(tmp_path, first, second):
+    """a: current-context "first" (server 1); b: current-context "second" (server 2) and a
+    conflicting definition of cluster "shared"."""
+    a = write_kubeconfig(tmp_path / "a.json", first.url, context="first", cluster="shared", namespace="team-a",
+                         extra_contexts=[{"name": "second", "server": second.url, "namespace": "team-a"}])
+    b = write_kubeconfig(tmp_path / "b.json", second.url, context="second", cluster="shared", namespace="team-a",
+                         current_context="second")
+    return a, b
+
+
+def test_kubeconfig_list_first_current_context_wins_like_kubectl(tmp_path, monkeypatch, fake_api_factory,
+                                                                  kubectl):
+    first = fake_api_factory([POD])
+    second = fake_api_factory([dict(POD, metadata=dict(POD["metadata"], uid="u-2"))])
+    a, b = _two_servers_kubeconfigs(tmp_path, first, second)
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join([a, b]))
+
+    snap = snapshot_of(KubeOptions())
+    assert snap.pods[0]["metadata"]["uid"] == "u-1"
+    assert snap.source == f'context "first" ({first.url})'
+    assert second.requests == []
+
+    # kubectl agrees: current context and the server it talks to
+    proc = kubectl(os.pathsep.join([a, b]), "config", "current-context")
+    assert proc.stdout.strip() == "first"
+    proc = kubectl(os.pathsep.join([a, b]), "get", "pod", "p1", "-n", "team-a", "-o", "jsonpath={.metadata.uid}")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "u-1"
+
+    # the cluster "shared" is defined by both files: the first definition wins for --context second too
+    snap = snapshot_of(KubeOptions(context="second"))
+    assert snap.source == f'context "second" ({second.url})'  # "second" names its own cluster
+
+
+def test_python_client_differs_and_we_do_not_follow_it(tmp_path, monkeypatch, fake_api_factory):
+    """The Python client lets the last file's current-context win; load_config() with a path list
+    falls back to in-cluster config. The plugin does neither."""
+    from kubernetes import config as kconfig
+
+    first = fake_api_factory([POD])
+    second = fake_api_factory([POD])
+    a, b = _two_servers_kubeconfigs(tmp_path, first, second)
+    joined = os.pathsep.join([a, b])
+    _contexts, active = kconfig.list_kube_config_contexts(joined)
+    assert active["name"] == "second"  # the client's rule
+    monkeypatch.setenv("KUBECONFIG", joined)
+    assert kube.resolve_connection(KubeOptions()).context == "first"  # kubectl's rule
+
+
+def test_missing_files_in_kubeconfig_list_are_skipped(tmp_path, monkeypatch, fake_api):
+    good = fake_api.write_kubeconfig(tmp_path / "good.json", namespace="team-a")
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join([str(tmp_path / "missing.json"), good]))
+    fake_api.put(POD)
+    assert snapshot_of(KubeOptions()).pods[0]["metadata"]["name"] == "p1"
+
+
+def test_default_kubeconfig_in_home(isolated_home, fake_api):
+    fake_api.put(POD)
+    fake_api.write_kubeconfig(isolated_home / ".kube" / "config", namespace="team-a")
+    assert snapshot_of(KubeOptions()).pods[0]["metadata"]["name"] == "p1"
+
+
+# ------------------------------------------------------------------------------------ flags
+
+def test_namespace_flag_then_context_then_default(tmp_path, fake_api):
+    with_ns = fake_api.write_kubeconfig(tmp_path / "ns.json", namespace="team-a")
+    without = fake_api.write_kubeconfig(tmp_path / "plain.json")
+    assert kube.resolve_connection(KubeOptions(kubeconfig=with_ns)).namespace == "team-a"
+    assert kube.resolve_connection(KubeOptions(kubeconfig=with_ns, namespace="x")).namespace == "x"
+    assert kube.resolve_connection(KubeOptions(kubeconfig=without)).namespace == "default"
+
+
+def test_context_cluster_user_and_server_overrides(tmp_path, fake_api_factory):
+    first = fake_api_factory([POD])
+    second = fake_api_factory([POD], tls=True, token="second-token")
+    path = write_kubeconfig(tmp_path / "k.json", first.url, namespace="team-a", extra_contexts=[
+        {"name": "other", "server": second.url, "ca_path": second.ca_path, "token": "second-token",
+         "namespace": "team-a"}])
+    # --context picks the context's cluster, user and namespace
+    assert snapshot_of(KubeOptions(kubeconfig=path, context="other")).source.endswith(f"({second.url})")
+    # --cluster and --user replace the context's
+    opts = KubeOptions(kubeconfig=path, cluster="other-cluster", user="other-user", namespace="team-a")
+    assert kube.resolve_connection(opts).server == second.url
+    snapshot_of(opts)
+    assert second.requests[-1].headers["authorization"] == "Bearer second-token"
+    # --server replaces the cluster's address; --token the user's token
+    opts = KubeOptions(kubeconfig=path, server=second.url, certificate_authority=second.ca_path,
+                       token="second-token", namespace="team-a")
+    assert snapshot_of(opts).source == f'context "test" ({second.url})'
+
+
+def test_server_and_token_flags_without_any_kubeconfig(fake_api_tls):
+    fake_api_tls.put(POD)
+    opts = KubeOptions(server=fake_api_tls.url, token=fake_api_tls.token,
+                       certificate_authority=fake_api_tls.ca_path, namespace="team-a")
+    snap = snapshot_of(opts)
+    assert snap.source == f"server {fake_api_tls.url}"
+    assert fake_api_tls.requests[-1].headers["authorization"] == f"Bearer {fake_api_tls.token}"
+
+
+def test_insecure_skip_tls_verify_flag(tmp_path, fake_api_tls):
+    fake_api_tls.put(POD)
+    path = fake_api_tls.write_kubeconfig(tmp_path / "k.json", ca_path=None, namespace="team-a")
+    with pytest.raises(Exception) as failed:
+        snapshot_of(KubeOptions(kubeconfig=path))
+    assert "certificate verify failed" in str(failed.value)
+    assert snapshot_of(KubeOptions(kubeconfig=path, insecure_skip_tls_verify=True)).pods
+
+
+def test_relative_certificate_authority_resolves_against_its_kubeconfig(tmp_path, monkeypatch, fake_api_tls):
+    fake_api_tls.put(POD)
+    conf_dir = tmp_path / "conf"
+    conf_dir.mkdir()
+    (conf_dir / "ca.crt").write_bytes(open(fake_api_tls.ca_path, "rb").read())
+    path = fake_api_tls.write_kubeconfig(conf_dir / "k.json", ca_path="ca.crt", namespace="team-a")
+    monkeypatch.chdir(tmp_path)  # not the kubeconfig's folder
+    assert snapshot_of(KubeOptions(kubeconfig=path)).pods
+
+
+def test_impersonation_headers_match_kubectl(tmp_path, kubectl):
+    """--as and each --as-group become their own header lines, as kubectl sends them."""
+    seen = []
+
+    class Recorder(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            seen.append((self.headers.get("Impersonate-User"), self.headers.get_all("Impersonate-Group") or []))
+            body = json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 404,
+                               "reason": "NotFound", "message": "nothing here"}).encode()
+            self.send_response(404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        path = write_kubeconfig(tmp_path / "k.json", url)
+        with pytest.raises(Exception):
+            snapshot_of(KubeOptions(kubeconfig=path, as_user="alice", as_groups=("dev", "ops")))
+        ours = seen[0]
+        seen.clear()
+        kubectl(path, "get", "pod", "p1", "--as", "alice", "--as-group", "dev", "--as-group", "ops")
+        theirs = [s for s in seen if s[0]][0]
+    finally:
+        server.shutdown()
+    assert ours == ("alice", ["dev", "ops"]) == theirs
+
+
+def test_impersonation_from_the_kubeconfig_user(tmp_path, fake_api):
+    fake_api.put(POD)
+    path = fake_api.write_kubeconfig(tmp_path / "k.json", namespace="team-a")
+    with open(path) as handle:
+        config = json.load(handle)
+    config["users"][0]["user"]["as"] = "bob"
+    with open(path, "w") as handle:
+        json.dump(config, handle)
+    snapshot_of(KubeOptions(kubeconfig=path))
+    assert fake_api.requests[-1].headers["impersonate-user"] == "bob"
+
+
+# ------------------------------------------------------------------------------------ credentials
+
+def test_tokens_are_not_sent_over_plain_http_as_kubectl_does(tmp_path, fake_api_factory, kubectl):
+    api = fake_api_factory([POD], token="secret-token-123")
+    path = api.write_kubeconfig(tmp_path / "k.json", namespace="team-a")
+    result = run("timeline", "p1", "--kubeconfig", path)
+    assert result.exit_code == 2
+    assert "401" in result.stderr and "only over https" in result.stderr
+    assert "secret-token-123" not in result.stderr + result.stdout
+    assert all(r.headers.get("authorization") is None for r in api.requests)
+    proc = kubectl(path, "get", "pod", "p1", "-n", "team-a")
+    assert proc.returncode != 0 and "logged in" in proc.stderr  # kubectl withheld it too
+
+
+def _write_exec_plugin(tmp_path, token: str, fail: bool = False) -> str:
+    script = tmp_path / "cred-plugin.py"
+    if fail:
+        body = "import sys\nsys.stderr.write('login expired\\n')\nsys.exit(3)\n"
+    else:
+        body = ("import json, os\n"
+                "assert os.environ.get('KUBERNETES_EXEC_INFO')\n"
+                f"print(json.dumps({{'apiVersion': 'client.authentication.k8s.io/v1', 'kind': 'ExecCredential', "
+                f"'status': {{'token': {token!r}}}}}))\n")
+    script.write_text(body)
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return str(script)
+
+
+def _kubeconfig_with_exec(tmp_path, api, script) -> str:
+    path = api.write_kubeconfig(tmp_path / "k.json", token=None, namespace="team-a")
+    with open(path) as handle:
+        config = json.load(handle)
+    config["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1",
+                                           "command": sys.executable, "args": [script],
+                                           "interactiveMode": "Never"}}
+    with open(path, "w") as handle:
+        json.dump(config, handle)
+    return path
+
+
+def test_exec_credential_plugin_and_kubeconfig_never_written(tmp_path, fake_api_tls):
+    fake_api_tls.put(POD)
+    script = _write_exec_plugin(tmp_path, fake_api_tls.token)
+    path = _kubeconfig_with_exec(tmp_path, fake_api_tls, script)
+    before = (open(path, "rb").read(), os.stat(path).st_mtime_ns)
+    assert snapshot_of(KubeOptions(kubeconfig=path)).pods
+    assert fake_api_tls.requests[-1].headers["authorization"] == f"Bearer {fake_api_tls.token}"
+    assert (open(path, "rb").read(), os.stat(path).st_mtime_ns) == before
+
+
+def test_failing_exec_plugin_is_one_sentence(tmp_path, fake_api_tls):
+    script = _write_exec_plugin(tmp_path, "", fail=True)
+    path = _kubeconfig_with_exec(tmp_path, fake_api_tls, script)
+    result = run("timeline", "p1", "--kubeconfig", path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: the credential plugin (exec) of user \"test-user\" failed")
+    assert "Traceback" not in result.stderr
+    assert fake_api_tls.requests == []
+
+
+def test_client_certificate_files_reach_the_tls_layer(tmp_path, fake_api_tls):
+    """Client certificates go through the library to urllib3 (the stand-in does not ask for one)."""
+    certs = session_certs()
+    path = fake_api_tls.write_kubeconfig(tmp_path / "k.json", namespace="team-a")
+    with open(path) as handle:
+        config = json.load(handle)
+    config["users"][0]["user"].update({"client-certificate": certs.cert_path, "client-key": certs.key_path})
+    with open(path, "w") as handle:
+        json.dump(config, handle)
+    connection = kube.resolve_connection(KubeOptions(kubeconfig=path))
+    assert connection.configuration.cert_file == certs.cert_path
+    assert connection.configuration.key_file == certs.key_path
+    fake_api_tls.put(POD)
+    assert snapshot_of(KubeOptions(kubeconfig=path)).pods
+
+
+def test_in_cluster_config_when_there_is_no_kubeconfig(tmp_path, monkeypatch, fake_api_factory):
+    api = fake_api_factory([POD], tls=True, token="sa-token")
+    account = tmp_path / "serviceaccount"
+    account.mkdir()
+    (account / "token").write_text("sa-token")
+    (account / "ca.crt").write_bytes(open(api.ca_path, "rb").read())
+    (account / "namespace").write_text("team-a")
+    monkeypatch.setattr(kube, "SERVICE_ACCOUNT_DIR", str(account))
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", str(api.port))
+    snap = snapshot_of(KubeOptions())
+    assert snap.source == f"in-cluster config (https://127.0.0.1:{api.port})"
+    assert api.requests[-1].headers["authorization"] == "Bearer sa-token"
+    monkeypatch.setenv("POD_NAMESPACE", "elsewhere")
+    assert kube.resolve_connection(KubeOptions()).namespace == "elsewhere"
+
+
+# ------------------------------------------------------------------------------------ config errors
+
+@pytest.mark.parametrize("content, fragment", [
+    ("clusters: [", "is not valid YAML at line"),
+    ("- just\n- a list\n", "holds a list, not a kubeconfig mapping"),
+    ("clusters: {a: 1}\n", '"clusters" must be a list'),
+    ("contexts:\n- context: {cluster: c}\n", 'every entry of "contexts" needs a name'),
+], ids=["yaml", "list", "clusters-map", "nameless"])
+def test_broken_kubeconfig_is_one_sentence(tmp_path, content, fragment):
+    path = tmp_path / "broken"
+    path.write_text(content)
+    result = run("timeline", "p1", "--kubeconfig", str(path))
+    assert result.exit_code == 2
+    assert fragment in result.stderr and str(path) in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_missing_kubeconfig(tmp_path):
+    result = run("timeline", "p1", "--kubeconfig", str(tmp_path / "nope"))
+    assert result.exit_code == 2
+    assert "does not exist (--kubeconfig)" in result.stderr
+    result = run("timeline", "p1")
+    assert result.exit_code == 2
+    assert "no kubeconfig found" in result.stderr and "not running in a pod" in result.stderr
+
+
+def test_unknown_context_lists_the_known_ones(tmp_path, fake_api):
+    path = fake_api.write_kubeconfig(tmp_path / "k.json", extra_contexts=[{"name": "staging"}])
+    result = run("timeline", "p1", "--kubeconfig", path, "--context", "prod")
+    assert result.exit_code == 2
+    assert 'context "prod" (--context) is not defined in kubeconfig' in result.stderr
+    assert "staging, test" in result.stderr
+    assert fake_api.requests == []
+
+
+def test_context_naming_a_missing_cluster(tmp_path):
+    path = tmp_path / "k.yaml"
+    path.write_text("apiVersion: v1\nkind: Config\ncurrent-context: a\ncontexts:\n- name: a\n"
+                    "  context: {cluster: gone, user: u}\n")
+    with pytest.raises(ConfigError, match='context "a" names cluster "gone"'):
+        kube.resolve_connection(KubeOptions(kubeconfig=str(path)))
+
+
+def test_no_current_context(tmp_path, fake_api):
+    path = fake_api.write_kubeconfig(tmp_path / "k.json", current_context=None)
+    with pytest.raises(ConfigError, match="sets no current-context: choose a context with --context"):
+        kube.resolve_connection(KubeOptions(kubeconfig=path))
+
+
+def test_proxy_choice_follows_kubectl():
+    class Conf:
+        host = "https://api.example.com:6443"
+        proxy = no_proxy = "unset"
+
+    env = {"HTTPS_PROXY": "http://proxy:3128", "HTTP_PROXY": "http://plain:3128"}
+    conf = Conf()
+    kube._set_proxy(conf, None, env)
+    assert conf.proxy == "http://proxy:3128" and conf.no_proxy is None
+    kube._set_proxy(conf, None, dict(env, NO_PROXY=".example.com"))
+    assert conf.proxy is None
+    kube._set_proxy(conf, "http://cluster-proxy:1", env)
+    assert conf.proxy == "http://cluster-proxy:1"
+    conf.host = "https://127.0.0.1:6443"
+    kube._set_proxy(conf, None, env)
+    assert conf.proxy is None  # loopback is never proxied
+    conf.host = "http://10.0.0.1:8080"
+    kube._set_proxy(conf, None, dict(env, NO_PROXY="10.0.0.0/8"))
+    assert conf.proxy is None
+
+
+def test_fake_api_server_helper_is_what_we_think(fake_api):
+    assert isinstance(fake_api, FakeApiServer) and fake_api.url.startswith("http://127.0.0.1:")
