@@ -230,9 +230,12 @@ def cli():
 @cluster_version_option
 @click.option("--sidecar", "declared", multiple=True, metavar="NAME",
               help="Treat container NAME as a sidecar (for sidecars no marker reveals); repeatable.")
+@click.option("-w", "--watch", "follow", is_flag=True,
+              help="After the timeline, follow the pod live (redraw on a terminal, append new marks "
+                   "otherwise) until it is deleted or finished, or Ctrl-C.")
 @render_options
 @kube_options
-def timeline(pod, filenames, cluster_version, declared, render, kube):
+def timeline(pod, filenames, cluster_version, declared, follow, render, kube):
     """Show the start/exit timeline of a pod's app and sidecar containers.
 
     POD is a pod name (or pod/NAME). With -f, POD may be left out when the files hold one pod.
@@ -241,6 +244,7 @@ def timeline(pod, filenames, cluster_version, declared, render, kube):
     Examples:
       kubectl sidecar timeline test-729nd
       kubectl sidecar timeline test-729nd -o wide --absolute-time
+      kubectl sidecar timeline test-729nd --watch
       kubectl get pod,events -o yaml > pod.yaml && kubectl sidecar timeline -f pod.yaml
     """
     from kubectl_sidecar import app
@@ -249,6 +253,8 @@ def timeline(pod, filenames, cluster_version, declared, render, kube):
     if kind != "pod":
         raise UsageError("timeline shows one pod: name it as NAME or pod/NAME (use `check` for a Job)")
     version = parse_version_flag(cluster_version)
+    if follow and filenames:
+        raise UsageError("--watch follows a live pod: it cannot be used with -f")
     if filenames:
         from kubectl_sidecar import files
 
@@ -258,6 +264,12 @@ def timeline(pod, filenames, cluster_version, declared, render, kube):
     else:
         if name is None:
             raise UsageError("name the pod to show (or read files with -f)")
+        if follow:
+            from kubectl_sidecar import watch as live
+
+            return live.follow_pod(kube, name, declared=declared, opts=render, cluster_version=version,
+                                   write=emit, notify=note,
+                                   redraw=_isatty(sys.stdout) and render.output in ("table", "wide"))
         from kubectl_sidecar import kube as kubeapi
 
         snapshot = kubeapi.fetch_pod_snapshot(kube, name)
@@ -267,9 +279,11 @@ def timeline(pod, filenames, cluster_version, declared, render, kube):
         namespace = None
     pod_obj = snapshot.find_pod(name, namespace)
     result = app.timeline_for_pod(snapshot, pod_obj, declared_sidecars=declared, now=now)
+    if now is not None:  # live: what could not be read (403/404 notes) belongs in -o json/yaml too
+        result.notes[:0] = [text for text in snapshot.notes if text not in result.notes]
     emit(app.render_timeline(result, render))
     if render.output not in ("json", "yaml"):
-        for text in snapshot.notes + result.notes:
+        for text in dict.fromkeys(snapshot.notes + result.notes):
             note(text)
     else:
         for text in snapshot.notes:

@@ -649,8 +649,10 @@ class Session:
             return ApiError(f"{described} rejected the credentials{who} (401 Unauthorized): {hint}",
                             status=401, verb=target.verb, resource=target.resource)
         if status == 403:
-            return ApiError(f"{described} refused to {target} (403 Forbidden)" + (f": {message}" if message else ""),
-                            status=403, verb=target.verb, resource=target.resource)
+            err = ApiError(f"{described} refused to {target} (403 Forbidden)" + (f": {message}" if message else ""),
+                           status=403, verb=target.verb, resource=target.resource)
+            err.detail = message  # the server's own words, for notes that already say the rest
+            return err
         if status == 404 and target.name:
             return NotFoundError(target.kind or target.resource, target.name, target.namespace,
                                  f"on {described}")
@@ -834,20 +836,16 @@ def label_selector(selector: dict) -> str:
 
 # ------------------------------------------------------------------------------------------- snapshots
 
-class _Optional:
-    """Runs the optional reads of a snapshot; a 403/404 (or other API failure) becomes a note."""
-
-    def __init__(self, snapshot: Snapshot):
-        self.snapshot = snapshot
-
-    def note(self, err: SidecarError, what: str, consequence: str) -> None:
-        status = getattr(err, "status", None)
-        if status == 403:
-            self.snapshot.notes.append(f"{what} was forbidden (403): {consequence}")
-        elif status == 404 or isinstance(err, NotFoundError):
-            self.snapshot.notes.append(f"{what} does not exist (404): {consequence}")
-        else:
-            self.snapshot.notes.append(f"{what} failed ({err}): {consequence}")
+def _note_optional(snapshot: Snapshot, err: SidecarError, verb: str, what: str, consequence: str) -> None:
+    """Optional data that could not be read is a note, not a failure: say what and what follows."""
+    status = getattr(err, "status", None)
+    if status == 403:
+        detail = getattr(err, "detail", "")
+        snapshot.notes.append(f"{verb} {what} was forbidden (403{': ' + detail if detail else ''}): {consequence}")
+    elif status == 404 or isinstance(err, NotFoundError):
+        snapshot.notes.append(f"{what} does not exist (404): {consequence}")
+    else:
+        snapshot.notes.append(f"{verb} {what} failed ({err}): {consequence}")
 
 
 def _run_parallel(calls: list) -> list:
@@ -866,8 +864,8 @@ def _run_parallel(calls: list) -> list:
 
 def _read_version(session: Session, snapshot: Snapshot, result) -> None:
     if isinstance(result, SidecarError):
-        _Optional(snapshot).note(result, "reading the server version (/version)",
-                                 "pass --cluster-version to say which Kubernetes this is")
+        _note_optional(snapshot, result, "reading", "the server version (/version)",
+                       "pass --cluster-version to say which Kubernetes this is")
     else:
         snapshot.server_version = version_from_server_info(result)
 
@@ -918,7 +916,7 @@ def _note_events_failure(snapshot: Snapshot, err: SidecarError, namespace: str |
     where = f' in namespace "{namespace}"' if namespace else ""
     if status == 403:
         snapshot.events_state = EVENTS_FORBIDDEN
-        snapshot.notes.append(f"listing events{where} was forbidden (403): {err}")
+        snapshot.notes.append(f"listing events{where} was forbidden (403): {getattr(err, 'detail', '') or err}")
     else:
         snapshot.events_state = EVENTS_UNAVAILABLE
         snapshot.notes.append(f"events{where} could not be read: {err}")
@@ -954,18 +952,18 @@ def _pod_snapshot(session: Session, name: str) -> Snapshot:
         snapshot.events_state = EVENTS_LISTED
     index = 1
     if node_name:
-        _add_or_note(snapshot, results[index], "Node", f'reading node "{node_name}"',
+        _add_or_note(snapshot, results[index], "Node", f'node "{node_name}"',
                      "virtual-node detection rests on the node name and the pod's annotations")
         index += 1
     if job_name:
-        _add_or_note(snapshot, results[index], "Job", f'reading Job "{job_name}"',
+        _add_or_note(snapshot, results[index], "Job", f'Job "{job_name}"',
                      "the timeline leaves out the Job's start and completion")
     return snapshot
 
 
 def _add_or_note(snapshot: Snapshot, result, kind: str, what: str, consequence: str) -> None:
     if isinstance(result, SidecarError):
-        _Optional(snapshot).note(result, what, consequence)
+        _note_optional(snapshot, result, "reading", what, consequence)
         return
     result.setdefault("kind", kind)
     result.setdefault("apiVersion", "batch/v1" if kind == "Job" else "v1")
@@ -1042,7 +1040,7 @@ def _check_snapshot(session: Session, *, job, pod, selector, all_namespaces: boo
         jobs_needed = bool(selector)
         if not selector:
             if isinstance(results[3], SidecarError):
-                _Optional(snapshot).note(results[3], "listing Jobs", "pods are shown without their Jobs")
+                _note_optional(snapshot, results[3], "listing", "Jobs", "pods are shown without their Jobs")
             else:
                 snapshot.jobs.extend(results[3][0])
     _read_version(session, snapshot, version)
@@ -1075,18 +1073,18 @@ def _check_snapshot(session: Session, *, job, pod, selector, all_namespaces: boo
                                                     {"labelSelector": _VIRTUAL_NODE_SELECTOR})))
     for (what, _call), result in zip(later, _run_parallel([call for _what, call in later])):
         if what == "job":
-            _add_or_note(snapshot, result, "Job", "reading the pods' Job", "pods are shown without their Job")
+            _add_or_note(snapshot, result, "Job", f'Job "{owners[0]}"', "pods are shown without their Job")
         elif what == "jobs":
             if isinstance(result, SidecarError):
-                _Optional(snapshot).note(result, "listing Jobs", "pods are shown without their Jobs")
+                _note_optional(snapshot, result, "listing", "Jobs", "pods are shown without their Jobs")
             else:
                 snapshot.jobs.extend(result[0])
         elif what == "node":
-            _add_or_note(snapshot, result, "Node", f'reading node "{nodes[0]}"',
+            _add_or_note(snapshot, result, "Node", f'node "{nodes[0]}"',
                          "virtual-node detection rests on the node name and the pod's annotations")
         elif isinstance(result, SidecarError):
-            _Optional(snapshot).note(result, "listing virtual-kubelet nodes",
-                                     "virtual-node detection rests on node names and the pods' annotations")
+            _note_optional(snapshot, result, "listing", "virtual-kubelet nodes",
+                           "virtual-node detection rests on node names and the pods' annotations")
         else:
             snapshot.nodes.extend(result[0])
     return snapshot

@@ -187,8 +187,8 @@ def test_forbidden_node_and_missing_job_are_notes(fake_api):
     fake_api.fail(r"/nodes/", 403, times=None)
     snap = kube.fetch_pod_snapshot(KubeOptions(server=fake_api.url), "p1")
     assert snap.events_state == EVENTS_LISTED and snap.nodes == [] and snap.jobs == []
-    assert any(n.startswith('reading node "node-x" was forbidden (403)') for n in snap.notes)
-    assert any(n.startswith('reading Job "gone-job" does not exist (404)') for n in snap.notes)
+    assert any(n.startswith('reading node "node-x" was forbidden (403: nodes "node-x" is forbidden') for n in snap.notes)
+    assert any(n.startswith('Job "gone-job" does not exist (404)') for n in snap.notes)
 
 
 def test_server_version_comes_from_version_endpoint(fake_api_factory):

@@ -1,0 +1,345 @@
+"""``timeline --watch``: follow a live pod through the watch API of the stand-in server.
+
+The end-to-end tests run the plugin as a subprocess (stdout is a pipe, so new marks are appended)
+and change the pod and its events in the stand-in while it follows them.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from kubectl_sidecar import watch
+from kubectl_sidecar.kube import PodUpdate
+from kubectl_sidecar.options import RenderOptions
+from kubectl_sidecar.snapshot import Snapshot
+
+ROOT = Path(__file__).resolve().parent.parent
+T0 = "2025-05-01T10:00:00Z"
+
+
+def ts(seconds: int) -> str:
+    return f"2025-05-01T10:{seconds // 60:02d}:{seconds % 60:02d}Z"
+
+
+def running(at):
+    return {"running": {"startedAt": ts(at)}}
+
+
+def terminated(start, end, code, reason):
+    return {"terminated": {"startedAt": ts(start), "finishedAt": ts(end), "exitCode": code, "reason": reason}}
+
+
+def waiting(reason="PodInitializing"):
+    return {"waiting": {"reason": reason}}
+
+
+def make_pod(phase="Pending", proxy=None, main=None, proxy_last=None, proxy_restarts=0, ns="jobs"):
+    status = {"phase": phase, "startTime": ts(1),
+              "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": ts(0)}]}
+    if proxy is not None:
+        entry = {"name": "proxy", "state": proxy, "restartCount": proxy_restarts, "ready": "running" in proxy,
+                 "started": "running" in proxy, "image": "envoy", "imageID": "", "lastState": {}}
+        if proxy_last:
+            entry["lastState"] = proxy_last
+        status["initContainerStatuses"] = [entry]
+    if main is not None:
+        status["containerStatuses"] = [{"name": "main", "state": main, "restartCount": 0,
+                                        "ready": "running" in main, "image": "app", "imageID": "", "lastState": {}}]
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "job-x1", "namespace": ns, "uid": "pod-uid-x1", "creationTimestamp": T0},
+            "spec": {"nodeName": "node-1", "restartPolicy": "Never",
+                     "initContainers": [{"name": "proxy", "image": "envoy", "restartPolicy": "Always"}],
+                     "containers": [{"name": "main", "image": "app"}]},
+            "status": status}
+
+
+def make_event(n, reason, container, at, count=1, first=None, section="initContainers", ns="jobs"):
+    return {"apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": f"job-x1.{n:04x}", "namespace": ns, "uid": f"ev-{n}"},
+            "involvedObject": {"kind": "Pod", "name": "job-x1", "namespace": ns, "uid": "pod-uid-x1",
+                               "apiVersion": "v1", "fieldPath": f"spec.{section}{{{container}}}"},
+            "reason": reason, "message": f"{reason} {container}", "type": "Normal",
+            "source": {"component": "kubelet"}, "count": count,
+            "firstTimestamp": ts(first if first is not None else at), "lastTimestamp": ts(at)}
+
+
+# ------------------------------------------------------------------------------------ pure parts
+
+@pytest.mark.parametrize("pod, finished", [
+    (make_pod("Running", proxy=running(2), main=running(3)), False),
+    (make_pod("Succeeded", proxy=running(2), main=terminated(3, 20, 0, "Completed")), False),
+    (make_pod("Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed")), True),
+    (make_pod("Failed", proxy=waiting("ImagePullBackOff"), main=waiting()), True),
+    (make_pod("Failed"), True),
+    (make_pod("Pending", proxy=waiting(), main=waiting()), False),
+], ids=["running", "app-done-sidecar-stopping", "all-terminated", "failed-never-started", "failed-no-status",
+        "pending"])
+def test_pod_finished(pod, finished):
+    assert watch.pod_finished(pod) is finished
+
+
+def _updates(*pods, deleted_last=False):
+    for i, pod in enumerate(pods):
+        yield PodUpdate(Snapshot(pods=[pod], source="test"), deleted=deleted_last and i == len(pods) - 1)
+
+
+def _follow(updates, redraw, output="table"):
+    from kubectl_sidecar import app
+
+    written, notes = [], []
+    opts = RenderOptions(output=output, width=80)
+    code = watch.follow(updates, build=lambda s: app.timeline_for_pod(s, s.pods[0]),
+                        render=lambda t: app.render_timeline(t, opts), opts=opts,
+                        write=written.append, notify=notes.append, redraw=redraw)
+    return code, written, notes
+
+
+def test_append_mode_prints_only_new_marks_and_stops_when_finished():
+    pods = [make_pod("Running", proxy=running(2), main=waiting("ContainerCreating")),
+            make_pod("Running", proxy=running(2), main=running(3)),
+            make_pod("Running", proxy=running(2), main=running(3)),  # nothing new: nothing printed
+            make_pod("Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed")),
+            make_pod("Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed"))]
+    code, written, notes = _follow(_updates(*pods), redraw=False)
+    assert code == 0
+    assert len(written) == 3  # the whole first state, then two sets of new marks; stopped at the 4th pod
+    assert written[0].startswith("TIME")
+    assert "main" in written[1] and "started" in written[1] and "proxy" not in written[1]
+    assert "exit 0 (Completed)" in written[2] and "exit 143 (Error)" in written[2]
+    assert "\x1b[" not in "".join(written)
+    assert notes[-1] == "pod job-x1 has finished (Succeeded) and no container is running"
+
+
+def test_redraw_mode_clears_the_terminal_for_each_new_state():
+    pods = [make_pod("Running", proxy=running(2), main=running(3)),
+            make_pod("Running", proxy=running(2), main=running(3)),
+            make_pod("Running", proxy=terminated(2, 9, 1, "Error"), main=running(3))]
+    code, written, _notes = _follow(_updates(*pods), redraw=True)
+    assert code == 0 and len(written) == 2
+    assert not written[0].startswith(watch.CLEAR_SCREEN)
+    assert written[1].startswith(watch.CLEAR_SCREEN) and "following pod job-x1 (Running)" in written[1]
+
+
+def test_deleted_pod_ends_with_exit_0():
+    pods = [make_pod("Running", proxy=running(2), main=running(3))] * 2
+    code, _written, notes = _follow(_updates(*pods, deleted_last=True), redraw=False)
+    assert code == 0 and notes[-1] == "pod job-x1 was deleted"
+
+
+def test_json_output_prints_a_document_per_state():
+    pods = [make_pod("Running", proxy=running(2), main=running(3)),
+            make_pod("Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed"))]
+    _code, written, _notes = _follow(_updates(*pods), redraw=False, output="json")
+    assert len(written) == 2 and all(w.startswith("{") for w in written)
+
+
+# ------------------------------------------------------------------------------------ live
+
+class Plugin:
+    """The plugin following a pod in a subprocess; stdout lines arrive in a queue."""
+
+    def __init__(self, kubeconfig: str, *args: str):
+        env = dict(os.environ, TZ="UTC", COLUMNS="120", NO_COLOR="1", HOME=os.path.dirname(kubeconfig))
+        for var in ("KUBECONFIG", "HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+            env.pop(var, None)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kubectl_sidecar", "timeline", "job-x1", "--watch", "--kubeconfig", kubeconfig,
+             *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(ROOT), env=env)
+        self.lines: queue.Queue = queue.Queue()
+        self.seen: list = []
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self):
+        for line in self.proc.stdout:
+            self.lines.put(line)
+
+    def wait_for(self, *fragments: str, timeout: float = 15.0) -> str:
+        """Wait until a line containing every fragment has been printed."""
+        end = time.monotonic() + timeout
+        for line in self.seen:
+            if all(f in line for f in fragments):
+                return line
+        while time.monotonic() < end:
+            try:
+                line = self.lines.get(timeout=0.1)
+            except queue.Empty:
+                if self.proc.poll() is not None and self.lines.empty():
+                    break
+                continue
+            self.seen.append(line)
+            if all(f in line for f in fragments):
+                return line
+        raise AssertionError(f"no line with {fragments}; stdout so far:\n{''.join(self.seen)}"
+                             f"\nstderr:\n{self._stderr()}")
+
+    def _stderr(self) -> str:
+        if self.proc.poll() is None:
+            return "(still running)"
+        return self.proc.stderr.read()
+
+    def finish(self, timeout: float = 15.0) -> tuple:
+        code = self.proc.wait(timeout=timeout)
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return code, "".join(self.seen), self.proc.stderr.read()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def live(fake_api_factory, kubeconfig):
+    plugins = []
+    api = fake_api_factory([make_pod("Pending", proxy=waiting(), main=waiting())])
+    config = kubeconfig(api, namespace="jobs")
+
+    def start(*args):
+        plugin = Plugin(config, *args)
+        plugins.append(plugin)
+        return plugin
+
+    yield api, start
+    for plugin in plugins:
+        plugin.kill()
+
+
+def test_follow_a_pod_through_start_sidecar_restart_and_completion(live):
+    api, start = live
+    plugin = start()
+    plugin.wait_for("TIME", "CONTAINER")
+    assert api.wait_for_watches(2)
+
+    api.put(make_event(1, "Started", "proxy", 2))
+    api.put(make_pod("Pending", proxy=running(2), main=waiting("PodInitializing")))
+    plugin.wait_for("+2s", "proxy", "started")
+
+    api.put(make_event(2, "Started", "main", 3, section="containers"))
+    api.put(make_pod("Running", proxy=running(2), main=running(3)))
+    plugin.wait_for("+3s", "main", "started")
+
+    # the sidecar crashes and the kubelet restarts it (native sidecars restart whatever the policy)
+    api.put(make_event(1, "Started", "proxy", 11, count=2, first=2))
+    api.put(make_pod("Running", proxy=running(11), main=running(3), proxy_restarts=1,
+                     proxy_last=terminated(2, 10, 1, "Error")))
+    plugin.wait_for("+10s", "proxy", "finished", "exit 1 (Error)")
+    plugin.wait_for("+11s", "proxy", "started", "restart 1")
+
+    # the app completes; the sidecar is stopped after it; the pod succeeds
+    api.put(make_event(3, "Killing", "proxy", 20))
+    api.put(make_pod("Succeeded", proxy=running(11), main=terminated(3, 20, 0, "Completed"), proxy_restarts=1,
+                     proxy_last=terminated(2, 10, 1, "Error")))
+    plugin.wait_for("+20s", "main", "finished", "exit 0 (Completed)")
+    api.put(make_pod("Succeeded", proxy=terminated(11, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed"),
+                     proxy_restarts=1, proxy_last=terminated(2, 10, 1, "Error")))
+    code, stdout, stderr = plugin.finish()
+    assert code == 0, stderr
+    assert "exit 143 (Error)" in stdout and "stop requested" in stdout
+    assert "has finished (Succeeded) and no container is running" in stderr
+    assert api.writes() == []
+    watches = [r for r in api.requests if r.query.get("watch") == "true"]
+    assert {r.path for r in watches} == {"/api/v1/namespaces/jobs/pods", "/api/v1/namespaces/jobs/events"}
+    assert all(r.query.get("resourceVersion") for r in watches)
+
+
+def test_reconnects_after_dropped_connections_and_relists_after_410(live):
+    api, start = live
+    plugin = start()
+    plugin.wait_for("TIME", "CONTAINER")
+    assert api.wait_for_watches(2)
+
+    api.drop_watches(abrupt=True)  # connection reset
+    time.sleep(0.3)
+    api.put(make_pod("Pending", proxy=running(2), main=waiting("PodInitializing")))
+    plugin.wait_for("+2s", "proxy", "started")
+
+    api.drop_watches()  # the server ends the streams cleanly (as at timeoutSeconds)
+    assert api.wait_for_watches(2)
+    api.put(make_pod("Running", proxy=running(2), main=running(3)))
+    plugin.wait_for("+3s", "main", "started")
+
+    # history compacted while the streams were down: resuming gets 410 Gone, so the plugin lists again
+    api.stop()
+    api.put(make_event(7, "Pulled", "main", 2, section="containers"))
+    api.put(make_pod("Running", proxy=running(2), main=running(3), proxy_restarts=1,
+                     proxy_last=terminated(2, 3, 1, "Error")))
+    api.compact()
+    api.start()
+    plugin.wait_for("main", "pulled")
+    plugin.wait_for("+3s", "proxy", "finished", "exit 1 (Error)")
+    lists = [r for r in api.requests if r.query.get("watch") is None]
+    pod_relists = [r for r in lists if r.path.endswith("/pods") and r.query.get("fieldSelector") == "metadata.name=job-x1"]
+    event_lists = [r for r in lists if r.path.endswith("/events")
+                   and r.query.get("fieldSelector") == "involvedObject.kind=Pod,involvedObject.name=job-x1"]
+    assert len(pod_relists) == 1  # the pod is listed only after 410 (it starts from the GET's version)
+    assert len(event_lists) == 2  # the first list of the events' watch, and one after 410
+
+    api.delete("Pod", "jobs", "job-x1")
+    code, _stdout, stderr = plugin.finish()
+    assert code == 0 and "pod job-x1 was deleted" in stderr
+    assert api.writes() == []
+
+
+def test_ctrl_c_exits_0(live):
+    _api, start = live
+    plugin = start()
+    plugin.wait_for("TIME", "CONTAINER")
+    _api.wait_for_watches(2)
+    plugin.proc.send_signal(signal.SIGINT)
+    code, _stdout, stderr = plugin.finish()
+    assert code == 0, stderr
+    assert "Traceback" not in stderr
+
+
+def test_finished_pod_prints_once_and_exits(fake_api_factory, kubeconfig):
+    done = make_pod("Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed"))
+    api = fake_api_factory([done])
+    plugin = Plugin(kubeconfig(api, namespace="jobs"))
+    code, stdout, stderr = plugin.finish()
+    assert code == 0 and stdout.startswith("TIME") and "has finished" in stderr
+    assert not [r for r in api.requests if r.query.get("watch")]
+
+
+def test_watch_cannot_read_files():
+    from click.testing import CliRunner
+
+    from kubectl_sidecar.cli import cli
+
+    result = CliRunner().invoke(cli, ["timeline", "--watch", "-f", "x.yaml"])
+    assert result.exit_code == 2 and "--watch follows a live pod" in result.stderr
+
+
+def test_watch_gives_up_after_the_server_stays_away(live, monkeypatch, tmp_path):
+    """In-process, with short back-offs: a server that stays away ends --watch with one sentence."""
+    from click.testing import CliRunner
+
+    from kubectl_sidecar import kube
+    from kubectl_sidecar.cli import cli
+
+    api, _start = live
+    monkeypatch.setattr(kube, "BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(kube, "WATCH_MAX_FAILURES", 2)
+    path = api.write_kubeconfig(tmp_path / "gives-up.json", namespace="jobs")
+
+    def stop_when_watching():
+        api.wait_for_watches(2)
+        api.stop()
+
+    threading.Thread(target=stop_when_watching, daemon=True).start()
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, ["timeline", "job-x1", "--watch", "--kubeconfig", path],
+                                env={"TZ": "UTC", "NO_COLOR": "1"}, catch_exceptions=False)
+    assert time.monotonic() - started < 10
+    assert result.exit_code == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and api.url in last
+    assert "Traceback" not in result.stderr
