@@ -487,6 +487,9 @@ class Session:
         self.namespace = connection.namespace
         self.timeout = timeout
         self._sleep = sleep
+        if len(connection.impersonate_groups) > 1 and not _urllib3_sends_repeated_headers():
+            raise ConfigError("several --as-group values need urllib3 2 or later (urllib3 1.x would send them "
+                              "joined in one header, which the API server reads as one group)")
         if not connection.configuration.verify_ssl:
             import urllib3
 
@@ -520,7 +523,10 @@ class Session:
     # ----------------------------------------------------------------------------------- plumbing
 
     def _headers(self):
-        from urllib3 import HTTPHeaderDict
+        try:
+            from urllib3 import HTTPHeaderDict
+        except ImportError:  # urllib3 1.x
+            from urllib3._collections import HTTPHeaderDict
 
         headers = HTTPHeaderDict({"Accept": "application/json", "User-Agent": _USER_AGENT})
         auth: dict = {}
@@ -776,6 +782,12 @@ class Session:
             raise _Transient(str(err)) from None
         finally:
             response.release_conn()
+
+
+def _urllib3_sends_repeated_headers() -> bool:
+    import urllib3
+
+    return int(str(getattr(urllib3, "__version__", "2")).split(".")[0]) >= 2
 
 
 def _parse_watch_line(line: bytes) -> dict:

@@ -399,3 +399,22 @@ def test_proxy_choice_follows_kubectl():
 
 def test_fake_api_server_helper_is_what_we_think(fake_api):
     assert isinstance(fake_api, FakeApiServer) and fake_api.url.startswith("http://127.0.0.1:")
+
+
+def test_commands_that_need_no_cluster_never_import_kubernetes(tmp_path):
+    """--help, demo and -f stay fast: the kubernetes package is imported only to talk to a cluster."""
+    import subprocess
+
+    demo = os.path.join(os.path.dirname(kube.__file__), "demo", "native-sidecar.yaml")
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from kubectl_sidecar.cli import cli\n"
+        "for args in (['--help'], ['timeline', '--help'], ['demo', 'native'], ['timeline', '-f', sys.argv[1]]):\n"
+        "    result = CliRunner().invoke(cli, args)\n"
+        "    assert result.exit_code == 0, (args, result.output)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('kubernetes', 'urllib3')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, demo], capture_output=True, text=True, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
