@@ -5,7 +5,9 @@ items without ``kind``). Every failure is an :class:`InputError` naming the file
 """
 from __future__ import annotations
 
+import codecs
 import json
+import os
 import sys
 from typing import IO, Iterable, Iterator
 
@@ -18,6 +20,14 @@ from kubectl_sidecar.snapshot import EVENTS_ABSENT, EVENTS_LISTED, Snapshot
 # A cap on what we read: larger input is refused rather than exhausting memory.
 MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_DEPTH = 200
+# PyYAML reads about 1 MB a second: past this, YAML would take minutes, so we ask for JSON instead.
+MAX_YAML_BYTES = 32 * 1024 * 1024
+# YAML aliases may repeat nodes, not multiply the document: a few hundred bytes of nested aliases (a
+# "billion laughs" file, CVE-2019-11253 for the API server) expand to 10^9 nodes and hang any reader.
+# A document may expand to this many nodes, or to ten times its own size when that is larger.
+MAX_ALIAS_EXPANSION = 100_000
+_READ_CHUNK = 1024 * 1024
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 _LIST_ITEM_KIND = {"PodList": "Pod", "EventList": "Event", "JobList": "Job", "NodeList": "Node"}
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -30,6 +40,8 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
 def _construct_mapping(loader, node, deep=False):
     seen = set()
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base`: its keys may be overridden here
+            continue
         key = loader.construct_object(key_node, deep=deep)
         try:
             if key in seen:
@@ -46,15 +58,64 @@ _StrictLoader.construct_mapping_base = _BaseLoader.construct_mapping  # type: ig
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+class _AliasError(yaml.YAMLError):
+    """A document whose aliases refer to themselves or expand it too far."""
+
+
+def _node_children(node) -> list:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _check_aliases(root) -> None:
+    """Refuse recursive aliases and alias bombs before anything walks the document (iteratively)."""
+    sizes: dict = {}  # id(node) -> nodes under it once aliases are copied out
+    on_path: set = set()
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in _node_children(node))
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise _AliasError("holds a YAML alias that refers to itself (a recursive document)")
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _node_children(node))
+    limit = max(MAX_ALIAS_EXPANSION, 10 * len(sizes))
+    if sizes[id(root)] > limit:
+        raise _AliasError(f"uses YAML aliases that expand it to {sizes[id(root)]:,} nodes, more than the "
+                          f"{limit:,} allowed (an alias bomb)")
+
+
+def _construct_document(loader, node):
+    _check_aliases(node)
+    return _BaseLoader.construct_document(loader, node)
+
+
+_StrictLoader.construct_document = _construct_document  # type: ignore[assignment]
+
+
 def read_source(path: str, stdin: IO[bytes] | None = None) -> bytes:
     """Read a file (or stdin for ``-``) with a size cap."""
+    label = "stdin" if path == "-" else path
+    too_large = InputError(label, f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; split it")
     try:
         if path == "-":
-            stream = stdin if stdin is not None else sys.stdin.buffer
-            data = stream.read(MAX_FILE_BYTES + 1)
+            data = _read_capped(stdin if stdin is not None else sys.stdin.buffer)
         else:
             with open(path, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
+                # A huge regular file is refused unread; devices and pipes are capped as they are read.
+                if os.fstat(handle.fileno()).st_size > MAX_FILE_BYTES:
+                    raise too_large
+                data = _read_capped(handle)
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
     except IsADirectoryError:
@@ -64,25 +125,51 @@ def read_source(path: str, stdin: IO[bytes] | None = None) -> bytes:
     except OSError as err:
         raise InputError(path, f"cannot be read ({err.strerror or err})") from None
     if len(data) > MAX_FILE_BYTES:
-        raise InputError(path, f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; split it")
+        raise too_large
     return data
+
+
+def _read_capped(stream: IO[bytes]) -> bytes:
+    """Read up to the cap plus one byte; stop after the first chunk when it is binary (``/dev/zero``)."""
+    chunks: list = []
+    total = 0
+    while total <= MAX_FILE_BYTES:
+        chunk = stream.read(min(_READ_CHUNK, MAX_FILE_BYTES + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        if len(chunks) == 1 and b"\x00" in chunk[:8192] and not chunk.startswith(_UTF16_BOMS):
+            break
+    return b"".join(chunks)
 
 
 def parse_documents(data: bytes, name: str) -> list:
     """Parse JSON (one value or several concatenated) or YAML (one or more documents)."""
-    if b"\x00" in data[:8192]:
+    if _is_utf16(data):  # Windows PowerShell 5 writes `kubectl get -o yaml > f` as UTF-16
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(name, "is not valid UTF-16 text, though it starts like UTF-16") from None
+    elif b"\x00" in data[:8192]:
         raise InputError(name, "is binary, not JSON or YAML")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(name, "is not UTF-8 text (binary?)") from None
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError(name, "is not UTF-8 text (binary?)") from None
     if not text.strip():
         raise InputError(name, "is empty")
     stripped = text.lstrip()
     if stripped[:1] in "{[":
         return _parse_json_stream(stripped, name)
+    if len(data) > MAX_YAML_BYTES:
+        raise InputError(name, f"is YAML larger than {MAX_YAML_BYTES // (1024 * 1024)} MiB, which would take "
+                               "minutes to read: save it as JSON (kubectl get ... -o json) or split it")
     try:
         docs = [d for d in yaml.load_all(text, Loader=_StrictLoader) if d is not None]
+    except _AliasError as err:
+        raise InputError(name, f"{err}; refused") from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -91,7 +178,24 @@ def parse_documents(data: bytes, name: str) -> list:
         raise InputError(name, f"is not valid YAML: {err}") from None
     except RecursionError:
         raise InputError(name, "is nested too deeply to read") from None
+    except ValueError as err:  # an unquoted date that does not exist, a number too long for int()
+        raise InputError(name, _value_problem(err)) from None
     return docs
+
+
+def _is_utf16(data: bytes) -> bool:
+    """A UTF-16 byte order mark followed by an ASCII character (kubectl output starts with one)."""
+    if data.startswith(codecs.BOM_UTF16_LE):
+        return len(data) >= 4 and data[3] == 0 and data[2] != 0
+    if data.startswith(codecs.BOM_UTF16_BE):
+        return len(data) >= 4 and data[2] == 0 and data[3] != 0
+    return False
+
+
+def _value_problem(err: ValueError) -> str:
+    if "digits" in str(err):
+        return "holds a number too long to read (over 4300 digits)"
+    return f"holds a value that cannot be read ({err})"
 
 
 def _parse_json_stream(text: str, name: str) -> list:
@@ -110,6 +214,8 @@ def _parse_json_stream(text: str, name: str) -> list:
         raise InputError(name, problem) from None
     except RecursionError:
         raise InputError(name, "is nested too deeply to read") from None
+    except ValueError as err:  # Python 3.11+ refuses to read integers of over 4300 digits
+        raise InputError(name, _value_problem(err)) from None
     return docs
 
 

@@ -93,17 +93,18 @@ def parse_time(value: Any) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except (OverflowError, ValueError):  # 9999-12-31T23:59:59-01:00 is past the last datetime
+        return None
 
 
 def format_time(value: datetime | None) -> str | None:
     """Format as RFC3339 UTC: whole seconds when there is no fraction, microseconds otherwise."""
     if value is None:
         return None
-    value = value.astimezone(timezone.utc)
-    if value.microsecond:
-        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: strftime writes the year 1 as "1", not "0001".
+    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat() + "Z"
 
 
 def time_precision(raw: Any) -> str:

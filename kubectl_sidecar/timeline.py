@@ -71,7 +71,8 @@ _PH_APP_EXIT, _PH_DELETION, _PH_STOP, _PH_EXIT, _PH_RESTART, _PH_END = 9, 10, 11
 
 # "Force this container to be success(137, Error, )" (ACS); ECI only promises the code and reason
 # are "in the message in the form of text", so fall back to looser patterns.
-_FORCED = re.compile(r"(?i)force[^()]*\(\s*(-?\d+)\s*(?:,\s*([A-Za-z][\w-]*)?)?")
+# The gap is bounded so a long message of repeated "force" costs linear time, not quadratic.
+_FORCED = re.compile(r"(?i)force[^()]{0,200}\(\s*(-?\d+)\s*(?:,\s*([A-Za-z][\w-]*)?)?")
 _LOOSE_CODE = re.compile(r"(?i)exit\s*code\D{0,5}(-?\d+)")
 _LOOSE_REASON = re.compile(r"(?i)reason\W{0,5}([A-Za-z]\w*)")
 
@@ -302,7 +303,7 @@ def _summarise_pod(pod: dict, job: dict | None) -> PodSummary:
     status = as_dict(pod.get("status"))
     deadline = parse_time(meta.get("deletionTimestamp"))
     grace = as_int(meta.get("deletionGracePeriodSeconds"))
-    requested = deadline - timedelta(seconds=grace) if deadline is not None and grace is not None else deadline
+    requested = _shift(deadline, -grace) if deadline is not None and grace is not None else deadline
     job_name = None
     for ref in as_list(meta.get("ownerReferences")):
         if as_dict(ref).get("kind") == "Job":
@@ -316,6 +317,14 @@ def _summarise_pod(pod: dict, job: dict | None) -> PodSummary:
         deletion_requested=requested, deletion_deadline=deadline if grace else None,
         restart_policy=as_str(spec.get("restartPolicy")), job=job_name,
     )
+
+
+def _shift(when: datetime, seconds: float) -> datetime | None:
+    """``when`` moved by ``seconds``; ``None`` when that leaves the range of dates (absurd input)."""
+    try:
+        return when + timedelta(seconds=seconds)
+    except (OverflowError, ValueError):
+        return None
 
 
 def _status_index(pod: dict) -> dict:
@@ -437,7 +446,7 @@ def build_timeline(pod: dict, events: Iterable[Event] = (), *, job: dict | None 
     platform = model.detect_platform(pod, node, version)
     _note_events(notes, events_state, len(events), summary, now)
     _note_containers(notes, container_timelines, statuses, containers)
-    if origin is not None and any(m.time < origin - timedelta(seconds=1) and m.kind != JOB_STARTED
+    if origin is not None and any((m.time - origin).total_seconds() < -1 and m.kind != JOB_STARTED
                                   for m in marks):
         notes.append("some events are dated before the pod's creation: the kubelet's and the API "
                      "server's clocks disagree; such marks keep the times their writers gave")

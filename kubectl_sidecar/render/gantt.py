@@ -5,6 +5,7 @@ and trace waterfalls, eighth-block precision at bar ends, the most important mar
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -155,7 +156,9 @@ def _draw_container(row: _Row, ct, timeline: Timeline, end: datetime, col, glyph
 def _axis(start: datetime, origin: datetime, span: float, bar_w: int, label_w: int, glyphs: Glyphs) -> str:
     """Tick labels at multiples of a 1/2/5/10/15/30/60 s... step, far enough apart to read."""
     cell = span / bar_w
-    step = next((s for s in _STEPS if s / cell >= 9), _STEPS[-1])
+    # Past a day per tick, whole days: a span of centuries (absurd times in a file) still gets ~bar_w/9
+    # ticks, not millions of loop turns.
+    step = next((s for s in _STEPS if s / cell >= 9), _STEPS[-1] * max(1, math.ceil(9 * cell / _STEPS[-1])))
     lead = (origin - start).total_seconds()  # how far the chart starts before the origin
     line = [" "] * (bar_w + 1)
     tick = -(lead // step) * step

@@ -35,7 +35,10 @@ def format_offset(when: datetime, origin: datetime | None, precision: str = "s")
 
 def format_wallclock(when: datetime, utc: bool = False) -> str:
     """As ``kubectl describe`` prints times: ``Tue, 29 Oct 2024 11:24:32 +0800`` (local zone)."""
-    local = when.astimezone(timezone.utc) if utc else when.astimezone()
+    try:
+        local = when.astimezone(timezone.utc) if utc else when.astimezone()
+    except (OverflowError, ValueError):  # the first or last day of the calendar, shifted to the local zone
+        local = when.astimezone(timezone.utc)
     text = local.strftime("%a, %d %b %Y %H:%M:%S %z")
     if when.microsecond:
         text = local.strftime("%a, %d %b %Y %H:%M:%S.%f")[:-3] + local.strftime(" %z")
