@@ -17,8 +17,11 @@ import json
 import logging
 import os
 import queue
+import socket
+import sys
 import threading
 import time
+import types
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -311,15 +314,96 @@ class _LogCapture(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+_LIBRARY: dict = {}  # the parts of the kubernetes package in use, loaded once (see _library)
+
+
+def _library() -> dict:
+    """``ApiClient``, ``Configuration``, ``ConfigException``, ``ConfigNode``, ``KubeConfigLoader`` and
+    ``InClusterConfigLoader`` from the kubernetes package, without its API classes and models.
+
+    ``import kubernetes`` runs ``kubernetes/client/__init__.py``, which imports every API class and
+    model (about 1,200 modules: most of a command's run, and 30 MB). The configuration, the REST client
+    and the kubeconfig loaders need none of them. So the packages ``kubernetes``, ``kubernetes.client``,
+    ``kubernetes.client.models`` and ``kubernetes.config`` are created without running their
+    ``__init__`` (see :class:`_LazyPackage`), and only the modules used are imported. When the package
+    is already imported, or something fails, the plain imports are used.
+    """
+    if not _LIBRARY and "kubernetes" not in sys.modules:
+        try:
+            _LIBRARY.update(_load_library_parts())
+        except Exception:  # noqa: BLE001 - an unexpected layout: the plain imports below
+            _LIBRARY.clear()
+            for name in [n for n in sys.modules if n == "kubernetes" or n.startswith("kubernetes.")]:
+                del sys.modules[name]
+    if not _LIBRARY:
+        from kubernetes.client import ApiClient, Configuration
+        from kubernetes.config.config_exception import ConfigException
+        from kubernetes.config.incluster_config import InClusterConfigLoader
+        from kubernetes.config.kube_config import ConfigNode, KubeConfigLoader
+
+        _LIBRARY.update(ApiClient=ApiClient, Configuration=Configuration, ConfigException=ConfigException,
+                        ConfigNode=ConfigNode, KubeConfigLoader=KubeConfigLoader,
+                        InClusterConfigLoader=InClusterConfigLoader)
+    return _LIBRARY
+
+
+class _LazyPackage(types.ModuleType):
+    """A package whose ``__init__`` has not run yet: it runs, in this same module object, the first
+    time an attribute it lacks is asked for (``kubernetes.client.CoreV1Api``), so anyone else in the
+    process still sees the whole package. Submodules import as usual meanwhile."""
+
+    _loading = False  # while _load_library_parts imports submodules: never run an __init__
+
+    def __getattr__(self, name: str):
+        state = self.__dict__
+        if _LazyPackage._loading or state.get("_lazy_done") or (name.startswith("__") and name != "__all__"):
+            raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
+        state["_lazy_done"] = True
+        self.__spec__.loader.exec_module(self)
+        return getattr(self, name)
+
+
+def _load_library_parts() -> dict:
+    import importlib
+    import importlib.util
+
+    packages = {}
+    for name in ("kubernetes", "kubernetes.client", "kubernetes.client.models", "kubernetes.config"):
+        spec = importlib.util.find_spec(name)  # the parent is in sys.modules by now: nothing runs
+        if spec is None or spec.submodule_search_locations is None or spec.loader is None:
+            raise ImportError(f"{name} is not a package")
+        module = importlib.util.module_from_spec(spec)
+        module.__class__ = _LazyPackage
+        sys.modules[name] = packages[name] = module
+        parent, _, child = name.rpartition(".")
+        if parent:
+            setattr(packages[parent], child, module)
+    _LazyPackage._loading = True
+    try:
+        configuration = importlib.import_module("kubernetes.client.configuration")
+        api_client = importlib.import_module("kubernetes.client.api_client")
+        # what kube_config and incluster_config import from the package
+        packages["kubernetes.client"].Configuration = configuration.Configuration
+        packages["kubernetes.client"].ApiClient = api_client.ApiClient
+        kube_config = importlib.import_module("kubernetes.config.kube_config")
+        return {"ApiClient": api_client.ApiClient, "Configuration": configuration.Configuration,
+                "ConfigException": importlib.import_module("kubernetes.config.config_exception").ConfigException,
+                "ConfigNode": kube_config.ConfigNode, "KubeConfigLoader": kube_config.KubeConfigLoader,
+                "InClusterConfigLoader":
+                    importlib.import_module("kubernetes.config.incluster_config").InClusterConfigLoader}
+    finally:
+        _LazyPackage._loading = False
+
+
 def _load_with_library(cluster: dict, cluster_path, user: dict, user_path, user_name) -> object:
     """Let the kubernetes library turn one cluster and one user into a client Configuration.
 
     Each entry keeps the path of the file it came from, so relative certificate paths resolve against
     that file, as kubectl resolves them. No persister: the kubeconfig is never written back.
     """
-    from kubernetes.client import Configuration
-    from kubernetes.config.config_exception import ConfigException
-    from kubernetes.config.kube_config import ConfigNode, KubeConfigLoader
+    library = _library()
+    Configuration, ConfigException = library["Configuration"], library["ConfigException"]
+    ConfigNode, KubeConfigLoader = library["ConfigNode"], library["KubeConfigLoader"]
 
     context = {"cluster": "cluster"}
     users = []
@@ -408,9 +492,9 @@ def _in_cluster_possible(environ) -> bool:
 
 def _in_cluster_connection(opts: KubeOptions, environ) -> Connection:
     """The pod's service account, as client-go's in-cluster config (flags still override)."""
-    from kubernetes.client import Configuration
-    from kubernetes.config.config_exception import ConfigException
-    from kubernetes.config.incluster_config import InClusterConfigLoader
+    library = _library()
+    Configuration, ConfigException = library["Configuration"], library["ConfigException"]
+    InClusterConfigLoader = library["InClusterConfigLoader"]
 
     configuration = type.__call__(Configuration)
     loader = InClusterConfigLoader(token_filename=os.path.join(SERVICE_ACCOUNT_DIR, "token"),
@@ -481,7 +565,7 @@ class Session:
 
     def __init__(self, connection: Connection, *, sleep: Callable[[float], None] = time.sleep,
                  timeout: float | None = None):
-        from kubernetes.client import ApiClient
+        ApiClient = _library()["ApiClient"]
 
         self.connection = connection
         self.namespace = connection.namespace
@@ -498,6 +582,7 @@ class Session:
         self._api = ApiClient(connection.configuration)
         self._pool = self._api.rest_client.pool_manager
         self._lock = threading.Lock()
+        self._auth_lock = threading.Lock()
         self.requests = 0
 
     @classmethod
@@ -530,7 +615,8 @@ class Session:
 
         headers = HTTPHeaderDict({"Accept": "application/json", "User-Agent": _USER_AGENT})
         auth: dict = {}
-        self._api.update_params_for_auth(auth, [], ["BearerToken"])
+        with self._auth_lock:  # an expired exec-plugin token is refreshed once, not once per thread
+            self._api.update_params_for_auth(auth, [], ["BearerToken"])
         for key, value in auth.items():
             scheme, _, credential = str(value).partition(" ")
             if scheme.lower() == "bearer":  # the in-cluster loader writes "bearer <file content>"
@@ -1142,7 +1228,10 @@ class _Follower(threading.Thread):
         self.session, self.key, self.path, self.target, self.query = session, key, path, target, query
         self.resource_version = resource_version
         self.out, self.stop = out, stop
-        self.responses: list = []
+        self.response = None  # the open stream, to shut down from another thread
+
+    def _opened(self, response) -> None:
+        self.response = response
 
     def run(self) -> None:
         failures = 0
@@ -1155,7 +1244,7 @@ class _Follower(threading.Thread):
                 query = dict(self.query, resourceVersion=self.resource_version)
                 opened_at = time.monotonic()
                 seen = False
-                for event in self.session.watch(self.path, self.target, query, self.stop, self.responses.append):
+                for event in self.session.watch(self.path, self.target, query, self.stop, self._opened):
                     kind = event.get("type")
                     obj = as_dict(event.get("object"))
                     if kind == "ERROR":
@@ -1194,14 +1283,20 @@ class _Follower(threading.Thread):
                 return
 
     def close(self) -> None:
-        for response in self.responses:
+        """Unblock the thread's read: shut the stream's socket down (urllib3 2.3+ has a method)."""
+        response = self.response
+        if response is None:
+            return
+        try:
             shutdown = getattr(response, "shutdown", None)
-            try:
-                if shutdown is not None:
-                    shutdown()
-                response.release_conn()
-            except Exception:  # noqa: BLE001 - best effort while stopping
-                pass
+            if shutdown is not None:
+                shutdown()
+            else:  # urllib3 1.x: a read in another thread would block the pool's close at exit
+                sock = getattr(getattr(response, "_connection", None), "sock", None)
+                if sock is not None:
+                    sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, AttributeError, RuntimeError):  # already released or closed: nothing to unblock
+            pass
 
 
 def follow_pod(opts: KubeOptions, name: str, *, session: Session | None = None,
@@ -1286,6 +1381,8 @@ def follow_pod(opts: KubeOptions, name: str, *, session: Session | None = None,
         stop.set()
         for follower in followers:
             follower.close()
+        for follower in followers:
+            follower.join(1.0)
         if own:
             session.close()
 

@@ -41,9 +41,17 @@ def isolated_home(tmp_path, monkeypatch):
     monkeypatch.setattr(kube, "BACKOFF_SECONDS", 0.01)
 
 
+def cli_runner() -> CliRunner:
+    """stdout and stderr apart: click 8.2+ always; click 8.1 (the last for Python 3.9) when asked."""
+    try:
+        return CliRunner(mix_stderr=False)
+    except TypeError:
+        return CliRunner()
+
+
 def run(*args):
     env = {"COLUMNS": "100", "TZ": "UTC", "NO_COLOR": "1"}
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return cli_runner().invoke(cli, list(args), env=env, catch_exceptions=False)
 
 
 def pod(name="p1", namespace="default", uid="uid-p1", node=None, owner=None, **status):

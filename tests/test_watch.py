@@ -141,6 +141,16 @@ def test_json_output_prints_a_document_per_state():
     assert len(written) == 2 and all(w.startswith("{") for w in written)
 
 
+def _cli_runner():
+    """stdout and stderr apart: click 8.2+ always; click 8.1 (the last for Python 3.9) when asked."""
+    from click.testing import CliRunner
+
+    try:
+        return CliRunner(mix_stderr=False)
+    except TypeError:
+        return CliRunner()
+
+
 # ------------------------------------------------------------------------------------ live
 
 class Plugin:
@@ -285,7 +295,7 @@ def test_reconnects_after_dropped_connections_and_relists_after_410(live):
 
     api.delete("Pod", "jobs", "job-x1")
     code, _stdout, stderr = plugin.finish()
-    assert code == 0 and "pod job-x1 was deleted" in stderr
+    assert code == 0 and "pod job-x1 was deleted" in stderr, stderr
     assert api.writes() == []
 
 
@@ -310,18 +320,14 @@ def test_finished_pod_prints_once_and_exits(fake_api_factory, kubeconfig):
 
 
 def test_watch_cannot_read_files():
-    from click.testing import CliRunner
-
     from kubectl_sidecar.cli import cli
 
-    result = CliRunner().invoke(cli, ["timeline", "--watch", "-f", "x.yaml"])
+    result = _cli_runner().invoke(cli, ["timeline", "--watch", "-f", "x.yaml"])
     assert result.exit_code == 2 and "--watch follows a live pod" in result.stderr
 
 
 def test_watch_gives_up_after_the_server_stays_away(live, monkeypatch, tmp_path):
     """In-process, with short back-offs: a server that stays away ends --watch with one sentence."""
-    from click.testing import CliRunner
-
     from kubectl_sidecar import kube
     from kubectl_sidecar.cli import cli
 
@@ -336,7 +342,7 @@ def test_watch_gives_up_after_the_server_stays_away(live, monkeypatch, tmp_path)
 
     threading.Thread(target=stop_when_watching, daemon=True).start()
     started = time.monotonic()
-    result = CliRunner().invoke(cli, ["timeline", "job-x1", "--watch", "--kubeconfig", path],
+    result = _cli_runner().invoke(cli, ["timeline", "job-x1", "--watch", "--kubeconfig", path],
                                 env={"TZ": "UTC", "NO_COLOR": "1"}, catch_exceptions=False)
     assert time.monotonic() - started < 10
     assert result.exit_code == 2, result.stderr
