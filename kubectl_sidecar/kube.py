@@ -22,9 +22,10 @@ import sys
 import threading
 import time
 import types
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable
 from urllib.parse import quote, urlsplit
 
 from kubectl_sidecar import __version__
@@ -331,7 +332,7 @@ def _library() -> dict:
     if not _LIBRARY and "kubernetes" not in sys.modules:
         try:
             _LIBRARY.update(_load_library_parts())
-        except Exception:  # noqa: BLE001 - an unexpected layout: the plain imports below
+        except Exception:
             _LIBRARY.clear()
             for name in [n for n in sys.modules if n == "kubernetes" or n.startswith("kubernetes.")]:
                 del sys.modules[name]
@@ -359,7 +360,11 @@ class _LazyPackage(types.ModuleType):
         if _LazyPackage._loading or state.get("_lazy_done") or (name.startswith("__") and name != "__all__"):
             raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
         state["_lazy_done"] = True
-        self.__spec__.loader.exec_module(self)
+        loader = self.__spec__.loader
+        if hasattr(loader, "exec_module"):
+            loader.exec_module(self)
+        else:  # zipimport before Python 3.10
+            exec(loader.get_code(self.__name__), state)  # noqa: S102 - the package's own __init__
         return getattr(self, name)
 
 
@@ -586,7 +591,7 @@ class Session:
         self.requests = 0
 
     @classmethod
-    def open(cls, opts: KubeOptions, environ=None, **kwargs) -> "Session":
+    def open(cls, opts: KubeOptions, environ=None, **kwargs) -> Session:
         return cls(resolve_connection(opts, environ), timeout=opts.request_timeout, **kwargs)
 
     @property
@@ -596,10 +601,10 @@ class Session:
     def close(self) -> None:
         try:
             self._pool.clear()
-        except Exception:  # noqa: BLE001 - closing is best effort
+        except Exception:
             pass
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -1095,7 +1100,7 @@ def fetch_check_snapshot(opts: KubeOptions, *, job: str | None = None, pod: str 
 def _check_snapshot(session: Session, *, job, pod, selector, all_namespaces: bool) -> Snapshot:
     namespace = None if all_namespaces else session.namespace
     snapshot = Snapshot(source=session.source)
-    version_call = lambda: session.get("/version", Target("get", "/version"))  # noqa: E731
+    version_call = lambda: session.get("/version", Target("get", "/version"))
     pod_target = Target("list", "pods", namespace=namespace)
     job_target = Target("list", "jobs.batch", namespace=namespace)
 

@@ -6,8 +6,9 @@ it has finished with no container left running, or on Ctrl-C (all exit 0).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import Callable, Iterable
+from typing import Callable
 
 from tabulate import tabulate
 

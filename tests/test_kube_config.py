@@ -15,13 +15,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from click.testing import CliRunner
+from fakeapi import FakeApiServer, session_certs, write_kubeconfig
 
 from kubectl_sidecar import kube
 from kubectl_sidecar.cli import cli
 from kubectl_sidecar.errors import ConfigError
 from kubectl_sidecar.options import KubeOptions
-
-from fakeapi import FakeApiServer, session_certs, write_kubeconfig
 
 POD = {"apiVersion": "v1", "kind": "Pod",
        "metadata": {"name": "p1", "namespace": "team-a", "uid": "u-1", "creationTimestamp": "2025-01-01T00:00:00Z"},
@@ -201,7 +200,7 @@ def test_impersonation_headers_match_kubectl(tmp_path, kubectl):
     seen = []
 
     class Recorder(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's naming
+        def do_GET(self):
             seen.append((self.headers.get("Impersonate-User"), self.headers.get_all("Impersonate-Group") or []))
             body = json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 404,
                                "reason": "NotFound", "message": "nothing here"}).encode()
@@ -228,7 +227,7 @@ def test_impersonation_headers_match_kubectl(tmp_path, kubectl):
         ours = seen[0]
         seen.clear()
         kubectl(path, "get", "pod", "p1", "--as", "alice", "--as-group", "dev", "--as-group", "ops")
-        theirs = [s for s in seen if s[0]][0]
+        theirs = next(s for s in seen if s[0])
     finally:
         server.shutdown()
     assert ours == ("alice", ["dev", "ops"]) == theirs

@@ -9,11 +9,10 @@ import os
 import re
 
 import pytest
+from fakeapi import DATA_DIR
 
 from kubectl_sidecar import kube
 from kubectl_sidecar.options import KubeOptions
-
-from fakeapi import DATA_DIR
 
 pytestmark = pytest.mark.kubectl
 
@@ -41,7 +40,7 @@ def _kubectl_json(kubectl, config, *args):
 
 
 def test_pod_job_node_and_version_are_what_kubectl_gets(cluster, kubectl):
-    api, config = cluster
+    _api, config = cluster
     namespace, name = ETL
     snap = kube.fetch_pod_snapshot(KubeOptions(kubeconfig=config, namespace=namespace), name)
     assert snap.pods == [_kubectl_json(kubectl, config, "get", "pod", name, "-n", namespace)]
@@ -52,7 +51,7 @@ def test_pod_job_node_and_version_are_what_kubectl_gets(cluster, kubectl):
 
 
 def test_events_are_what_kubectl_lists_with_the_same_field_selectors(cluster, kubectl):
-    api, config = cluster
+    _api, config = cluster
     namespace, name = ETL
     snap = kube.fetch_pod_snapshot(KubeOptions(kubeconfig=config, namespace=namespace), name)
     uid = snap.pods[0]["metadata"]["uid"]
@@ -95,8 +94,8 @@ def test_describe_shows_the_states_and_events_the_plugin_read(cluster, kubectl, 
     assert proc.returncode == 0, proc.stderr
     text = proc.stdout
     pod = snap.pods[0]
-    assert re.search(rf"^Node:\s+{re.escape(pod['spec']['nodeName'])}/", text, re.M)
-    assert re.search(rf"^Status:\s+{pod['status']['phase']}$", text, re.M)
+    assert re.search(rf"^Node:\s+{re.escape(pod['spec']['nodeName'])}/", text, re.MULTILINE)
+    assert re.search(rf"^Status:\s+{pod['status']['phase']}$", text, re.MULTILINE)
     for status in pod["status"].get("initContainerStatuses", []) + pod["status"]["containerStatuses"]:
         block = text.split(f"\n  {status['name']}:\n", 1)[1].split("\n\n", 1)[0]
         state = next(iter(status["state"]))
@@ -111,7 +110,7 @@ def test_describe_shows_the_states_and_events_the_plugin_read(cluster, kubectl, 
     else:
         # kubectl describe selects events by name AND uid, so the uid-less events of older ACS virtual
         # nodes never show there; the plugin finds them by name (kubectl get events agrees, above)
-        assert re.search(r"^Events:\s+<none>$", text, re.M)
+        assert re.search(r"^Events:\s+<none>$", text, re.MULTILINE)
         assert len(snap.events) >= 3
         selectors = [r.query.get("fieldSelector", "") for r in api.requests if r.path.endswith("/events")]
         assert any(f"involvedObject.uid={pod['metadata']['uid']}" in sel and "involvedObject.name=" in sel

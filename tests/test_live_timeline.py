@@ -16,14 +16,13 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from fakeapi import DATA_DIR
 
 from kubectl_sidecar import cli as cli_module
 from kubectl_sidecar import kube
 from kubectl_sidecar.cli import cli
 from kubectl_sidecar.options import KubeOptions
 from kubectl_sidecar.snapshot import EVENTS_FORBIDDEN, EVENTS_LISTED
-
-from fakeapi import DATA_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "kubectl_sidecar" / "demo"
