@@ -1,0 +1,58 @@
+"""The check engine: findings on a pod's timeline (and on a Job), each with a code, evidence and a fix.
+
+Each family of findings is a module; each check is a pure function ``(Timeline, CheckContext) ->
+list[Finding]``. The catalogue of codes is in :mod:`kubectl_sidecar.checks.catalogue`; every code has
+a page in docs/checks/.
+"""
+
+from __future__ import annotations
+
+from kubectl_sidecar.checks import completion, data, legacy, markers, native, ordering, restarts, termination
+from kubectl_sidecar.checks.facts import node_version
+from kubectl_sidecar.checks.catalogue import CODES, ERROR, INFO, SEVERITIES, WARNING, severity_rank
+from kubectl_sidecar.checks.finding import CheckContext, Finding
+from kubectl_sidecar.checks.jobs import check_job, job_events
+
+# code -> check, in code order.
+CHECKS = {
+    "SC001": ordering.check_app_started_before_sidecar,
+    "SC002": ordering.check_sidecar_stopped_early,
+    "SC003": completion.check_job_pod_can_finish,
+    "SC004": legacy.check_stale_legacy_status,
+    "SC005": legacy.check_legacy_marker_on_native_cluster,
+    "SC006": native.check_native_sidecar_cannot_work,
+    "SC007": legacy.check_forced_exit_code,
+    "SC008": restarts.check_sidecar_restarts,
+    "SC009": markers.check_marker_conflicts,
+    "SC010": termination.check_sidecar_ignored_sigterm,
+    "SC011": data.check_events_available,
+    "SC012": completion.check_pod_failed_by_sidecar,
+}
+
+__all__ = [
+    "CHECKS",
+    "CODES",
+    "ERROR",
+    "INFO",
+    "SEVERITIES",
+    "WARNING",
+    "CheckContext",
+    "Finding",
+    "check_job",
+    "check_timeline",
+    "job_events",
+    "node_version",
+    "severity_rank",
+]
+
+
+def check_timeline(timeline, context: CheckContext | None = None, *, codes=None) -> list:
+    """Run every check (or those in ``codes``) on one pod's timeline; findings errors first."""
+    context = context or CheckContext()
+    findings = []
+    for code, check in CHECKS.items():
+        if codes is not None and code not in codes:
+            continue
+        findings.extend(check(timeline, context))
+    order = {ct.name: i for i, ct in enumerate(timeline.containers)}
+    return sorted(findings, key=lambda f: f.sort_key(order))

@@ -1,0 +1,66 @@
+"""The codes: each with its severity, a one-line title and the family (module) that raises it.
+
+The severity belongs to the code, never to one occurrence, so ``--fail-on`` means the same thing on
+every run. Every code has a page in docs/checks/ (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INFO = "info"
+WARNING = "warning"
+ERROR = "error"
+SEVERITIES = (INFO, WARNING, ERROR)  # ascending
+_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+
+
+def severity_rank(severity: str) -> int:
+    """``info`` < ``warning`` < ``error``; unknown names rank below ``info``."""
+    return _RANK.get(severity, -1)
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    severity: str
+    title: str
+    family: str
+
+    @property
+    def doc(self) -> str:
+        return f"docs/checks/{self.code}.md"
+
+
+CODES = {
+    c.code: c
+    for c in (
+        Code("SC001", WARNING, "an app container started before a sidecar had started", "ordering"),
+        Code("SC002", WARNING, "a sidecar terminated while app containers were still running", "ordering"),
+        Code(
+            "SC003",
+            ERROR,
+            "a Job's pod cannot finish: a regular container outlives its app containers",
+            "completion",
+        ),
+        Code(
+            "SC004",
+            WARNING,
+            "stale status: a legacy sidecar ran again after the exit its status shows",
+            "legacy",
+        ),
+        Code("SC005", INFO, "a legacy sidecar marker on a cluster with native sidecars", "legacy"),
+        Code("SC006", ERROR, "a native sidecar that cannot work on this cluster", "native"),
+        Code("SC007", INFO, "the platform forced a sidecar's exit code", "legacy"),
+        Code("SC008", WARNING, "a sidecar keeps restarting", "restarts"),
+        Code("SC009", WARNING, "conflicting or ineffective sidecar markers", "markers"),
+        Code(
+            "SC010",
+            WARNING,
+            "a sidecar ignored SIGTERM and was killed at the end of the grace period",
+            "completion",
+        ),
+        Code("SC011", INFO, "events unavailable: findings rest on statuses alone", "data"),
+        Code("SC012", ERROR, "a Job's pod failed only because a sidecar exited non-zero", "completion"),
+    )
+}

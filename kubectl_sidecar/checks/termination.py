@@ -1,0 +1,139 @@
+"""How sidecars end: killed at the end of the grace period because they ignored SIGTERM (SC010)."""
+
+from __future__ import annotations
+
+from kubectl_sidecar.checks import facts
+from kubectl_sidecar.checks.finding import CheckContext
+from kubectl_sidecar.model import KIND_NATIVE
+from kubectl_sidecar.timeline import Timeline
+
+# Whole-second times on both ends: a kill "at the end of the grace period" may read a second or two short.
+_GRACE_SLACK = 2
+
+
+def _stop_requested(timeline: Timeline, sidecar, run) -> tuple:
+    """When the sidecar was asked to stop before ``run`` ended, and how we know: ``(time, evidence)``."""
+    finish = run.finished_at
+    asks = [
+        m
+        for m in facts.stop_requests(timeline, sidecar.name)
+        if not facts.earlier(finish, m.time)
+        and (run.started_at is None or not facts.earlier(m.time, run.started_at))
+    ]
+    if asks:
+        mark = asks[-1]
+        message = f': "{mark.message}"' if mark.message else ""
+        return mark.time, f"Killing event at {facts.at(timeline, mark.time)}{message}"
+    ending = facts.termination_start(timeline)
+    if ending is not None and not facts.earlier(finish, ending):
+        return (
+            ending,
+            f"the pod's termination began at {facts.at(timeline, ending)} (no Killing event is left)",
+        )
+    exits = [facts.final_run(ct) for ct in facts.apps(timeline)]
+    if exits and all(r is not None and r.finished_at is not None for r in exits):
+        last = max(r.finished_at for r in exits)
+        if not facts.earlier(finish, last):
+            return last, (
+                f"the last app container exited at {facts.at(timeline, last)}: the sidecar's stop was "
+                "requested then (no Killing event is left)"
+            )
+    return None, ""
+
+
+def check_sidecar_ignored_sigterm(timeline: Timeline, context: CheckContext) -> list:
+    """SC010: a sidecar ended with 137 a grace period after its stop was requested."""
+    grace = facts.grace_seconds(timeline)
+    if grace <= 0:
+        return []
+    hits = []
+    for sidecar in facts.sidecars(timeline):
+        for run in reversed(facts.known_runs(sidecar)):
+            if run.finished_at is None:
+                continue
+            code, reason = facts.real_exit(run)
+            if code != 137 or reason in ("OOMKilled", "ContainerStatusUnknown"):
+                continue
+            asked, how = _stop_requested(timeline, sidecar, run)
+            if asked is None:
+                continue
+            waited = (run.finished_at - asked).total_seconds()
+            if waited >= grace - _GRACE_SLACK:
+                hits.append((sidecar, run, asked, how, waited))
+                break
+    # Native sidecars stop one by one, last declared first: those killed with the one that used up the
+    # grace period never had their turn. Keep only the first in stop order of each such group.
+    natives = [h for h in hits if h[0].container.sidecar_kind == KIND_NATIVE]
+    dropped = set()
+    for hit in natives:
+        for other in natives:
+            if (
+                other is not hit
+                and other[0].container.index > hit[0].container.index
+                and abs((other[1].finished_at - hit[1].finished_at).total_seconds()) <= _GRACE_SLACK
+            ):
+                dropped.add(hit[0].name)
+    findings = []
+    for sidecar, run, asked, how, waited in hits:
+        if sidecar.name in dropped:
+            continue
+        forced = (
+            f"; the platform reported exit {run.exit_code}, the original code was {run.original_exit_code}"
+            if run.forced
+            else ""
+        )
+        message = (
+            f"{sidecar.name} ignored SIGTERM: asked to stop at {facts.offset(timeline, asked)}, it was "
+            f"killed {facts.span(waited)} later (137, SIGKILL), at the end of the {grace}s grace period, "
+            f"which delays the end of every pod it runs in{forced}"
+        )
+        evidence = [
+            how,
+            f"{sidecar.name} ended at {facts.at(timeline, run.finished_at)} with exit "
+            f"{facts.describe_exit(*facts.real_exit(run))}"
+            + (f', status message "{run.message}"' if run.forced and run.message else ""),
+            f"grace period {grace}s (terminationGracePeriodSeconds or the deletion's)",
+        ]
+        for ct in facts.sidecars(timeline):
+            if ct.name in dropped:
+                evidence.append(
+                    f"{ct.name} was killed at the same time without its turn to stop "
+                    "(native sidecars stop one by one, last declared first)"
+                )
+        for event in sidecar.events:
+            if event.reason == "ExceededGracePeriod":
+                evidence.append(f"ExceededGracePeriod event at {facts.at(timeline, event.first)}")
+        script = facts.shell_script(timeline, sidecar.container)
+        if script is not None:
+            evidence.append(f"{sidecar.name} runs a shell as PID 1 (sh -c), which ignores SIGTERM")
+        findings.append(
+            facts.make_finding(
+                "SC010",
+                timeline,
+                sidecar.name,
+                message,
+                evidence=evidence,
+                fix=_FIX,
+                fix_yaml=_fix_yaml(timeline, sidecar, script),
+            )
+        )
+    return findings
+
+
+_FIX = (
+    "The process runs as PID 1, which gets no default signal handling: SIGTERM does nothing unless "
+    "the program handles it (a shell from `sh -c` does not, nor does `tail`). Trap SIGTERM in the "
+    "shell and wait for the command, start it under an init such as tini or dumb-init, or use a "
+    "program that exits on SIGTERM. A shorter terminationGracePeriodSeconds only hides the problem."
+)
+
+
+def _fix_yaml(timeline: Timeline, sidecar, script: str | None) -> str:
+    body = script if script is not None and len(script) <= 160 and "\n" not in script else "<the command>"
+    trapped = f"trap 'exit 0' TERM; ({body}) & wait"
+    return (
+        f"# {facts.pod_spec_path(timeline)}, container {sidecar.name}\n"
+        f"command: {facts.quote_yaml_list(['sh', '-c', trapped])}\n"
+        "# the shell handles SIGTERM and exits at once; `& wait` keeps it able to\n"
+        '# run the trap while the command runs. Or: command: ["tini", "--", ...]\n'
+    )

@@ -1,0 +1,580 @@
+"""Unit tests of the helpers the checks share (checks/facts.py), target selection (checks/targets.py) and
+the report (checks/report.py): small, table-driven, on dicts shaped like API output."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from builders import T0, container, event, job, pod, running, status, terminated, ts, waiting
+from kubectl_sidecar.checks import CheckContext, check_timeline, facts, severity_rank
+from kubectl_sidecar.checks.catalogue import CODES, ERROR, INFO, WARNING
+from kubectl_sidecar.checks.report import CheckReport, job_state
+from kubectl_sidecar.checks.targets import (
+    KIND_ALL,
+    KIND_JOB,
+    KIND_POD,
+    KIND_SELECTOR,
+    Requirement,
+    Target,
+    job_selector,
+    parse_label_selector,
+    select,
+)
+from kubectl_sidecar.errors import NotFoundError, UsageError
+from kubectl_sidecar.model import parse_cluster_version
+from kubectl_sidecar.snapshot import Snapshot
+from kubectl_sidecar.timeline import build_timeline
+
+ACS = {"__IS_SIDECAR__": "true"}
+NATIVE_KW = {"restart_policy": "Always"}
+
+
+def timeline_of(pod_obj, events=(), version=None, node=None, job_obj=None):
+    """The pod's timeline; a Scheduled event keeps SC011 (no events) out of the way."""
+    scheduled = event(
+        "Scheduled",
+        at=0,
+        component="default-scheduler",
+        pod_name=pod_obj["metadata"]["name"],
+        uid=pod_obj["metadata"]["uid"],
+    )
+    snap = Snapshot(pods=[pod_obj], events=[scheduled, *events])
+    return build_timeline(
+        pod_obj,
+        snap.events_for(pod_obj),
+        job=job_obj,
+        node=node,
+        cluster_version=parse_cluster_version(version) if version else None,
+    )
+
+
+def at(seconds):
+    return T0 + timedelta(seconds=seconds)
+
+
+# ------------------------------------------------------------------------------------------ time
+
+
+@pytest.mark.parametrize(
+    "a, b, expected",
+    [
+        (at(1), at(2), True),
+        (at(2), at(1), False),
+        (at(1), at(1.9), False),
+        (at(1.9), at(2.0), True),
+        (None, at(1), False),
+        (at(1), None, False),
+    ],
+    ids=["earlier", "later", "same-second", "second-boundary", "none-a", "none-b"],
+)
+def test_earlier_means_an_earlier_second(a, b, expected):
+    assert facts.earlier(a, b) is expected
+
+
+def test_at_and_offset_read_from_the_pod_creation():
+    tl = timeline_of(pod(containers=[container("app")], statuses=[status("app", running(3))]))
+    assert facts.at(tl, at(25)) == f"{ts(25)} (+25s)"
+    assert facts.offset(tl, None) == "?" and facts.at(tl, None) == "an unknown time"
+
+
+@pytest.mark.parametrize(
+    "code, reason, text",
+    [
+        (137, "Error", "137 (SIGKILL)"),
+        (143, None, "143 (SIGTERM)"),
+        (137, "OOMKilled", "137 (OOMKilled)"),
+        (1, "Error", "1 (Error)"),
+        (0, "Completed", "0 (Completed)"),
+        (None, None, "an unknown code"),
+        (2, None, "2"),
+    ],
+)
+def test_describe_exit(code, reason, text):
+    assert facts.describe_exit(code, reason) == text
+
+
+# ------------------------------------------------------------------------------------------ containers
+
+
+@pytest.mark.parametrize(
+    "name, image, word",
+    [
+        ("fluent-bit", "cr.fluentbit.io/fluent/fluent-bit:3.1.9", "fluent-bit"),
+        ("shipper", "docker.io/timberio/vector:0.41.1", "vector"),
+        ("proxy", "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.11.4", "cloud-sql-proxy"),
+        ("log-agent", "registry.example.com/agent:1", "log-agent"),
+        ("my-sidecar", "busybox:1.36", "sidecar"),
+        ("exporter", "registry.example.com/etl/exporter:4.2.0", None),
+        ("report", "registry.example.com/reports/generator:2.7.1", None),
+    ],
+)
+def test_looks_like_sidecar(name, image, word):
+    from kubectl_sidecar.model import parse_containers
+
+    (c,) = parse_containers({"spec": {"containers": [{"name": name, "image": image}]}})
+    assert facts.looks_like_sidecar(c) == word
+
+
+def test_first_start_prefers_events_and_refuses_to_guess_when_the_first_run_is_lost():
+    spec = [container("app"), container("agent", env=ACS)]
+    lost = pod(
+        containers=spec,
+        statuses=[
+            status("app", running(5)),
+            status("agent", running(60), restarts=3, last=terminated(40, 50, 1)),
+        ],
+    )
+    tl = timeline_of(lost)
+    assert facts.first_start(tl.container("agent")) is None  # runs before +40s exist, their times do not
+    tl = timeline_of(lost, [event("Started", container="agent", at=2, last=60, count=4)])
+    assert facts.first_start(tl.container("agent")) == at(2)
+    assert facts.first_start(tl.container("app")) == at(5)
+
+
+def test_restarts_take_the_largest_count_and_keeps_restarting_needs_two_or_back_off():
+    spec = [container("app"), container("agent", env=ACS)]
+    once = timeline_of(
+        pod(
+            containers=spec,
+            statuses=[
+                status("app", running(5)),
+                status("agent", running(60), restarts=1, last=terminated(2, 50, 1)),
+            ],
+        )
+    )
+    assert facts.restarts(once.container("agent")) == 1 and not facts.keeps_restarting(
+        once.container("agent")
+    )
+    looping = timeline_of(
+        pod(
+            containers=spec,
+            statuses=[
+                status("app", running(5)),
+                status("agent", waiting(), restarts=1, last=terminated(2, 50, 1)),
+            ],
+        )
+    )
+    assert facts.keeps_restarting(looping.container("agent"))
+    counted = timeline_of(
+        pod(containers=spec, statuses=[status("app", running(5)), status("agent", terminated(2, 50, 1))]),
+        [event("Started", container="agent", at=2, last=90, count=3)],
+    )
+    assert facts.restarts(counted.container("agent")) == 2 and facts.keeps_restarting(
+        counted.container("agent")
+    )
+
+
+def test_grace_seconds_from_deletion_then_spec_then_default():
+    p = pod(containers=[container("app")], statuses=[status("app", running(3))])
+    assert facts.grace_seconds(timeline_of(p)) == 30
+    p["spec"]["terminationGracePeriodSeconds"] = 90
+    assert facts.grace_seconds(timeline_of(p)) == 90
+    p["metadata"]["deletionGracePeriodSeconds"] = 5
+    assert facts.grace_seconds(timeline_of(p)) == 5
+    del p["spec"]["terminationGracePeriodSeconds"], p["metadata"]["deletionGracePeriodSeconds"]
+    assert facts.grace_seconds(timeline_of(p)) == 30
+
+
+def test_env_is_compared_never_returned():
+    p = pod(
+        containers=[container("m", env={"__IS_SIDECAR__": "True", "TOKEN": "s3cret"})],
+        statuses=[status("m", running(3))],
+    )
+    tl = timeline_of(p)
+    c = tl.container("m").container
+    assert facts.env_value_is(tl, c, "__IS_SIDECAR__", "true") is False
+    assert facts.env_value_is(tl, c, "MISSING", "true") is None
+    assert facts.env_names(tl, c) == [("__IS_SIDECAR__", True), ("TOKEN", True)]
+
+
+@pytest.mark.parametrize(
+    "command, args, script",
+    [
+        (["sh", "-c", "tail -F /x"], None, "tail -F /x"),
+        (["/bin/bash", "-c"], ["exec app"], "exec app"),
+        (["tail", "-F", "/x"], None, None),
+        (None, None, None),
+    ],
+)
+def test_shell_script(command, args, script):
+    spec = container("s")
+    if command:
+        spec["command"] = command
+    if args:
+        spec["args"] = args
+    tl = timeline_of(pod(containers=[spec], statuses=[status("s", running(3))]))
+    assert facts.shell_script(tl, tl.container("s").container) == script
+
+
+# ------------------------------------------------------------------------------------------ the cluster
+
+
+@pytest.mark.parametrize(
+    "version, native, known",
+    [
+        ("v1.30.2", True, True),
+        ("1.29", True, True),
+        ("v1.28.15-aliyun.1", None, True),
+        ("1.27", False, True),
+        (None, True, False),
+    ],
+)
+def test_version_view(version, native, known):
+    tl = timeline_of(
+        pod(containers=[container("app")], statuses=[status("app", running(3))]), version=version
+    )
+    view = facts.version_view(tl)
+    assert (view.native, view.known) == (native, known)
+    assert (view.assumption is None) is known
+
+
+def test_version_view_falls_back_to_the_node_kubelet_version_and_says_so():
+    tl = timeline_of(pod(containers=[container("app")], statuses=[status("app", running(3))]))
+    node = {"status": {"nodeInfo": {"kubeletVersion": "v1.28.15-aliyun.1"}}}
+    view = facts.version_view(tl, CheckContext(node_version=facts.node_version(node)))
+    assert view.native is None and "kubeletVersion v1.28.15-aliyun.1" in view.assumption
+    assert facts.node_version(None) is None and facts.node_version({"status": {}}) is None
+
+
+@pytest.mark.parametrize(
+    "env, node_name, annotations, honoured",
+    [
+        (ACS, "virtual-kubelet-cn-shenzhen-f", {}, True),
+        (ACS, "node-a", {"k8s.aliyun.com/eci-instance-id": "eci-1"}, True),
+        (ACS, "ip-10-0-1-2.ec2.internal", {}, False),
+        ({"__IS_SIDECAR__": "True"}, "virtual-kubelet-cn-shenzhen-f", {}, False),
+        ({"ECI_CONTAINER_TYPE": "sidecar"}, "virtual-kubelet-cn-shenzhen-f", {}, True),
+        ({"KRUISE_TERMINATE_SIDECAR_WHEN_JOB_EXIT": "true"}, "node-a", {}, None),
+    ],
+    ids=["acs-on-vk", "acs-eci-annotation", "acs-on-eks", "acs-not-true", "eci", "kruise-unknown"],
+)
+def test_legacy_honoured(env, node_name, annotations, honoured):
+    p = pod(
+        containers=[container("app"), container("agent", env=env)],
+        node=node_name,
+        annotations=annotations,
+        statuses=[status("app", running(3)), status("agent", running(3))],
+    )
+    tl = timeline_of(p)
+    assert facts.legacy_honoured(tl, tl.container("agent").container)[0] is honoured
+
+
+def test_native_sidecar_yaml_moves_the_container_and_never_prints_env():
+    p = pod(
+        containers=[container("app"), container("agent", env={"__IS_SIDECAR__": "true", "KEY": "s3cret"})],
+        job="nightly",
+        statuses=[status("app", running(3)), status("agent", running(3))],
+    )
+    text = facts.native_sidecar_yaml(timeline_of(p), ["agent"], drop_env="__IS_SIDECAR__")
+    assert text.startswith("# Job nightly: spec.template.spec\ninitContainers:\n- name: agent\n")
+    assert "restartPolicy: Always" in text and "drop the __IS_SIDECAR__ env entry" in text
+    assert "s3cret" not in text and "- name: app                # unchanged" in text
+
+
+# ------------------------------------------------------------------------------------------ checks on small pods
+
+
+def _codes(tl, now=None):
+    return sorted({f.code for f in check_timeline(tl, CheckContext(now=now))})
+
+
+def test_sc001_same_second_is_a_tie_not_evidence():
+    spec = [container("app"), container("istio-proxy")]
+    tie = pod(containers=spec, statuses=[status("app", running(3)), status("istio-proxy", running(3))])
+    assert _codes(timeline_of(tie, version="1.30")) == []
+    late = pod(containers=spec, statuses=[status("app", running(3)), status("istio-proxy", running(4))])
+    assert _codes(timeline_of(late, version="1.30")) == ["SC001"]
+
+
+def test_sc002_ignores_the_exit_of_a_sidecar_after_the_apps_exited():
+    spec = [container("app"), container("agent", env=ACS)]
+    after = pod(
+        containers=spec, statuses=[status("app", terminated(3, 20)), status("agent", terminated(2, 21, 1))]
+    )
+    assert "SC002" not in _codes(timeline_of(after, version="1.28"))
+    during = pod(
+        containers=spec, statuses=[status("app", terminated(3, 40)), status("agent", terminated(2, 21, 1))]
+    )
+    assert "SC002" in _codes(timeline_of(during, version="1.28"))
+
+
+def test_sc003_needs_a_job_and_a_running_pod():
+    spec = [container("report"), container("fluent-bit")]
+    statuses = [status("report", terminated(3, 47)), status("fluent-bit", running(3))]
+    assert _codes(timeline_of(pod(containers=spec, statuses=statuses, job="daily"), version="1.30")) == [
+        "SC003"
+    ]
+    assert (
+        _codes(timeline_of(pod(containers=spec, statuses=statuses), version="1.30")) == []
+    )  # not a Job's pod
+    deleting = pod(containers=spec, statuses=statuses, job="daily", deletion=50)
+    assert _codes(timeline_of(deleting, version="1.30")) == []
+
+
+def test_sc003_waits_for_a_platform_that_honours_the_marker():
+    spec = [container("report"), container("agent", env=ACS)]
+    statuses = [status("report", terminated(3, 47)), status("agent", running(3))]
+    p = pod(containers=spec, statuses=statuses, job="daily", node="virtual-kubelet-cn-shenzhen-f")
+    tl = timeline_of(p, version="1.28")
+    assert _codes(tl, now=at(60)) == []  # ACS stops it after the app: give it time
+    (finding,) = check_timeline(tl, CheckContext(now=at(47 + 600)))
+    assert finding.code == "SC003" and "should have stopped it" in finding.evidence[1]
+
+
+def test_sc004_restart_count_on_a_never_pod_with_a_terminated_state():
+    spec = [container("app"), container("agent", env=ACS)]
+    p = pod(
+        containers=spec,
+        node="virtual-kubelet-cn-shenzhen-f",
+        statuses=[status("app", running(3)), status("agent", terminated(2, 30, 1), restarts=2)],
+    )
+    findings = check_timeline(timeline_of(p, version="1.30"), CheckContext())
+    stale = next(f for f in findings if f.code == "SC004")
+    assert "restartCount 2 in a pod with restartPolicy Never" in " ".join(stale.evidence)
+    assert "running or restarting" in stale.message
+
+
+def test_sc006_128_working_alongside_apps_is_fine_but_stuck_is_not():
+    init = [container("proxy", **NATIVE_KW)]
+    works = pod(
+        containers=[container("app")],
+        init_containers=init,
+        init_statuses=[status("proxy", running(2))],
+        statuses=[status("app", running(3))],
+    )
+    assert _codes(timeline_of(works, version="1.28")) == []
+    stuck = pod(
+        containers=[container("app")],
+        init_containers=init,
+        conditions=[("Initialized", "False", 0, None)],
+        init_statuses=[status("proxy", running(2))],
+        statuses=[status("app", waiting("PodInitializing"))],
+    )
+    assert _codes(timeline_of(stuck, version="1.28")) == ["SC006"]
+    assert _codes(timeline_of(stuck, version="1.29")) == []
+
+
+def test_sc006_plain_init_container_running_long_on_129():
+    p = pod(
+        containers=[container("app")],
+        init_containers=[container("setup")],
+        conditions=[("Initialized", "False", 0, None)],
+        init_statuses=[status("setup", running(2))],
+        statuses=[status("app", waiting("PodInitializing"))],
+    )
+    tl = timeline_of(p, version="1.30")
+    assert _codes(tl, now=at(60)) == []  # a slow init container is not a finding
+    (finding,) = check_timeline(tl, CheckContext(now=at(2 + 600)))
+    assert finding.code == "SC006" and "no restartPolicy: Always" in finding.message
+    assert "restartPolicy: Always" in finding.fix_yaml
+
+
+def test_sc010_blames_only_the_native_sidecar_that_used_up_the_grace_period():
+    init = [container("first", **NATIVE_KW), container("second", **NATIVE_KW)]
+    p = pod(
+        containers=[container("app")],
+        init_containers=init,
+        phase="Succeeded",
+        init_statuses=[status("first", terminated(1, 43, 137)), status("second", terminated(2, 43, 137))],
+        statuses=[status("app", terminated(3, 13))],
+    )
+    events = [event("Killing", container=c, section="initContainers", at=13) for c in ("first", "second")]
+    (finding,) = check_timeline(timeline_of(p, events, version="1.30"), CheckContext())
+    assert (finding.code, finding.container) == ("SC010", "second")
+    assert any("first was killed at the same time" in e for e in finding.evidence)
+
+
+def test_sc010_not_for_oomkilled_or_a_quick_kill():
+    init = [container("s", **NATIVE_KW)]
+    oom = pod(
+        containers=[container("app")],
+        init_containers=init,
+        phase="Succeeded",
+        init_statuses=[status("s", terminated(1, 43, 137, reason="OOMKilled"))],
+        statuses=[status("app", terminated(3, 13))],
+    )
+    assert (
+        _codes(
+            timeline_of(
+                oom, [event("Killing", container="s", section="initContainers", at=13)], version="1.30"
+            )
+        )
+        == []
+    )
+    quick = pod(
+        containers=[container("app")],
+        init_containers=init,
+        phase="Succeeded",
+        init_statuses=[status("s", terminated(1, 15, 137))],
+        statuses=[status("app", terminated(3, 13))],
+    )
+    assert (
+        _codes(
+            timeline_of(
+                quick, [event("Killing", container="s", section="initContainers", at=13)], version="1.30"
+            )
+        )
+        == []
+    )
+
+
+def test_sc012_not_for_a_native_sidecar():
+    p = pod(
+        containers=[container("app")],
+        init_containers=[container("s", **NATIVE_KW)],
+        phase="Failed",
+        job="backup",
+        init_statuses=[status("s", terminated(1, 15, 143))],
+        statuses=[status("app", terminated(3, 13, 0))],
+    )
+    assert "SC012" not in _codes(timeline_of(p, version="1.30"))
+
+
+def test_checks_tolerate_a_pod_with_no_status_at_all():
+    p = pod(containers=[container("app"), container("agent", env=ACS)])
+    del p["status"]
+    assert _codes(timeline_of(p)) == ["SC005"]
+
+
+# ------------------------------------------------------------------------------------------ selectors and targets
+
+
+@pytest.mark.parametrize(
+    "text, labels, matches",
+    [
+        ("app=web", {"app": "web"}, True),
+        ("app==web", {"app": "api"}, False),
+        ("app!=web", {}, True),
+        ("app in (web, api),tier", {"app": "api", "tier": "x"}, True),
+        ("app notin (web)", {"app": "web"}, False),
+        ("!canary", {"canary": "1"}, False),
+        ("batch.kubernetes.io/job-name=daily", {"batch.kubernetes.io/job-name": "daily"}, True),
+        ("app=", {"app": ""}, True),
+    ],
+)
+def test_label_selector(text, labels, matches):
+    requirements = parse_label_selector(text)
+    assert all(r.matches(labels) for r in requirements) is matches
+
+
+@pytest.mark.parametrize("text", ["", "a b", "in (x)", "a in x", "a=(b)", "=b"])
+def test_bad_label_selector_is_a_usage_error(text):
+    with pytest.raises(UsageError):
+        parse_label_selector(text)
+
+
+def test_job_selector_reads_match_labels_and_expressions():
+    j = {
+        "spec": {
+            "selector": {
+                "matchLabels": {"a": "1"},
+                "matchExpressions": [
+                    {"key": "b", "operator": "In", "values": ["x", "y"]},
+                    {"key": "c", "operator": "Bogus"},
+                ],
+            }
+        }
+    }
+    assert job_selector(j) == [Requirement("a", "In", ("1",)), Requirement("b", "In", ("x", "y"))]
+    assert job_selector({"spec": {}}) is None
+
+
+def test_select_finds_job_pods_by_selector_and_orphans_by_owner():
+    j = job("daily", uid="uid-1")
+    mine = pod(name="daily-a", job="daily")
+    mine["metadata"]["labels"]["batch.kubernetes.io/controller-uid"] = "uid-1"
+    other = pod(name="web-1", uid="u2")
+    snapshot = Snapshot(pods=[other, mine], jobs=[j])
+    everything = select(snapshot, Target(KIND_ALL))
+    assert [
+        (job_obj["metadata"]["name"], [p["metadata"]["name"] for p in pods])
+        for job_obj, pods in everything.jobs
+    ] == [("daily", ["daily-a"])]
+    assert [p["metadata"]["name"] for p in everything.pods] == ["web-1"]
+    assert select(snapshot, Target(KIND_JOB, "daily")).pod_count() == 1
+    assert select(snapshot, Target(KIND_POD, "web-1")).pods == [other]
+    assert select(snapshot, Target(KIND_SELECTOR, selector="job-name=daily")).pods == [mine]
+    with pytest.raises(NotFoundError):
+        select(snapshot, Target(KIND_JOB, "nope"))
+    with pytest.raises(NotFoundError):
+        select(snapshot, Target(KIND_JOB, "daily", namespace="other"))
+
+
+def test_select_notes_a_job_without_pods_and_an_empty_namespace():
+    snapshot = Snapshot(jobs=[job("lonely", uid="uid-9")])
+    selection = select(snapshot, Target(KIND_JOB, "lonely"))
+    assert selection.pod_count() == 0 and "has no pods" in selection.notes[0]
+    assert "no Jobs and no pods" in select(Snapshot(), Target(KIND_ALL, namespace="x")).notes[0]
+
+
+# ------------------------------------------------------------------------------------------ report
+
+
+@pytest.mark.parametrize(
+    "status_obj, spec, state",
+    [
+        ({"conditions": [{"type": "Complete", "status": "True"}]}, {}, "Complete"),
+        ({"conditions": [{"type": "Failed", "status": "True"}]}, {}, "Failed"),
+        ({"conditions": [{"type": "FailureTarget", "status": "True"}]}, {}, "Failing"),
+        ({}, {"suspend": True}, "Suspended"),
+        ({"active": 1}, {}, "Running"),
+        ({}, {}, "Pending"),
+    ],
+)
+def test_job_state(status_obj, spec, state):
+    assert job_state({"status": status_obj, "spec": spec}) == state
+
+
+@pytest.mark.parametrize(
+    "fail_on, severities, exit_code",
+    [
+        ("error", [], 0),
+        ("error", [INFO, WARNING], 0),
+        ("error", [ERROR], 1),
+        ("warning", [WARNING], 1),
+        ("warning", [INFO], 0),
+        ("info", [INFO], 1),
+    ],
+)
+def test_exit_code_follows_fail_on(fail_on, severities, exit_code):
+    code_of = {INFO: "SC005", WARNING: "SC002", ERROR: "SC003"}
+    tl = timeline_of(pod(containers=[container("app")], statuses=[status("app", running(3))]))
+    from kubectl_sidecar.checks import Finding
+
+    tl.findings = [
+        Finding(
+            code=code_of[s],
+            pod="p",
+            namespace="default",
+            container="app",
+            message="m",
+            evidence=("e",),
+            fix="f",
+        )
+        for s in severities
+    ]
+    report = CheckReport(target=Target(KIND_ALL), pods=[tl], fail_on=fail_on)
+    assert report.exit_code() == exit_code
+    assert report.summary()["failed"] is bool(exit_code)
+
+
+def test_severities_order_and_every_code_has_one():
+    assert severity_rank(INFO) < severity_rank(WARNING) < severity_rank(ERROR)
+    assert all(c.severity in (INFO, WARNING, ERROR) for c in CODES.values())
+    assert [c for c in CODES] == [f"SC{n:03d}" for n in range(1, len(CODES) + 1)]
+
+
+def test_now_is_never_read_from_the_clock():
+    """Checks are pure: the same timeline and context give the same findings."""
+    p = pod(
+        containers=[container("report"), container("load")],
+        job="d",
+        statuses=[status("report", terminated(3, 47)), status("load", running(3))],
+    )
+    tl = timeline_of(p, version="1.30")
+    now = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    first = [f.to_dict() for f in check_timeline(tl, CheckContext(now=now))]
+    assert first == [f.to_dict() for f in check_timeline(tl, CheckContext(now=now))]
+    assert first and first[0]["code"] == "SC003"
