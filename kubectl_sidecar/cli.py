@@ -291,6 +291,115 @@ def timeline(pod, filenames, cluster_version, declared, follow, render, kube):
     return 0
 
 
+CHECK_OUTPUTS = ("table", "json", "yaml")
+FAIL_ON = ("info", "warning", "error")
+PROGRESS_MIN_PODS = 20  # below this a check is quick: no progress indicator
+
+
+def make_progress(stream, minimum: int = PROGRESS_MIN_PODS):
+    """A ``progress(done, total)`` that redraws one stderr line on a terminal; ``None`` elsewhere."""
+    if not _isatty(stream):
+        return None
+
+    def progress(done: int, total: int) -> None:
+        if total < minimum:
+            return
+        stream.write(f"\rchecking pods: {done}/{total}" if done < total else "\r\x1b[K")
+        stream.flush()
+
+    return progress
+
+
+@cli.command()
+@click.argument("target", required=False)
+@click.option("-l", "--selector", metavar="SELECTOR",
+              help="Check the pods matching this label selector (a=b, a!=b, a in (x,y), a, !a; "
+                   "comma-separated).")
+@click.option("-A", "--all-namespaces", "all_namespaces", is_flag=True,
+              help="Check every Job and pod of every namespace (no TARGET).")
+@click.option("-f", "--filename", "filenames", multiple=True, metavar="FILE",
+              help="Read objects from FILE (JSON or YAML, '-' for stdin) instead of the cluster; repeatable.")
+@cluster_version_option
+@click.option("--sidecar", "declared", multiple=True, metavar="NAME",
+              help="Treat container NAME as a sidecar (for sidecars no marker reveals); repeatable.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
+              help="Exit 1 when a finding of this severity or higher is found.")
+@click.option("-o", "--output", type=click.Choice(CHECK_OUTPUTS), default="table", show_default=True,
+              help="table (findings grouped by pod, with evidence and fixes), json or yaml (a CheckReport).")
+@click.option("--color", "colour", type=click.Choice(("auto", "always", "never")), default="auto",
+              show_default=True,
+              help="Colour severities: auto means only on a terminal. NO_COLOR turns it off.")
+@kube_options
+def check(target, selector, filenames, cluster_version, declared, fail_on, output, colour, kube):
+    """Find what is wrong with the sidecars of a Job's pods, a pod, or a namespace.
+
+    TARGET is a Job (NAME or job/NAME: every pod of it, through the Job's selector, plus its status)
+    or a pod (pod/NAME). With -l, the pods matching the selector; with no TARGET, every Job and every
+    pod not owned by a Job in the namespace (-A: in every namespace).
+
+    Exit codes: 0 when no finding reaches --fail-on, 1 when one does, 2 when the target could not be
+    inspected. Codes and fixes: docs/checks/.
+
+    \b
+    Examples:
+      kubectl sidecar check daily-report -n reports
+      kubectl sidecar check pod/test-729nd --fail-on warning
+      kubectl sidecar check -A -o json | jq '.findings[] | select(.severity == "error")'
+      kubectl get job,pod,events,node -o yaml > snap.yaml
+      kubectl sidecar check -f snap.yaml --cluster-version 1.28
+    """
+    from kubectl_sidecar import app
+    from kubectl_sidecar.checks import targets
+
+    if target is not None and selector is not None:
+        raise UsageError("give a TARGET or -l SELECTOR, not both")
+    kind, name = split_target(target, "job")
+    if kube.all_namespaces and name is not None and not filenames:
+        raise UsageError("a Job or pod cannot be named across all namespaces: drop -A, or name the "
+                         "namespace with -n")
+    if selector is not None:
+        targets.parse_label_selector(selector)  # refuse a bad selector before any request
+    version = parse_version_flag(cluster_version)
+    stderr = click.get_text_stream("stderr")
+    if filenames:
+        from kubectl_sidecar import files
+
+        snapshot = files.load_snapshot(filenames, cluster_version=version)
+        now = None
+        namespace = None if kube.all_namespaces else kube.namespace
+    else:
+        from kubectl_sidecar import kube as kubeapi
+
+        reading = _isatty(stderr)
+        if reading:
+            stderr.write("reading the cluster...")
+            stderr.flush()
+        try:
+            snapshot = kubeapi.fetch_check_snapshot(kube, job=name if kind == "job" else None,
+                                                    pod=name if kind == "pod" else None, selector=selector)
+        finally:
+            if reading:
+                stderr.write("\r\x1b[K")
+                stderr.flush()
+        if version is not None:
+            snapshot.server_version = version
+        now = datetime.now(timezone.utc)
+        namespace = None  # the snapshot holds only what the namespace (or -A) named
+    if selector is not None:
+        target_kind = targets.KIND_SELECTOR
+    else:
+        target_kind = kind if name is not None else targets.KIND_ALL
+    wanted = targets.Target(kind=target_kind, name=name, selector=selector, namespace=namespace)
+    report = app.check_snapshot(snapshot, wanted, declared_sidecars=declared, now=now, fail_on=fail_on,
+                                progress=make_progress(stderr))
+    opts = make_render_options(output="table", absolute_time=False, utc=False, chart=False, ascii_only=False,
+                               colour=colour)
+    emit(app.render_check(report, output, width=opts.width, colour=opts.colour))
+    for text in snapshot.notes + report.notes:
+        note(text)
+    return report.exit_code()
+
+
 def _demo_index() -> list:
     import yaml
 
