@@ -170,6 +170,8 @@ def parse_documents(data: bytes, name: str) -> list:
         docs = [d for d in yaml.load_all(text, Loader=_StrictLoader) if d is not None]
     except _AliasError as err:
         raise InputError(name, f"{err}; refused") from None
+    except yaml.reader.ReaderError as err:  # its str() spans two lines
+        raise InputError(name, _reader_problem(text, err)) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -190,6 +192,14 @@ def _is_utf16(data: bytes) -> bool:
     if data.startswith(codecs.BOM_UTF16_BE):
         return len(data) >= 4 and data[2] == 0 and data[3] != 0
     return False
+
+
+def _reader_problem(text: str, err) -> str:
+    char = err.character if isinstance(err.character, str) else chr(err.character or 0)
+    line = text.count("\n", 0, err.position) + 1 if isinstance(err.position, int) else None
+    where = f" at line {line}" if line else ""
+    hint = ": terminal colour codes? save the output without colour" if char == "\x1b" else ""
+    return f"holds a control character YAML does not allow (#x{ord(char):04x}){where}{hint}"
 
 
 def _value_problem(err: ValueError) -> str:
