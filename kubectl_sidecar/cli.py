@@ -457,6 +457,30 @@ def demo(name, list_only, render):
     return 0
 
 
+@cli.command()
+@click.argument("shell", type=click.Choice(("bash", "zsh", "fish")))
+def completion(shell):
+    """Print a completion script for the kubectl-sidecar command (bash, zsh or fish).
+
+    The script completes `kubectl-sidecar ...` typed as one word. `kubectl sidecar <TAB>` is completed
+    by kubectl itself (1.26+), which runs the executable kubectl_complete-sidecar from PATH: see
+    docs/install.md, "Shell completion".
+
+    \b
+    Examples:
+      source <(kubectl sidecar completion bash)
+      source <(kubectl sidecar completion zsh)
+      kubectl sidecar completion fish > ~/.config/fish/completions/kubectl-sidecar.fish
+    """
+    from kubectl_sidecar import completion as completing
+
+    emit(completing.script(shell))
+    return 0
+
+
 def main() -> None:
     """Console-script entry point (``kubectl-sidecar``; kubectl finds it as ``kubectl sidecar``)."""
+    from kubectl_sidecar import completion as completing
+
+    completing.hook(sys.argv)  # kubectl_complete-sidecar / __complete: answers and exits
     cli.main(prog_name="kubectl-sidecar")
