@@ -92,6 +92,11 @@ This archive holds:
 
 Install with krew (`kubectl krew install sidecar`), or put kubectl-sidecar anywhere on your PATH.
 Then run `kubectl sidecar --help`, or `kubectl sidecar demo` for a tour without a cluster.
+
+Argument completion (`kubectl sidecar <TAB>`, kubectl 1.26 or later) needs kubectl_complete-sidecar
+on PATH, which krew cannot install: link it to the plugin once, next to it, e.g.
+
+    ln -s kubectl-sidecar "${{KREW_ROOT:-$HOME/.krew}}/bin/kubectl_complete-sidecar"
 """
 
 MAIN_PY = '''\
@@ -155,7 +160,7 @@ def _unpack(archive):
             if not os.path.isfile(done):  # not a run in parallel that finished first
                 raise
     except (OSError, zipfile.BadZipFile) as e:
-        if explicit:
+        if explicit and not os.path.basename(sys.argv[0]).startswith("kubectl_complete-"):  # quiet
             sys.stderr.write("kubectl-sidecar: cannot unpack into %s (%s): running from the zip\\n" % (root, e))
         return None
     finally:
