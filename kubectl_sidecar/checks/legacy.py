@@ -185,7 +185,12 @@ def check_forced_exit_code(timeline: Timeline, context: CheckContext) -> list:
         for run in ct.runs:
             if not run.forced:
                 continue
-            real = facts.describe_exit(run.original_exit_code, run.original_reason)
+            real = f"exit code {run.original_exit_code}"
+            if run.original_reason:
+                real += f", reason {run.original_reason}"
+            signal = facts.describe_exit(run.original_exit_code)
+            if signal != str(run.original_exit_code):
+                real += f" ({signal.split(' ', 1)[1].strip('()')})"
             message = (
                 f"the platform forced {ct.name}'s exit code: it reports {run.exit_code} "
                 f"({run.reason or 'no reason'}), but the container really ended with {real}"
