@@ -85,6 +85,9 @@ def parse_time(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str) and value.strip():
+        parsed = _parse_utc_time(value.strip())
+        if parsed is not None:
+            return parsed  # aware UTC already
         try:
             parsed = dateparser.isoparse(value.strip())
         except (ValueError, OverflowError):
@@ -96,6 +99,23 @@ def parse_time(value: Any) -> datetime | None:
     try:
         return parsed.astimezone(timezone.utc)
     except (OverflowError, ValueError):  # 9999-12-31T23:59:59-01:00 is past the last datetime
+        return None
+
+
+_UTC_TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,6}))?Z")
+
+
+def _parse_utc_time(text: str) -> datetime | None:
+    """The API server's own format (``2024-05-01T09:00:05Z``, ``...05.412137Z``), 3-4 times faster
+    than dateutil, with the same result; ``None`` for anything else (dateutil decides then)."""
+    match = _UTC_TIME.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction = match.groups()
+    try:
+        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
+                        int(fraction.ljust(6, "0")) if fraction else 0, tzinfo=timezone.utc)
+    except ValueError:  # 24:00:00 (dateutil reads the next midnight), day 31 of a short month...
         return None
 
 
