@@ -21,6 +21,10 @@ def job_events(snapshot, job: dict) -> list:
     name, namespace, uid = as_str(meta.get("name")), as_str(meta.get("namespace")), as_str(meta.get("uid"))
     result = []
     for raw in snapshot.events:
+        raw = as_dict(raw)
+        involved = as_dict(raw.get("involvedObject")) or as_dict(raw.get("regarding"))
+        if as_str(involved.get("kind")) != "Job":
+            continue  # as parse_event would read it: most events are the pods' (about 10 per pod)
         event = parse_event(raw)
         if event is None or event.object_kind != "Job" or event.object_name != name:
             continue
