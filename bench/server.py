@@ -1,0 +1,209 @@
+"""The benchmark's API server: the tests' stand-in (tests/fakeapi) loaded with a synthetic Job.
+
+Runs in its own process, so the timed processes are only the clients (kubectl, kubectl-sidecar):
+
+    python bench/server.py --pods 200 --dir /tmp/x
+
+prints one JSON line when it serves (``{"url", "kubeconfig", "job", "pod", "pods", "events"}``), then
+answers commands on stdin, one per line, with one JSON line on stdout:
+
+- ``reset``: forget the request log;
+- ``count``: ``{"requests": n, "by_kind": {"get pods": n, "list events": n, ...}}`` since the last reset.
+
+It stops when stdin closes.
+
+Speed-ups (bench only, ``--plain`` turns them off): TCP_NODELAY on its connections, as a real API
+server (Go's net/http) sets it; without it, each answer waits about 40 ms for the client's delayed
+ACK. And the stand-in sorts every stored object and tests
+every one against the selectors on each list request, which at 50,000 events costs far more than a
+real API server's watch cache. Since nothing changes once loaded, this process caches each sorted
+snapshot and, for event lists selecting ``involvedObject.name`` or ``involvedObject.uid`` (kubectl
+describe's per-pod request), hands the stand-in only the events of that object, still in key order. The
+stand-in's own code still applies every selector, paginates and encodes, so the answers are the same
+bytes: ``--self-check`` compares them with the plain stand-in's for a set of requests.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+from collections import Counter
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
+
+import synth  # noqa: E402
+from fakeapi import FakeApiServer  # noqa: E402
+from fakeapi import server as fake_server  # noqa: E402
+
+_HINT = threading.local()
+_INDEXED_FIELDS = ("involvedObject.uid", "involvedObject.name")
+
+
+def accelerate(api: FakeApiServer) -> None:
+    """Cache sorted snapshots of the (frozen) store and index events by involved object."""
+    store = api.store
+    plain_snapshot = store.snapshot
+    cache: dict = {}
+    index: dict = {}
+
+    def snapshot(store_key, at_rv=None):
+        key = (store_key, store.rv if at_rv is None or at_rv >= store.rv else at_rv)
+        items = cache.get(key)
+        if items is None:
+            items = cache[key] = plain_snapshot(store_key, at_rv)
+        hint = getattr(_HINT, "value", None)
+        if hint is None or store_key != ("", "events"):
+            return items
+        field, value = hint
+        by_value = index.get((key, field))
+        if by_value is None:
+            by_value = {}
+            for pair in items:
+                involved = pair[1].get("involvedObject") or {}
+                by_value.setdefault(involved.get(field.split(".", 1)[1]) or "", []).append(pair)
+            index[(key, field)] = by_value
+        return by_value.get(value, [])
+
+    store.snapshot = snapshot
+    handler = fake_server._Handler
+    # Python's http.server writes the headers and the body in two sends; with Nagle's algorithm on,
+    # the body waits for the client's delayed ACK: about 40 ms per request on Linux loopback. Go's
+    # net/http (a real API server) sets TCP_NODELAY, so does this.
+    handler.disable_nagle_algorithm = True
+    plain_list = handler._list
+
+    def _list(self, info, r):
+        hint = None
+        if r.store_key == ("", "events"):
+            _labels, fields = self._selectors(r)
+            for wanted in _INDEXED_FIELDS:
+                hint = next(((f, v) for f, op, v in fields if f == wanted and op in ("=", "==")), None)
+                if hint:
+                    break
+        _HINT.value = hint
+        try:
+            return plain_list(self, info, r)
+        finally:
+            _HINT.value = None
+
+    handler._list = _list
+
+
+def load(api: FakeApiServer, pods: int) -> dict:
+    data = synth.objects(pods)
+    api.load([data["job"]] + data["nodes"] + data["pods"] + data["events"])
+    return data
+
+
+def _kind_of(request) -> str:
+    path = request.path
+    if path == "/version":
+        return "get /version"
+    if path.startswith(("/api", "/apis")) and path.count("/") <= 3 and "namespaces" not in path and \
+            "nodes" not in path:
+        return "discovery"
+    parts = path.strip("/").split("/")
+    if "namespaces" in parts:
+        rest = parts[parts.index("namespaces") + 2:]
+    else:
+        rest = parts[2:] if parts[0] == "api" else parts[3:]
+    resource = rest[0] if rest else "?"
+    verb = "watch" if request.is_watch else ("get" if len(rest) > 1 else "list")
+    return f"{verb} {resource}"
+
+
+def serve(args) -> int:
+    api = FakeApiServer(version="1.30.2", tables=True, latency=args.latency)
+    data = load(api, args.pods)
+    if not args.plain:
+        accelerate(api)
+    api.start()
+    os.makedirs(args.dir, exist_ok=True)
+    kubeconfig = api.write_kubeconfig(os.path.join(args.dir, "kubeconfig"), namespace=synth.NAMESPACE)
+    pod_events = sum(1 for e in data["events"] if e["involvedObject"]["kind"] == "Pod")
+    print(json.dumps({"url": api.url, "kubeconfig": kubeconfig, "job": synth.JOB_NAME, "namespace": synth.NAMESPACE,
+                      "pod": synth.pod_name(min(19, args.pods - 1)), "pods": args.pods, "events": pod_events,
+                      "server_pid": os.getpid()}), flush=True)
+    try:
+        for line in sys.stdin:
+            command = line.strip()
+            if command == "reset":
+                api.reset_log()
+                print(json.dumps({"ok": True}), flush=True)
+            elif command == "count":
+                requests = api.requests
+                print(json.dumps({"requests": len(requests), "by_kind": dict(Counter(map(_kind_of, requests))),
+                                  "errors": len(api.errors)}), flush=True)
+            elif command:
+                print(json.dumps({"error": f"unknown command {command!r}"}), flush=True)
+    finally:
+        api.stop()
+    return 0
+
+
+def self_check(pods: int) -> int:
+    """The accelerated server answers the same bytes as the plain stand-in."""
+    import urllib.request
+
+    plain, fast = FakeApiServer(version="1.30.2"), FakeApiServer(version="1.30.2")
+    load(plain, pods)
+    load(fast, pods)
+    accelerate(fast)
+    ns = synth.NAMESPACE
+    queries = ["/api/v1/namespaces/%s/events?fieldSelector=involvedObject.kind%%3DPod&limit=500" % ns,
+               "/api/v1/namespaces/%s/pods?labelSelector=batch.kubernetes.io%%2Fcontroller-uid%%3D%s&limit=500"
+               % (ns, synth.JOB_UID)]
+    for i in (0, 19, pods - 1):
+        pod = synth.pod(i, synth.default_nodes(pods))
+        name, uid = pod["metadata"]["name"], pod["metadata"]["uid"]
+        queries += [
+            "/api/v1/namespaces/%s/events?fieldSelector=involvedObject.name%%3D%s%%2CinvolvedObject.namespace%%3D%s"
+            "%%2CinvolvedObject.uid%%3D%s&limit=500" % (ns, name, ns, uid),
+            "/api/v1/namespaces/%s/events?fieldSelector=involvedObject.uid%%3D%s&limit=500" % (ns, uid),
+            "/api/v1/namespaces/%s/events?fieldSelector=involvedObject.kind%%3DPod%%2CinvolvedObject.name%%3D%s"
+            "%%2CinvolvedObject.uid%%3D&limit=500" % (ns, name),
+            "/api/v1/namespaces/%s/events?fieldSelector=involvedObject.name%%3D%s&limit=3" % (ns, name),
+        ]
+    with plain, fast:
+        for query in queries:
+            answers = []
+            token = None
+            for server in (plain, fast):
+                url = server.url + query
+                body = urllib.request.urlopen(url).read()
+                doc = json.loads(body)
+                token = (doc.get("metadata") or {}).get("continue")
+                answers.append((body, token))
+            if answers[0] != answers[1]:
+                print(f"DIFFERENT: {query}", file=sys.stderr)
+                return 1
+            if token:  # the next page too
+                pages = [urllib.request.urlopen(s.url + query + "&continue=" + token).read() for s in (plain, fast)]
+                if pages[0] != pages[1]:
+                    print(f"DIFFERENT (page 2): {query}", file=sys.stderr)
+                    return 1
+    print(f"self-check: {len(queries)} requests answered identically ({pods} pods)")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pods", type=int, default=200)
+    parser.add_argument("--dir", default=None, help="where to write the kubeconfig")
+    parser.add_argument("--plain", action="store_true", help="no bench-only speed-ups (the tests' stand-in as is)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds to wait before each answer")
+    parser.add_argument("--self-check", action="store_true", help="compare answers with and without speed-ups")
+    args = parser.parse_args(argv)
+    if args.self_check:
+        return self_check(args.pods)
+    if not args.dir:
+        parser.error("--dir is required")
+    return serve(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

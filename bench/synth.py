@@ -1,0 +1,294 @@
+"""A synthetic Job of N pods, shaped like what a real API server returns, for the benchmark.
+
+Each pod has a native sidecar (``log-shipper``, an init container with ``restartPolicy: Always``) and an
+app container (``worker``), statuses as the kubelet writes them and about 10 events (Scheduled through
+events.k8s.io, Pulling/Pulled/Created/Started for each container, Killing of the sidecar). Most pods
+finished cleanly; a few are in the states a large Job really shows:
+
+- every 20th pod: the sidecar crashed twice (restartCount 2, lastState exit 1, a BackOff warning);
+- every 33rd pod: the app failed (exit 1, phase Failed);
+- every 50th pod: still running (app and sidecar running, no Killing yet).
+
+Pods are spread over ``nodes`` nodes (``node-00``...), so ``check`` lists nodes once instead of GETting
+one. Deterministic: the same N gives the same objects (uids derive from the index).
+"""
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta, timezone
+
+NAMESPACE = "bench"
+JOB_NAME = "report"
+JOB_UID = "6b1f0c3e-5d2a-4c8e-9f7b-3a2d1c0b9e8f"
+T0 = datetime(2025, 6, 2, 8, 0, 0, tzinfo=timezone.utc)
+SIDECAR_IMAGE = "fluent/fluent-bit:3.0.2"
+APP_IMAGE = "registry.example.com/report:3.1.0"
+
+
+def ts(offset: float) -> str:
+    return (T0 + timedelta(seconds=offset)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def micro_ts(offset: float) -> str:
+    return (T0 + timedelta(seconds=offset)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def pod_name(i: int) -> str:
+    return f"{JOB_NAME}-{_suffix(i)}"
+
+
+def _suffix(i: int) -> str:
+    alphabet = "bcdfghjklmnpqrstvwxz2456789"  # the characters generateName uses
+    out = ""
+    n = i + 7919 * (i + 1)
+    for _ in range(5):
+        n, r = divmod(n, len(alphabet))
+        out += alphabet[r]
+    return out
+
+
+def _uid(kind: int, i: int, j: int = 0) -> str:
+    return f"{kind:08x}-{(i >> 16) & 0xffff:04x}-4{i & 0xfff:03x}-8{j & 0xfff:03x}-{i:012x}"
+
+
+LABELS = {
+    "app": JOB_NAME,
+    "batch.kubernetes.io/controller-uid": JOB_UID,
+    "batch.kubernetes.io/job-name": JOB_NAME,
+    "controller-uid": JOB_UID,
+    "job-name": JOB_NAME,
+}
+
+
+def _containers() -> tuple:
+    mounts = [{"name": "kube-api-access", "readOnly": True,
+               "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}]
+    sidecar = {"name": "log-shipper", "image": SIDECAR_IMAGE, "restartPolicy": "Always",
+               "startupProbe": {"exec": {"command": ["/fluent-bit/bin/fluent-bit", "--version"]},
+                                "periodSeconds": 2, "timeoutSeconds": 1, "successThreshold": 1,
+                                "failureThreshold": 30},
+               "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},
+               "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
+               "imagePullPolicy": "IfNotPresent", "volumeMounts": mounts}
+    app = {"name": "worker", "image": APP_IMAGE, "command": ["python", "-m", "report.run"],
+           "args": ["--shard", "$(JOB_COMPLETION_INDEX)"],
+           "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}},
+           "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
+           "imagePullPolicy": "IfNotPresent", "volumeMounts": mounts}
+    return sidecar, app
+
+
+def job(n: int) -> dict:
+    sidecar, app = _containers()
+    failed = sum(1 for i in range(n) if _kind(i) == "app-failed")
+    running = sum(1 for i in range(n) if _kind(i) == "running")
+    status = {"startTime": ts(0), "active": running, "succeeded": n - failed - running, "failed": failed,
+              "ready": 0, "terminating": 0, "uncountedTerminatedPods": {}}
+    if running == 0:
+        status["completionTime"] = ts(_pod_start(n - 1) + 300)
+        status["conditions"] = [{"type": "Complete", "status": "True", "lastProbeTime": ts(_pod_start(n - 1) + 300),
+                                 "lastTransitionTime": ts(_pod_start(n - 1) + 300), "reason": "CompletionsReached",
+                                 "message": "Reached expected number of succeeded pods"}]
+    return {
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": JOB_NAME, "namespace": NAMESPACE, "uid": JOB_UID, "generation": 1,
+                     "creationTimestamp": ts(0), "labels": dict(LABELS)},
+        "spec": {"parallelism": min(n, 100), "completions": n, "backoffLimit": n, "completionMode": "NonIndexed",
+                 "suspend": False, "manualSelector": False, "podReplacementPolicy": "TerminatingOrFailed",
+                 "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": JOB_UID}},
+                 "template": {"metadata": {"labels": dict(LABELS)},
+                              "spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 30,
+                                       "initContainers": [sidecar], "containers": [app]}}},
+        "status": status,
+    }
+
+
+def node(name: str) -> dict:
+    return {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "uid": _uid(0x6e, int(name.rsplit("-", 1)[1])), "creationTimestamp": ts(-86400),
+                         "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
+                                    "kubernetes.io/arch": "amd64"}},
+            "spec": {"podCIDR": "10.244.1.0/24"},
+            "status": {"nodeInfo": {"kubeletVersion": "v1.30.2", "containerRuntimeVersion": "containerd://1.7.13"},
+                       "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
+                                       "lastHeartbeatTime": ts(0), "lastTransitionTime": ts(-86400)}]}}
+
+
+def _kind(i: int) -> str:
+    if i % 50 == 49:
+        return "running"
+    if i % 33 == 32:
+        return "app-failed"
+    if i % 20 == 19:
+        return "sidecar-restarts"
+    return "ok"
+
+
+def _pod_start(i: int) -> int:
+    return (i // 100) * 330 + (i % 100) // 10  # waves of 100 (parallelism), ~5.5 min each
+
+
+def _node_name(i: int, nodes: int) -> str:
+    return f"node-{i % nodes:02d}"
+
+
+def _cs(name: str, image: str, state: dict, *, last=None, restarts=0, ready=False, started=False) -> dict:
+    cid = "containerd://" + (name.encode().hex() * 8)[:64]
+    return {"name": name, "image": image, "imageID": image.split(":")[0] + "@sha256:" + "5d1b4fb5" * 8,
+            "containerID": cid, "started": started, "ready": ready, "restartCount": restarts,
+            "lastState": last or {}, "state": state}
+
+
+def _term(start: int, finish: int, code: int) -> dict:
+    return {"terminated": {"exitCode": code, "reason": "Completed" if code == 0 else "Error",
+                           "startedAt": ts(start), "finishedAt": ts(finish),
+                           "containerID": "containerd://a1b2c3d4e5f60718293a4b5c6d7e8f90"}}
+
+
+def pod(i: int, nodes: int) -> dict:
+    sidecar, app = _containers()
+    kind = _kind(i)
+    start = _pod_start(i)
+    sc_start, app_start, app_end = start + 4, start + 8, start + 240 + (i % 7) * 5
+    node_name = _node_name(i, nodes)
+    if kind == "running":
+        sc_status = _cs("log-shipper", SIDECAR_IMAGE, {"running": {"startedAt": ts(sc_start)}}, ready=True, started=True)
+        app_status = _cs("worker", APP_IMAGE, {"running": {"startedAt": ts(app_start)}}, ready=True, started=True)
+        phase = "Running"
+    else:
+        code = 1 if kind == "app-failed" else 0
+        restarts = 2 if kind == "sidecar-restarts" else 0
+        last = _term(sc_start, sc_start + 60, 1) if restarts else None
+        sc_status = _cs("log-shipper", SIDECAR_IMAGE, _term(sc_start + (90 if restarts else 0), app_end + 1, 143),
+                        last=last, restarts=restarts)
+        app_status = _cs("worker", APP_IMAGE, _term(app_start, app_end, code))
+        phase = "Failed" if code else "Succeeded"
+    name = pod_name(i)
+    conditions = [
+        {"type": "PodReadyToStartContainers", "status": "True" if phase == "Running" else "False",
+         "lastProbeTime": None, "lastTransitionTime": ts(start + 2)},
+        {"type": "Initialized", "status": "True", "lastProbeTime": None, "lastTransitionTime": ts(sc_start + 1)},
+        {"type": "Ready", "status": "True" if phase == "Running" else "False", "lastProbeTime": None,
+         "lastTransitionTime": ts(app_start + 1 if phase == "Running" else app_end),
+         **({} if phase == "Running" else {"reason": "PodCompleted"})},
+        {"type": "ContainersReady", "status": "True" if phase == "Running" else "False", "lastProbeTime": None,
+         "lastTransitionTime": ts(app_start + 1 if phase == "Running" else app_end),
+         **({} if phase == "Running" else {"reason": "PodCompleted"})},
+        {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": ts(start)},
+    ]
+    return {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "generateName": f"{JOB_NAME}-", "namespace": NAMESPACE, "uid": _uid(0x70, i),
+                     "creationTimestamp": ts(start), "labels": dict(LABELS),
+                     "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": JOB_NAME, "uid": JOB_UID,
+                                          "controller": True, "blockOwnerDeletion": True}],
+                     "finalizers": ["batch.kubernetes.io/job-tracking"] if phase == "Running" else []},
+        "spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 30, "dnsPolicy": "ClusterFirst",
+                 "schedulerName": "default-scheduler", "securityContext": {}, "serviceAccountName": "default",
+                 "serviceAccount": "default", "nodeName": node_name, "priority": 0, "enableServiceLinks": True,
+                 "preemptionPolicy": "PreemptLowerPriority", "initContainers": [sidecar], "containers": [app],
+                 "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
+                                  "tolerationSeconds": 300},
+                                 {"key": "node.kubernetes.io/unreachable", "operator": "Exists",
+                                  "effect": "NoExecute", "tolerationSeconds": 300}],
+                 "volumes": [{"name": "kube-api-access", "projected": {"defaultMode": 420, "sources": [
+                     {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                     {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}]}}]},
+        "status": {"phase": phase, "hostIP": "10.0.1.%d" % (i % nodes + 10), "hostIPs": [{"ip": "10.0.1.%d" % (i % nodes + 10)}],
+                   "podIP": "10.244.%d.%d" % (i // 250, i % 250 + 2), "podIPs": [{"ip": "10.244.%d.%d" % (i // 250, i % 250 + 2)}],
+                   "startTime": ts(start), "qosClass": "Burstable", "conditions": conditions,
+                   "initContainerStatuses": [sc_status], "containerStatuses": [app_status]},
+    }
+
+
+def _event(i: int, j: int, reason: str, message: str, offset: int, *, container: str | None = None,
+           init: bool = False, type_: str = "Normal", count: int = 1, last: int | None = None,
+           host: str = "node") -> dict:
+    name = pod_name(i)
+    involved = {"kind": "Pod", "namespace": NAMESPACE, "name": name, "uid": _uid(0x70, i), "apiVersion": "v1",
+                "resourceVersion": "1"}
+    if container:
+        involved["fieldPath"] = ("spec.initContainers{%s}" if init else "spec.containers{%s}") % container
+    return {"apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": f"{name}.{0x17cb3a1f0a2b0000 + i * 64 + j:x}", "namespace": NAMESPACE,
+                         "uid": _uid(0x65, i, j), "creationTimestamp": ts(offset)},
+            "involvedObject": involved, "reason": reason, "message": message,
+            "source": {"component": "kubelet", "host": host},
+            "firstTimestamp": ts(offset), "lastTimestamp": ts(last if last is not None else offset), "count": count,
+            "type": type_, "eventTime": None, "reportingComponent": "kubelet", "reportingInstance": host}
+
+
+def pod_events(i: int, nodes: int) -> list:
+    kind = _kind(i)
+    start = _pod_start(i)
+    sc_start, app_start, app_end = start + 4, start + 8, start + 240 + (i % 7) * 5
+    node_name = _node_name(i, nodes)
+    name = pod_name(i)
+    scheduled = _event(i, 0, "Scheduled", f"Successfully assigned {NAMESPACE}/{name} to {node_name}", start)
+    scheduled.update(source={}, firstTimestamp=None, lastTimestamp=None, eventTime=micro_ts(start + 0.412137),
+                     action="Binding", reportingComponent="default-scheduler",
+                     reportingInstance="default-scheduler-control-plane")
+    scheduled.pop("count")
+    out = [scheduled]
+    out.append(_event(i, 1, "Pulling", f'Pulling image "{SIDECAR_IMAGE}"', start + 1, container="log-shipper", init=True))
+    out.append(_event(i, 2, "Pulled", f'Successfully pulled image "{SIDECAR_IMAGE}" in 2.871s (2.871s including '
+                      "waiting). Image size: 38124512 bytes.", sc_start, container="log-shipper", init=True))
+    restarts = kind == "sidecar-restarts"
+    out.append(_event(i, 3, "Created", "Created container log-shipper", sc_start, container="log-shipper", init=True,
+                      count=3 if restarts else 1, last=sc_start + 90 if restarts else None))
+    out.append(_event(i, 4, "Started", "Started container log-shipper", sc_start, container="log-shipper", init=True,
+                      count=3 if restarts else 1, last=sc_start + 90 if restarts else None))
+    out.append(_event(i, 5, "Pulling", f'Pulling image "{APP_IMAGE}"', sc_start + 2, container="worker"))
+    out.append(_event(i, 6, "Pulled", f'Successfully pulled image "{APP_IMAGE}" in 1.204s (1.204s including '
+                      "waiting). Image size: 91234567 bytes.", app_start - 1, container="worker"))
+    out.append(_event(i, 7, "Created", "Created container worker", app_start, container="worker"))
+    out.append(_event(i, 8, "Started", "Started container worker", app_start, container="worker"))
+    if restarts:
+        out.append(_event(i, 9, "BackOff", "Back-off restarting failed container log-shipper in pod "
+                          f"{name}_{NAMESPACE}({_uid(0x70, i)})", sc_start + 61, container="log-shipper", init=True,
+                          type_="Warning", count=2, last=sc_start + 75))
+    elif kind != "running":
+        out.append(_event(i, 9, "Killing", "Stopping container log-shipper", app_end, container="log-shipper",
+                          init=True))
+    for event in out[1:]:
+        event["source"]["host"] = event["reportingInstance"] = node_name
+    return out
+
+
+def job_events(n: int) -> list:
+    """What the job controller leaves on the Job: a few SuccessfulCreate (the rest were rate-limited)."""
+    out = []
+    for j in range(min(n, 10)):
+        out.append({"apiVersion": "v1", "kind": "Event",
+                    "metadata": {"name": f"{JOB_NAME}.{0x17cb3a0000000000 + j:x}", "namespace": NAMESPACE,
+                                 "uid": _uid(0x6a, j), "creationTimestamp": ts(_pod_start(j))},
+                    "involvedObject": {"kind": "Job", "namespace": NAMESPACE, "name": JOB_NAME, "uid": JOB_UID,
+                                       "apiVersion": "batch/v1", "resourceVersion": "1"},
+                    "reason": "SuccessfulCreate", "message": f"Created pod: {pod_name(j)}",
+                    "source": {"component": "job-controller"}, "firstTimestamp": ts(_pod_start(j)),
+                    "lastTimestamp": ts(_pod_start(j)), "count": 1, "type": "Normal", "eventTime": None,
+                    "reportingComponent": "job-controller", "reportingInstance": ""})
+    return out
+
+
+def default_nodes(n: int) -> int:
+    return max(1, min(50, math.ceil(n / 100)))
+
+
+def objects(n: int, nodes: int | None = None) -> dict:
+    """``{"job", "pods", "events", "nodes"}`` for a Job of ``n`` pods."""
+    nodes = default_nodes(n) if nodes is None else nodes
+    pods = [pod(i, nodes) for i in range(n)]
+    events = [e for i in range(n) for e in pod_events(i, nodes)] + job_events(n)
+    return {"job": job(n), "pods": pods, "events": events,
+            "nodes": [node(f"node-{k:02d}") for k in range(nodes)]}
+
+
+def pod_event_count(n: int) -> int:
+    """E: the events of the Job's pods (what ``check`` lists), without the Job's own."""
+    return sum(len(pod_events(i, default_nodes(n))) for i in range(n))
+
+
+def request_budget(n: int) -> int:
+    """The issue's budget for ``check job/NAME``: ceil(N/500) + ceil(E/500) + 4."""
+    return math.ceil(n / 500) + math.ceil(pod_event_count(n) / 500) + 4
