@@ -1,0 +1,126 @@
+"""Request budgets at scale, on the benchmark's synthetic Job (bench/synth.py): counts, never timings.
+
+For a Job of N pods with E pod events, ``check job/NAME`` makes at most ceil(N/500) + ceil(E/500) + 4
+requests, whatever N: never one per pod (``kubectl describe pods -l ...`` makes 2 per pod). Counts are
+deterministic, so they are asserted exactly; timings live in docs/performance.md (bench/run.py).
+"""
+from __future__ import annotations
+
+import math
+import os
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from kubectl_sidecar import kube
+from kubectl_sidecar.cli import cli
+from kubectl_sidecar.options import KubeOptions
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+import synth  # noqa: E402
+
+SIZES = [1, 200, 501, 1001]
+
+
+@pytest.fixture(autouse=True)
+def no_user_config(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for var in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST", "HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(scope="module")
+def job_apis():
+    """One stand-in per size, loaded once for the module (loading 1,001 pods and 10,000 events takes
+    a few seconds)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from fakeapi import FakeApiServer
+
+    servers = {}
+    for n in SIZES:
+        data = synth.objects(n)
+        server = FakeApiServer([data["job"]] + data["nodes"] + data["pods"] + data["events"])
+        servers[n] = server.start()
+    yield servers
+    for server in servers.values():
+        server.stop()
+
+
+def pod_events(api) -> int:
+    return sum(1 for e in api.objects("Event", synth.NAMESPACE) if e["involvedObject"]["kind"] == "Pod")
+
+
+def expected(n: int, events: int) -> int:
+    """What the plugin makes: the pod pages, the event pages, the Job, /version and the nodes (the
+    Job's pods are on several nodes: one list of virtual-kubelet nodes; one pod: one GET)."""
+    return math.ceil(n / 500) + math.ceil(events / 500) + 3
+
+
+def budget(n: int, events: int) -> int:
+    return math.ceil(n / 500) + math.ceil(events / 500) + 4
+
+
+def assert_no_request_per_pod(requests) -> None:
+    per_pod = [r for r in requests if "/pods/" in r.path
+               or "involvedObject.name" in r.query.get("fieldSelector", "")
+               or "involvedObject.uid" in r.query.get("fieldSelector", "")]
+    assert per_pod == [], [(r.path, r.query) for r in per_pod]
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_fetch_check_snapshot_stays_within_the_budget(job_apis, n):
+    api = job_apis[n]
+    events = pod_events(api)
+    assert events == synth.pod_event_count(n) and events >= 9 * n  # about 10 per pod
+    api.reset_log()
+    snapshot = kube.fetch_check_snapshot(KubeOptions(server=api.url, namespace=synth.NAMESPACE), job=synth.JOB_NAME)
+    requests = api.requests
+    assert len(snapshot.pods) == n and len(snapshot.events) == events
+    assert len(requests) == expected(n, events) <= budget(n, events), [(r.path, r.query) for r in requests]
+    assert_no_request_per_pod(requests)
+    assert api.writes() == [] and api.errors == []
+    pages = [r for r in requests if r.path.endswith("/events")]
+    assert len(pages) == math.ceil(events / 500)
+    assert {r.query["limit"] for r in requests if r.path.endswith(("/pods", "/events"))} == {"500"}
+
+
+def test_the_count_grows_with_pages_not_pods(job_apis):
+    """Adding pods adds requests only when a page of 500 fills up."""
+    counts = {}
+    for n in SIZES:
+        api = job_apis[n]
+        api.reset_log()
+        kube.fetch_check_snapshot(KubeOptions(server=api.url, namespace=synth.NAMESPACE), job=synth.JOB_NAME)
+        counts[n] = len(api.requests)
+    assert counts[1] == 5  # Job, /version, pods, events, node
+    assert counts[1001] - counts[200] < 1001 - 200
+    assert counts[1001] == 3 + 20 + 3  # 1,001 pods: 3 pages; 9,990 events: 20 pages; Job, /version, nodes
+
+
+@pytest.mark.parametrize("n", [200, 1001])
+def test_the_check_command_makes_only_those_requests(job_apis, tmp_path, n):
+    """The whole command, not only its fetch: nothing else reaches the server."""
+    api = job_apis[n]
+    kubeconfig = api.write_kubeconfig(tmp_path / "kubeconfig", namespace=synth.NAMESPACE)
+    api.reset_log()
+    result = CliRunner().invoke(cli, ["check", f"job/{synth.JOB_NAME}", "-o", "json"],
+                                env={"KUBECONFIG": kubeconfig, "COLUMNS": "100"})
+    assert result.exit_code in (0, 1), result.output
+    events = pod_events(api)
+    assert len(api.requests) == expected(n, events) <= budget(n, events)
+    assert_no_request_per_pod(api.requests)
+
+
+def test_timeline_of_one_pod_of_a_large_job_reads_only_that_pod(job_apis, tmp_path):
+    """timeline POD: the pod, /version, its events (by uid, and the uid-less ones by name), its node and
+    its Job: 6 requests, however large the Job and the namespace's events."""
+    api = job_apis[1001]
+    kubeconfig = api.write_kubeconfig(tmp_path / "kubeconfig", namespace=synth.NAMESPACE)
+    api.reset_log()
+    result = CliRunner().invoke(cli, ["timeline", synth.pod_name(19), "-o", "json"], env={"KUBECONFIG": kubeconfig})
+    assert result.exit_code == 0, result.output
+    kinds = sorted(next(part for part in ("pods", "events", "jobs", "nodes", "version") if part in r.path.split("/"))
+                   for r in api.requests)
+    assert len(api.requests) == 6, [(r.path, r.query) for r in api.requests]
+    assert kinds == ["events", "events", "jobs", "nodes", "pods", "version"]
