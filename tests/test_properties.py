@@ -9,7 +9,9 @@ NaN, strings that look like times but are not, times out of range, lists, maps).
 * the JSON document still matches docs/timeline.schema.json;
 * containers keep spec order (init, regular, ephemeral), whatever the statuses say;
 * marks are in time order at whole-second precision;
-* every run whose times are both known finishes at or after it starts, or a note says why not.
+* every run whose times are both known finishes at or after it starts, or a note says why not;
+* the checks (kubectl_sidecar/checks) never raise on such pods, Jobs and events, name only known codes
+  and containers, and the ``check`` report renders in every format.
 
 CI is deterministic: ``derandomize=True`` makes hypothesis derive its examples from the test itself,
 and no example database is read or written.
@@ -28,7 +30,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import builders as b
-from kubectl_sidecar import app, model
+from kubectl_sidecar import app, checks, model
+from kubectl_sidecar.checks.targets import KIND_ALL, Target
 from kubectl_sidecar.files import snapshot_from_sources
 from kubectl_sidecar.options import RenderOptions
 from kubectl_sidecar.render import document
@@ -292,3 +295,41 @@ def test_unmutated_scenarios_keep_their_runs_in_order(index):
                 assert run.finished_at >= run.started_at
     assert not any("finished before it started" in n for n in timeline.notes)
     assert [c.name for c in timeline.containers] == _spec_order(pod)
+
+
+# ------------------------------------------------------------------------------------------ checks
+
+def _snapshot(bundle) -> Snapshot:
+    snap = Snapshot(events_state=EVENTS_LISTED, source="mutated")
+    snap.add_objects(o for o in [bundle["pod"], bundle["job"], bundle["node"]] if isinstance(o, dict)
+                     and isinstance(o.get("kind"), str))
+    if isinstance(bundle["events"], list):
+        snap.events.extend(e for e in bundle["events"] if isinstance(e, dict))
+    return snap
+
+
+@PROPERTY_SETTINGS
+@given(case=mutated())
+def test_checks_never_raise_and_name_only_what_exists(case):
+    _, bundle = case
+    timeline = _timeline(bundle)
+    node = bundle["node"] if isinstance(bundle["node"], dict) else None
+    context = checks.CheckContext(now=NOW, node_version=checks.node_version(node))
+    names = {c.name for c in timeline.containers}
+    found = checks.check_timeline(timeline, context)
+    if isinstance(bundle["job"], dict):
+        found += checks.check_job(bundle["job"], checks.job_events(_snapshot(bundle), bundle["job"]), context)
+    for finding in found:
+        assert finding.code in checks.CODES
+        assert finding.container is None or finding.container in names, finding
+        json.dumps(finding.to_dict())
+
+
+@PROPERTY_SETTINGS
+@given(case=mutated())
+def test_check_reports_of_mutated_snapshots_render_in_every_format(case):
+    _, bundle = case
+    report = app.check_snapshot(_snapshot(bundle), Target(kind=KIND_ALL), now=NOW)
+    for output in ("table", "json", "yaml"):
+        assert isinstance(app.render_check(report, output, width=100), str)
+    json.loads(app.render_check(report, "json"))
