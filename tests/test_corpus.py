@@ -344,3 +344,13 @@ def test_a_long_forced_exit_message_is_read_in_linear_time(tmp_path):
     result, elapsed = run_process("timeline", "-f", str(path), "-o", "wide")
     assert result.returncode == 0, result.stderr
     assert elapsed < TIME_BOUND
+
+
+def test_docs_list_every_corpus_file():
+    """docs/reliability.md says what happens to each file: it must name them all."""
+    text = (ROOT / "docs" / "reliability.md").read_text()
+    files_part, kubeconfig_part = text.split("## Kubeconfigs", 1)
+    kubeconfigs = Path(__file__).resolve().parent / "corpus" / "kubeconfig"
+    missing = [p.name for p in CORPUS.iterdir() if f"`{p.name}`" not in files_part]
+    missing += [p.name for p in kubeconfigs.iterdir() if p.is_file() and f"`{p.name}`" not in kubeconfig_part]
+    assert not missing, f"docs/reliability.md does not mention {missing}"
