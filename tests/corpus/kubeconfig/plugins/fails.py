@@ -1,0 +1,3 @@
+import sys
+sys.stderr.write("login expired: run the login command again\n")
+sys.exit(3)

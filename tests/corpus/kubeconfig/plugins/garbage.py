@@ -1,0 +1,1 @@
+print("<html>this is not an ExecCredential</html>")
