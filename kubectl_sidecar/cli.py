@@ -6,6 +6,7 @@ access, not found), 3 internal error. Data goes to stdout, notes to stderr.
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import shutil
 import sys
@@ -170,6 +171,26 @@ def _terminal_width(is_tty: bool) -> int:
     return 80
 
 
+def without_gc(func):
+    """Run ``func`` with the cyclic garbage collector off (reference counting still frees everything).
+
+    A check of a large Job allocates hundreds of thousands of objects that live until it ends (the
+    API's JSON, the timelines), none in cycles; each automatic collection walks all of them again,
+    which made the collector more than a third of a 5,000-pod check. Collection resumes afterwards.
+    """
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return wrapper
+
+
 def cluster_version_option(func):
     return click.option("--cluster-version", metavar="X.Y",
                         help="The server version that files lack (e.g. 1.28 or v1.28.15-aliyun.1).")(func)
@@ -330,6 +351,7 @@ def make_progress(stream, minimum: int = PROGRESS_MIN_PODS):
               show_default=True,
               help="Colour severities: auto means only on a terminal. NO_COLOR turns it off.")
 @kube_options
+@without_gc
 def check(target, selector, filenames, cluster_version, declared, fail_on, output, colour, kube):
     """Find what is wrong with the sidecars of a Job's pods, a pod, or a namespace.
 
