@@ -23,7 +23,6 @@ import threading
 import time
 import types
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import quote, urlsplit
@@ -36,6 +35,7 @@ from kubectl_sidecar.snapshot import EVENTS_FORBIDDEN, EVENTS_LISTED, EVENTS_UNA
 
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 PAGE_SIZE = 500
+MAX_KUBECONFIG_CHARS = 16 * 1024 * 1024
 CONNECT_TIMEOUT = 30.0  # client-go's dialer timeout, used when --request-timeout is 0
 MAX_ATTEMPTS = 4  # one request and up to three retries (429, 5xx, dropped connections)
 BACKOFF_SECONDS = 0.25  # doubled at each retry
@@ -84,13 +84,22 @@ def read_kubeconfig(path: str) -> dict:
 
     try:
         with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+            text = handle.read(MAX_KUBECONFIG_CHARS + 1)  # capped: `--kubeconfig /dev/zero` never ends
     except OSError as err:
         raise ConfigError(f'kubeconfig "{path}" cannot be read: {err.strerror or err}') from None
     except UnicodeDecodeError:
         raise ConfigError(f'kubeconfig "{path}" is not UTF-8 text') from None
+    if len(text) > MAX_KUBECONFIG_CHARS:
+        raise ConfigError(f'kubeconfig "{path}" is larger than {MAX_KUBECONFIG_CHARS // (1024 * 1024)} MiB: '
+                          "not a kubeconfig")
     try:
         data = yaml.safe_load(text)
+    except yaml.reader.ReaderError as err:  # its str() spans two lines
+        raise ConfigError(f'kubeconfig "{path}" holds a control character YAML does not allow '
+                          f'(position {err.position})') from None
+    except ValueError as err:  # an unquoted date that does not exist, an integer of over 4300 digits
+        raise ConfigError(f'kubeconfig "{path}" holds a value that cannot be read ({_one_line(str(err), 80)})') \
+            from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -432,6 +441,16 @@ def _load_with_library(cluster: dict, cluster_path, user: dict, user_path, user_
         raise ConfigError(f"the kubeconfig cannot be used: {_one_line(str(err))}") from None
     except (OSError, ValueError) as err:  # unreadable certificate file, bad base64 data
         raise ConfigError(f"the kubeconfig cannot be used: {_one_line(str(err))}") from None
+    except Exception as err:  # the library's auth-providers fail in their own ways
+        provider = as_str(as_dict(user.get("auth-provider")).get("name")) if user else None
+        if provider is None:
+            raise
+        hint = ""
+        if provider == "gcp":  # the library's gcp provider needs google-auth; kubectl dropped it in 1.26
+            hint = (": kubectl removed the gcp auth-provider in 1.26, use the gke-gcloud-auth-plugin "
+                    "credential plugin")
+        raise ConfigError(f'the auth-provider "{provider}" of user "{user_name}" failed '
+                          f"({type(err).__name__}){hint}") from None
     finally:
         root.removeHandler(capture)
     if "exec" in user and capture.messages and "authorization" not in configuration.api_key \
@@ -952,7 +971,12 @@ def _note_optional(snapshot: Snapshot, err: SidecarError, verb: str, what: str, 
 
 
 def _run_parallel(calls: list) -> list:
-    """Run independent reads at once; each result is a value or the SidecarError it raised."""
+    """Run independent reads at once; each result is a value or the SidecarError it raised.
+
+    Daemon threads, not a ThreadPoolExecutor: on Ctrl-C the executor (and the interpreter at exit)
+    would wait for the requests in flight, for ever when a server never answers and there is no
+    --request-timeout.
+    """
     def guarded(call):
         try:
             return call()
@@ -961,8 +985,32 @@ def _run_parallel(calls: list) -> list:
 
     if len(calls) <= 1:
         return [guarded(call) for call in calls]
-    with ThreadPoolExecutor(max_workers=min(4, len(calls))) as pool:
-        return list(pool.map(guarded, calls))
+    results: list = [None] * len(calls)
+    failures: list = []
+    pending: queue.SimpleQueue = queue.SimpleQueue()
+    for item in enumerate(calls):
+        pending.put(item)
+
+    def work():
+        while True:
+            try:
+                index, call = pending.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                results[index] = guarded(call)
+            except BaseException as err:  # noqa: BLE001 - a bug: raised again in the caller's thread
+                failures.append(err)
+
+    workers = [threading.Thread(target=work, name="kubectl-sidecar-read", daemon=True)
+               for _ in range(min(4, len(calls)))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if failures:
+        raise failures[0]
+    return results
 
 
 def _read_version(session: Session, snapshot: Snapshot, result) -> None:

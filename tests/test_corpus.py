@@ -41,8 +41,8 @@ EXPECTED = {
     "not-utf8.bin": (2, "is not UTF-8 text"),
     "gzipped.yaml.gz": (2, "is binary, not JSON or YAML"),
     "utf16-mark-then-garbage.bin": (2, "is not valid UTF-16 text, though it starts like UTF-16"),
-    "ansi-colour.yaml": (2, "holds a control character YAML does not allow (#x001b) at line 1: terminal colour "
-                            "codes? save the output without colour"),
+    "ansi-colour.yaml": (2, ("holds a control character YAML does not allow (#x001b) at line 1: terminal colour "
+                             "codes? save the output without colour")),
     "control-character.yaml": (2, "holds a control character YAML does not allow (#x007f) at line 4"),
     # truncated and malformed
     "truncated.json": (2, "ends too early (truncated?)"),
@@ -131,7 +131,7 @@ def run_process(*args, cwd=None, stdin=None, timeout=TIME_BOUND * 3):
     env.pop("KUBECTL_SIDECAR_DEBUG", None)
     started = time.monotonic()
     result = subprocess.run(command() + list(args), cwd=cwd, stdin=stdin, capture_output=True, text=True,
-                            timeout=timeout, env=env)
+                            timeout=timeout, env=env, check=False)
     return result, time.monotonic() - started
 
 
@@ -158,6 +158,8 @@ def test_every_corpus_file_has_an_expectation():
 
 @pytest.mark.parametrize("name", sorted(n for n, e in EXPECTED.items() if e != RENDERS))
 def test_refused_input_gives_one_sentence_and_exit_2(name, tmp_path):
+    if name.startswith("huge-integer") and not hasattr(sys, "get_int_max_str_digits"):
+        pytest.skip("this Python reads integers of any length (before 3.9.14, 3.10.7)")
     code, fragment = EXPECTED[name]
     path = str(CORPUS / name)
     if name in HOSTILE:  # a regression would hang: run it where a timeout can stop it
