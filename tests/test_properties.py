@@ -23,13 +23,13 @@ import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import builders as b
 import jsonschema
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import builders as b
 from kubectl_sidecar import app, checks, model
 from kubectl_sidecar.checks.targets import KIND_ALL, Target
 from kubectl_sidecar.files import snapshot_from_sources
@@ -162,7 +162,7 @@ READ_KEYS = frozenset("""
     note ownerReferences phase ready reason regarding reportingComponent reportingController restartCount
     restartPolicy running series source spec startTime started startedAt startupProbe state status taints
     terminated type uid value waiting
-""".split())
+""".split())  # noqa: SIM905 - a word list reads best as words
 _TIME_KEYS = frozenset(k for k in READ_KEYS if k.endswith(("Timestamp", "At", "Time")))
 
 
@@ -172,9 +172,9 @@ def _is_read(path) -> bool:
 
 
 @st.composite
-def mutated(draw, index_strategy=st.integers(0, len(SCENARIOS) - 1)):
+def mutated(draw):
     """A scenario with 1-4 mutations anywhere in its pod, events, Job or node."""
-    index = draw(index_strategy)
+    index = draw(st.integers(0, len(SCENARIOS) - 1))
     pod, events, job, node = copy.deepcopy(SCENARIOS[index])
     bundle = {"pod": pod, "events": events, "job": job, "node": node}
     for _ in range(draw(st.integers(1, 4))):

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import ast
-import copy
 import json
 import re
 from pathlib import Path
@@ -141,7 +140,8 @@ def test_planted_files_still_show_the_same_roles(planted):
 @pytest.mark.parametrize("name", [s["name"] for s in SCENARIOS])
 def test_demo_env_values_are_never_printed(name):
     values = set()
-    for item in yaml.safe_load((DEMO / next(s["file"] for s in SCENARIOS if s["name"] == name)).read_text())["items"]:
+    path = DEMO / next(s["file"] for s in SCENARIOS if s["name"] == name)
+    for item in yaml.safe_load(path.read_text())["items"]:
         for spec in (item.get("spec", {}), item.get("spec", {}).get("template", {}).get("spec", {})):
             for section in ("initContainers", "containers"):
                 for container in spec.get(section) or []:
@@ -220,7 +220,8 @@ _FORBIDDEN_OS = {"system", "popen", "execl", "execle", "execlp", "execlpe", "exe
 def _runs_a_packages_own_code(node: ast.Call) -> bool:
     """kube.py's lazy import runs a package's ``__init__`` from its loader: ``exec(loader.get_code(...))``."""
     first = node.args[0] if node.args else None
-    return isinstance(first, ast.Call) and isinstance(first.func, ast.Attribute) and first.func.attr == "get_code"
+    return (isinstance(first, ast.Call) and isinstance(first.func, ast.Attribute)
+            and first.func.attr == "get_code")
 
 
 @pytest.mark.parametrize("path", source_files(), ids=lambda p: str(p.relative_to(PACKAGE)))
@@ -294,7 +295,8 @@ def test_no_code_path_sends_anything_but_get():
     assert not re.search(r"\b(create|patch|replace|delete)_namespaced_\w+\(", source)
     for path in source_files():
         if path.name != "kube.py":
-            assert "import kubernetes" not in path.read_text() and "from kubernetes" not in path.read_text(), path
+            text = path.read_text()
+            assert "import kubernetes" not in text and "from kubernetes" not in text, path
 
 
 def test_the_kubeconfig_is_never_written():
