@@ -323,6 +323,23 @@ def test_sc003_waits_for_a_platform_that_honours_the_marker():
     assert finding.code == "SC003" and "should have stopped it" in finding.evidence[1]
 
 
+def test_sc003_a_sidecar_that_exited_is_not_an_app_that_exited():
+    """Found by the e2e tier (stale-legacy-sidecar): a legacy sidecar crashed (its status stuck at
+    terminated) while the app still works. The app is not "outliving the apps": no SC003."""
+    spec = [container("app"), container("sidecar", env=ACS)]
+    statuses = [status("app", running(3)), status("sidecar", terminated(22, 40, 1), restarts=1)]
+    p = pod(containers=spec, statuses=statuses, job="stale")
+    for version in ("1.28", "1.34"):
+        assert "SC003" not in _codes(timeline_of(p, version=version), now=at(40 + 3600))
+    # the unmarked helper next to it still blocks once the app has exited
+    spec.append(container("fluent-bit"))
+    statuses = [status("app", terminated(3, 30)), status("sidecar", terminated(22, 40, 1), restarts=1),
+                status("fluent-bit", running(3))]
+    p = pod(containers=spec, statuses=statuses, job="stale")
+    (finding,) = [f for f in check_timeline(timeline_of(p, version="1.34"), CheckContext(now=at(3600)))
+                  if f.code == "SC003"]
+    assert finding.container == "fluent-bit" and finding.message.split(": ", 1)[1].startswith("app exited")
+
 def test_sc004_restart_count_on_a_never_pod_with_a_terminated_state():
     spec = [container("app"), container("agent", env=ACS)]
     p = pod(

@@ -71,11 +71,12 @@ def check_job_pod_can_finish(timeline: Timeline, context: CheckContext) -> list:
     if timeline.pod.phase not in ("Running", None) or facts.termination_start(timeline) is not None:
         return []
     regular = facts.regular(timeline)
-    exited = []
+    exited = []  # app containers only: a sidecar that exited (crashed, or a stale status) is no app's end
     for ct in regular:
         run = facts.final_run(ct)
         if (
-            ct.state == RUN_TERMINATED
+            ct.container.role != ROLE_SIDECAR
+            and ct.state == RUN_TERMINATED
             and run is not None
             and run.finished_at is not None
             and not facts.will_restart(timeline, run)
