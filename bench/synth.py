@@ -14,6 +14,7 @@ one. Deterministic: the same N gives the same objects (uids derive from the inde
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import datetime, timedelta, timezone
 
@@ -132,8 +133,17 @@ def _node_name(i: int, nodes: int) -> str:
     return f"node-{i % nodes:02d}"
 
 
-def _cs(name: str, image: str, state: dict, *, last=None, restarts=0, ready=False, started=False) -> dict:
-    cid = "containerd://" + (name.encode().hex() * 8)[:64]
+def _container_id(i: int, name: str, run: int = 0) -> str:
+    """A containerd ID, unique per pod, container and run, as the kubelet reports them."""
+    seed = hashlib.sha256(f"{i}/{name}/{run}".encode()).hexdigest()
+    return f"containerd://{seed}"
+
+
+def _cs(i: int, name: str, image: str, state: dict, *, last=None, restarts=0, ready=False, started=False) -> dict:
+    cid = _container_id(i, name, restarts)
+    for term in (state.get("terminated"), (last or {}).get("terminated")):
+        if term is not None:
+            term["containerID"] = cid if term is state.get("terminated") else _container_id(i, name, restarts - 1)
     return {"name": name, "image": image, "imageID": image.split(":")[0] + "@sha256:" + "5d1b4fb5" * 8,
             "containerID": cid, "started": started, "ready": ready, "restartCount": restarts,
             "lastState": last or {}, "state": state}
@@ -141,8 +151,31 @@ def _cs(name: str, image: str, state: dict, *, last=None, restarts=0, ready=Fals
 
 def _term(start: int, finish: int, code: int) -> dict:
     return {"terminated": {"exitCode": code, "reason": "Completed" if code == 0 else "Error",
-                           "startedAt": ts(start), "finishedAt": ts(finish),
-                           "containerID": "containerd://a1b2c3d4e5f60718293a4b5c6d7e8f90"}}
+                           "startedAt": ts(start), "finishedAt": ts(finish)}}
+
+
+def _fields_v1(value):
+    """The ``fieldsV1`` tree server-side apply records for ``value`` (what each manager owns)."""
+    if isinstance(value, dict):
+        return {f"f:{key}": _fields_v1(sub) for key, sub in value.items()}
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        for key in ("name", "type", "ip", "key"):
+            if all(key in v for v in value):
+                return {f'k:{{"{key}":"{v[key]}"}}': dict({".": {}}, **_fields_v1(v)) for v in value}
+    return {}
+
+
+def _managed_fields(obj: dict, created: str, updated: str) -> list:
+    """managedFields as a real API server returns them on a Job's pod: the job controller's create and
+    the kubelet's status updates (kubectl get hides them; the API answers always carry them)."""
+    meta = {k: v for k, v in obj["metadata"].items() if k in ("generateName", "labels", "ownerReferences", "finalizers")}
+    spec = {k: v for k, v in obj["spec"].items() if k != "nodeName"}
+    return [
+        {"manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1", "time": created,
+         "fieldsType": "FieldsV1", "fieldsV1": _fields_v1({"metadata": meta, "spec": spec})},
+        {"manager": "kubelet", "operation": "Update", "apiVersion": "v1", "time": updated, "fieldsType": "FieldsV1",
+         "fieldsV1": _fields_v1({"status": obj["status"]}), "subresource": "status"},
+    ]
 
 
 def pod(i: int, nodes: int) -> dict:
@@ -152,16 +185,17 @@ def pod(i: int, nodes: int) -> dict:
     sc_start, app_start, app_end = start + 4, start + 8, start + 240 + (i % 7) * 5
     node_name = _node_name(i, nodes)
     if kind == "running":
-        sc_status = _cs("log-shipper", SIDECAR_IMAGE, {"running": {"startedAt": ts(sc_start)}}, ready=True, started=True)
-        app_status = _cs("worker", APP_IMAGE, {"running": {"startedAt": ts(app_start)}}, ready=True, started=True)
+        sc_status = _cs(i, "log-shipper", SIDECAR_IMAGE, {"running": {"startedAt": ts(sc_start)}}, ready=True,
+                        started=True)
+        app_status = _cs(i, "worker", APP_IMAGE, {"running": {"startedAt": ts(app_start)}}, ready=True, started=True)
         phase = "Running"
     else:
         code = 1 if kind == "app-failed" else 0
         restarts = 2 if kind == "sidecar-restarts" else 0
         last = _term(sc_start, sc_start + 60, 1) if restarts else None
-        sc_status = _cs("log-shipper", SIDECAR_IMAGE, _term(sc_start + (90 if restarts else 0), app_end + 1, 143),
+        sc_status = _cs(i, "log-shipper", SIDECAR_IMAGE, _term(sc_start + (90 if restarts else 0), app_end + 1, 143),
                         last=last, restarts=restarts)
-        app_status = _cs("worker", APP_IMAGE, _term(app_start, app_end, code))
+        app_status = _cs(i, "worker", APP_IMAGE, _term(app_start, app_end, code))
         phase = "Failed" if code else "Succeeded"
     name = pod_name(i)
     conditions = [
@@ -176,7 +210,7 @@ def pod(i: int, nodes: int) -> dict:
          **({} if phase == "Running" else {"reason": "PodCompleted"})},
         {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": ts(start)},
     ]
-    return {
+    obj = {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": name, "generateName": f"{JOB_NAME}-", "namespace": NAMESPACE, "uid": _uid(0x70, i),
                      "creationTimestamp": ts(start), "labels": dict(LABELS),
@@ -199,6 +233,8 @@ def pod(i: int, nodes: int) -> dict:
                    "startTime": ts(start), "qosClass": "Burstable", "conditions": conditions,
                    "initContainerStatuses": [sc_status], "containerStatuses": [app_status]},
     }
+    obj["metadata"]["managedFields"] = _managed_fields(obj, ts(start), ts(app_end + 2 if phase != "Running" else app_start + 1))
+    return obj
 
 
 def _event(i: int, j: int, reason: str, message: str, offset: int, *, container: str | None = None,
@@ -252,6 +288,12 @@ def pod_events(i: int, nodes: int) -> list:
                           init=True))
     for event in out[1:]:
         event["source"]["host"] = event["reportingInstance"] = node_name
+    for event in out:
+        body = {k: v for k, v in event.items() if k not in ("apiVersion", "kind", "metadata") and v is not None}
+        event["metadata"]["managedFields"] = [
+            {"manager": "kubelet" if event is not scheduled else "kube-scheduler", "operation": "Update",
+             "apiVersion": "v1" if event is not scheduled else "events.k8s.io/v1",
+             "time": event["lastTimestamp"] or ts(start), "fieldsType": "FieldsV1", "fieldsV1": _fields_v1(body)}]
     return out
 
 
