@@ -235,6 +235,19 @@ def iter_objects(docs: Iterable, name: str) -> Iterator[dict]:
         yield from _flatten(doc, name, None, 0)
 
 
+def _describe_value(value) -> str:
+    """Name a YAML/JSON value's type in words: ``a number``, ``a string``, ``an empty value``."""
+    if value is None:
+        return "an empty value"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return f"a value of type {type(value).__name__}"
+
+
 def _flatten(doc, name: str, item_kind: str | None, depth: int) -> Iterator[dict]:
     if depth > MAX_DEPTH:
         raise InputError(name, "nests Lists too deeply to read")
@@ -243,7 +256,7 @@ def _flatten(doc, name: str, item_kind: str | None, depth: int) -> Iterator[dict
             yield from _flatten(item, name, item_kind, depth + 1)
         return
     if not isinstance(doc, dict):
-        raise InputError(name, f"holds a {type(doc).__name__} where a Kubernetes object was expected")
+        raise InputError(name, f"holds {_describe_value(doc)} where a Kubernetes object was expected")
     kind = doc.get("kind")
     items = doc.get("items")
     if isinstance(items, list) and (not isinstance(kind, str) or kind.endswith("List")):

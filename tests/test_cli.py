@@ -189,7 +189,7 @@ def test_chart_fits_the_terminal_width(columns):
     (b"\xff\xfe\xfa not utf8", "not UTF-8"),
     (b"kind: Pod\n  bad: [indent\n", "is not valid YAML"),
     (b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", "holds no Pod, Job, Event or Node"),
-    (b"- 1\n- 2\n", "holds a int where a Kubernetes object was expected"),
+    (b"- 1\n- 2\n", "holds a number where a Kubernetes object was expected"),
     (b"kind: Pod\nkind: Job\n", "duplicate key"),
     (b'{"kind": "Job", "metadata": {"name": "x"}}', "holds no pod"),
 ], ids=["empty", "blank", "truncated-json", "binary", "not-utf8", "bad-yaml", "wrong-kind", "scalars",

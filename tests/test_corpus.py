@@ -57,7 +57,7 @@ EXPECTED = {
     "list-items-not-a-list.yaml": (2, "holds no Pod, Job, Event or Node (found: List)"),
     "job-only.yaml": (2, "holds no pod"),
     "events-only.json": (2, "holds no pod"),
-    "scalar.yaml": (2, "holds a str where a Kubernetes object was expected"),
+    "scalar.yaml": (2, "holds a string where a Kubernetes object was expected"),
     "scalars-list.yaml": (2, "where a Kubernetes object was expected"),
     # unsafe or hostile
     "python-tag.yaml": (2, "could not determine a constructor for the tag"),
