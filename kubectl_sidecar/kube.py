@@ -1241,6 +1241,12 @@ def _check_snapshot(session: Session, *, job, pod, selector, all_namespaces: boo
                 "get", "jobs.batch", name=owners[0], namespace=namespace, kind="Job"))))
         elif owners:
             later.append(("jobs", lambda: session.list(_jobs_path(namespace), job_target)))
+    podless = _podless_jobs(snapshot) if not isinstance(events, SidecarError) else []
+    if podless:  # checked "by their status and events alone": their own events (FailedCreate) are needed
+        selector_ = f"involvedObject.kind=Job,involvedObject.name={_field_value(podless[0][1])}" \
+            if len(podless) == 1 and namespace else "involvedObject.kind=Job"
+        later.append(("job-events", lambda: session.list(
+            _events_path(namespace), Target("list", "events", namespace=namespace), {"fieldSelector": selector_})))
     nodes = sorted({n for n in (as_str(as_dict(p.get("spec")).get("nodeName")) for p in snapshot.pods) if n})
     if len(nodes) == 1:
         later.append(("node", lambda: session.get(_node_path(nodes[0]), Target("get", "nodes", name=nodes[0],
@@ -1256,6 +1262,13 @@ def _check_snapshot(session: Session, *, job, pod, selector, all_namespaces: boo
                 _note_optional(snapshot, result, "listing", "Jobs", "pods are shown without their Jobs")
             else:
                 snapshot.jobs.extend(result[0])
+        elif what == "job-events":
+            if isinstance(result, SidecarError):
+                _note_optional(snapshot, result, "listing", "the events of Jobs without pods",
+                               "those Jobs are checked by their status alone")
+            else:
+                wanted_jobs = set(podless)
+                snapshot.events.extend(e for e in result[0] if _involved_key(e) in wanted_jobs)
         elif what == "node":
             _add_or_note(snapshot, result, "Node", f'node "{nodes[0]}"',
                          "virtual-node detection rests on the node name and the pod's annotations")
@@ -1265,6 +1278,24 @@ def _check_snapshot(session: Session, *, job, pod, selector, all_namespaces: boo
         else:
             snapshot.nodes.extend(result[0])
     return snapshot
+
+
+def _podless_jobs(snapshot: Snapshot) -> list:
+    """``(namespace, name)`` of the snapshot's Jobs none of whose pods it holds (by owner uid or name)."""
+    owners = set()
+    for pod in snapshot.pods:
+        for ref in as_list(as_dict(pod.get("metadata")).get("ownerReferences")):
+            ref = as_dict(ref)
+            if ref.get("kind") == "Job":
+                owners.add(as_str(ref.get("uid")))
+                owners.add((_meta(pod, "namespace"), as_str(ref.get("name"))))
+    return [(_meta(j, "namespace"), _meta(j, "name")) for j in snapshot.jobs
+            if (_meta(j, "uid") or (_meta(j, "namespace"), _meta(j, "name"))) not in owners]
+
+
+def _involved_key(event: dict) -> tuple:
+    involved = as_dict(event.get("involvedObject"))
+    return as_str(involved.get("namespace")) or _meta(event, "namespace"), as_str(involved.get("name"))
 
 
 def _meta(obj: dict, key: str) -> str | None:

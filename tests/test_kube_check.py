@@ -164,3 +164,27 @@ def test_list_names_for_completion(fake_api):
     assert kube.list_names(opts(fake_api), "job") == ["batch"]
     with pytest.raises(ValueError):
         kube.list_names(opts(fake_api), "node")
+
+
+def test_a_job_without_pods_is_read_with_its_own_events(fake_api):
+    """Found by the e2e tier: a Job whose pods the API server refuses (FailedCreate) has no pods, and
+    is checked "by its status and events alone"; live, its own events were never read, so SC006 on
+    the Job was missed (exit 0) where its files found it (exit 1). Jobs with pods read no Job events."""
+    refused = event(1, "batch", kind="Job")
+    refused.update(reason="FailedCreate", type="Warning", message=(
+        'Error creating: Pod "batch-x2k9p" is invalid: spec.initContainers[0].startupProbe: Forbidden: '
+        "may not be set for init containers without restartPolicy=Always"))
+    fake_api.load([job(), refused, event(2, "other", kind="Job"), event(3, "batch-00009")])
+    snap = kube.fetch_check_snapshot(opts(fake_api), job="batch")
+    assert snap.pods == [] and [e["metadata"]["uid"] for e in snap.events] == ["ev-batch-1"]
+    lists = [r.query["fieldSelector"] for r in fake_api.requests if r.path.endswith("/events")]
+    assert lists == ["involvedObject.kind=Pod", "involvedObject.kind=Job,involvedObject.name=batch"]
+    fake_api.reset_log()
+    whole = kube.fetch_check_snapshot(opts(fake_api))  # the namespace: the same Job, the same event
+    assert [e["metadata"]["uid"] for e in whole.events] == ["ev-batch-1"]
+    assert [r.query["fieldSelector"] for r in fake_api.requests if r.path.endswith("/events")] == lists
+    fake_api.reset_log()
+    everywhere = kube.fetch_check_snapshot(opts(fake_api, all_namespaces=True))
+    assert [e["metadata"]["uid"] for e in everywhere.events] == ["ev-batch-1"]
+    assert [r.query["fieldSelector"] for r in fake_api.requests if r.path.endswith("/events")] == [
+        "involvedObject.kind=Pod", "involvedObject.kind=Job"]
