@@ -36,10 +36,14 @@ RUN_TIMEOUT = 3600.0
 class Server:
     """bench/server.py in a child process, driven over its stdin/stdout."""
 
-    def __init__(self, pods: int, workdir: str, plain: bool = False, latency: float = 0.0):
-        cmd = [sys.executable, os.path.join(HERE, "server.py"), "--pods", str(pods), "--dir", workdir]
+    def __init__(self, pods: int, workdir: str, plain: bool = False, latency: float = 0.0,
+                 kind: str = "stand-in", index_events: bool = False):
+        script = "server.py" if kind == "stand-in" else "realapi.py"
+        cmd = [sys.executable, os.path.join(HERE, script), "--pods", str(pods), "--dir", workdir]
         if plain:
             cmd.append("--plain")
+        if index_events:
+            cmd.append("--index-events")
         if latency:
             cmd += ["--latency", str(latency)]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
@@ -47,6 +51,8 @@ class Server:
         if not line:
             raise SystemExit("bench/server.py did not start")
         self.info = json.loads(line)
+        if "error" in self.info:
+            raise SystemExit(self.info["error"])
 
     def ask(self, command: str) -> dict:
         self.proc.stdin.write(command + "\n")
@@ -129,7 +135,13 @@ def main(argv=None) -> int:
                              "from this checkout)")
     parser.add_argument("--skip-kubectl", action="store_true", help="time the plugin only")
     parser.add_argument("--plain-server", action="store_true",
-                        help="serve with the tests' stand-in exactly as it is (no bench-only speed-ups)")
+                        help="serve with the tests' stand-in exactly as it is (Nagle: about 40 ms per answer)")
+    parser.add_argument("--index-events", action="store_true",
+                        help="the stand-in answers per-pod event lists from an index: kubectl's best case, "
+                             "faster than any real server")
+    parser.add_argument("--server", choices=("stand-in", "kube-apiserver"), default="stand-in",
+                        help="stand-in: the tests' API stand-in (bench/server.py, default); kube-apiserver: a "
+                             "real one with etcd, from the e2e tier's cached binaries (bench/realapi.py)")
     parser.add_argument("--latency", type=float, default=0.0,
                         help="seconds the server waits before each answer (a modelled network round trip)")
     args = parser.parse_args(argv)
@@ -142,7 +154,10 @@ def main(argv=None) -> int:
     os.makedirs(home)
     print(f"loading {args.pods} pods into the API stand-in...", file=sys.stderr, flush=True)
     loaded = time.perf_counter()
-    server = Server(args.pods, workdir, plain=args.plain_server, latency=args.latency)
+    if args.server == "kube-apiserver" and (args.plain_server or args.latency or args.index_events):
+        parser.error("--plain-server, --index-events and --latency apply to the stand-in only")
+    server = Server(args.pods, workdir, plain=args.plain_server, latency=args.latency, kind=args.server,
+                    index_events=args.index_events)
     info = server.info
     print(f"serving {info['pods']} pods and {info['events']} pod events at {info['url']} "
           f"({time.perf_counter() - loaded:.1f} s)", file=sys.stderr, flush=True)
@@ -200,7 +215,9 @@ def main(argv=None) -> int:
             medians[("timeline", "ours")] / medians[("timeline", "kubectl")], 2)
     report = {"pods": args.pods, "events": info["events"], "repeat": args.repeat, "results": results,
               "ratios": ratios, "help_median_s": medians[("help", "ours")],
-              "server": {"plain": args.plain_server, "latency_s": args.latency}, "machine": machine(),
+              "server": {"kind": info.get("server", "stand-in"), "plain": args.plain_server,
+                         "index_events": args.index_events, "latency_s": args.latency},
+              "machine": machine(),
               "date": time.strftime("%Y-%m-%d")}
     print_table(report)
     if args.out:
