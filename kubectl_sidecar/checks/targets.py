@@ -258,7 +258,7 @@ def select(snapshot: Snapshot, target: Target) -> Selection:
         if not pods:
             selection.notes.append(
                 f"Job {job_name(job)} has no pods (not created yet, or deleted, e.g. by "
-                "ttlSecondsAfterFinished): only its status was checked"
+                "ttlSecondsAfterFinished): only its status and events were checked"
             )
     return selection
 
