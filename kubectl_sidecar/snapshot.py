@@ -108,7 +108,8 @@ class Snapshot:
         return result
 
     def job_for(self, pod: dict) -> dict | None:
-        """The Job that owns the pod (by ownerReference uid or name), when the snapshot has it."""
+        """The Job that owns the pod, when the snapshot has it: by ownerReference uid, by name only when a
+        uid is missing (a Job deleted and created again under its name is another Job)."""
         for ref in as_list(as_dict(pod.get("metadata")).get("ownerReferences")):
             ref = as_dict(ref)
             if ref.get("kind") != "Job":
@@ -117,7 +118,10 @@ class Snapshot:
                 meta = as_dict(job.get("metadata"))
                 if meta.get("namespace", pod_namespace(pod)) != pod_namespace(pod):
                     continue
-                if (ref.get("uid") and meta.get("uid") == ref.get("uid")) or meta.get("name") == ref.get("name"):
+                if ref.get("uid") and meta.get("uid"):
+                    if meta.get("uid") == ref.get("uid"):
+                        return job
+                elif meta.get("name") == ref.get("name"):
                     return job
         return None
 

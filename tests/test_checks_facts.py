@@ -519,6 +519,25 @@ def test_select_finds_job_pods_by_selector_and_orphans_by_owner():
         select(snapshot, Target(KIND_JOB, "daily", namespace="other"))
 
 
+def test_a_pod_left_by_a_deleted_job_is_not_the_pod_of_a_new_job_of_the_same_name():
+    """Found by the e2e tier: Job "daily" was deleted (its pod stays when no garbage collector removes
+    it) and created again. The old pod's owner uid is the deleted Job's: it is not the new Job's pod,
+    so the namespace check must still check it (it was dropped), and its timeline must not show the
+    new Job's start and completion."""
+    new = job("daily", uid="uid-new", start=600, completion=620)
+    left = pod(name="daily-old", job="daily")  # ownerReference uid 0b7c2d4e-job: the deleted Job
+    current = pod(name="daily-new", uid="u-new", job="daily")
+    current["metadata"]["ownerReferences"][0]["uid"] = "uid-new"
+    current["metadata"]["labels"]["batch.kubernetes.io/controller-uid"] = "uid-new"
+    snapshot = Snapshot(pods=[left, current], jobs=[new])
+    everything = select(snapshot, Target(KIND_ALL))
+    assert [[p["metadata"]["name"] for p in pods] for _job, pods in everything.jobs] == [["daily-new"]]
+    assert [p["metadata"]["name"] for p in everything.pods] == ["daily-old"]
+    assert snapshot.job_for(left) is None and snapshot.job_for(current) is new
+    # without uids to compare (hand-written files), the name still links them
+    del left["metadata"]["ownerReferences"][0]["uid"]
+    assert snapshot.job_for(left) is new
+
 def test_select_notes_a_job_without_pods_and_an_empty_namespace():
     snapshot = Snapshot(jobs=[job("lonely", uid="uid-9")])
     selection = select(snapshot, Target(KIND_JOB, "lonely"))

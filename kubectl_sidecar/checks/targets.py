@@ -173,7 +173,9 @@ def _owned_by(pod: dict, job: dict) -> bool:
     if ref is None:
         return False
     uid = as_str(as_dict(job.get("metadata")).get("uid"))
-    return (uid is not None and ref.get("uid") == uid) or ref.get("name") == job_name(job)
+    if uid and ref.get("uid"):  # a Job created again under the same name is another Job
+        return ref.get("uid") == uid
+    return ref.get("name") == job_name(job)
 
 
 def pods_of_job(snapshot: Snapshot, job: dict) -> list:
