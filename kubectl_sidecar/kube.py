@@ -1405,7 +1405,7 @@ class _Follower(threading.Thread):
                 sock = getattr(getattr(response, "_connection", None), "sock", None)
                 if sock is not None:
                     sock.shutdown(socket.SHUT_RDWR)
-        except (OSError, AttributeError, RuntimeError):  # already released or closed: nothing to unblock
+        except (OSError, AttributeError, RuntimeError, ValueError):  # released or closed: nothing to unblock
             pass
 
 

@@ -349,3 +349,20 @@ def test_watch_gives_up_after_the_server_stays_away(live, monkeypatch, tmp_path)
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and api.url in last
     assert "Traceback" not in result.stderr
+
+
+def test_closing_a_follower_whose_stream_urllib3_closed_does_not_raise():
+    """Found by the e2e tier: a kube-apiserver shutting down ends its watch streams at EOF without
+    the last chunk; urllib3 then closes the response, and shutdown() of a closed response raises
+    ValueError. --watch reconnected meanwhile, but when it ended (an error, Ctrl-C) closing that stale
+    response raised, and the command died with "internal error" (exit 3)."""
+    import urllib3
+
+    from kubectl_sidecar import kube
+
+    response = urllib3.HTTPResponse(body=__import__("io").BytesIO(b""), preload_content=False)
+    response.close()
+    follower = kube._Follower(None, "pod", "/api/v1/namespaces/jobs/pods", None, {}, "1", queue.Queue(),
+                              threading.Event())
+    follower._opened(response)
+    follower.close()  # nothing to unblock: no error
