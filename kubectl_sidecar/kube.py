@@ -1339,9 +1339,11 @@ class _Follower(threading.Thread):
         self.resource_version = resource_version
         self.out, self.stop = out, stop
         self.response = None  # the open stream, to shut down from another thread
+        self.watched = False  # a stream was opened once: the user may watch this
 
     def _opened(self, response) -> None:
         self.response = response
+        self.watched = True
 
     def run(self) -> None:
         failures = 0
@@ -1376,7 +1378,10 @@ class _Follower(threading.Thread):
                 if err.status == 410:
                     self.resource_version = None
                     continue
-                if err.status in (401, 403, 404) or failures >= WATCH_MAX_FAILURES:
+                # A 403 after watching worked is most likely an API server that restarted: it answers 403
+                # until its RBAC informers have synced (kubernetes#121635): one more failed attempt.
+                restarting = err.status == 403 and self.watched
+                if (err.status in (401, 403, 404) and not restarting) or failures >= WATCH_MAX_FAILURES:
                     self.out.put((self.key, "FAILED", err))
                     return
                 failures += 1

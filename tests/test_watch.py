@@ -351,6 +351,25 @@ def test_watch_gives_up_after_the_server_stays_away(live, monkeypatch, tmp_path)
     assert "Traceback" not in result.stderr
 
 
+def _watch_in_process(api, tmp_path, monkeypatch, during):
+    """``timeline job-x1 --watch`` in-process with short back-offs; ``during(api)`` runs once both
+    watches are open. Returns the CliRunner result."""
+    from kubectl_sidecar import kube
+    from kubectl_sidecar.cli import cli
+
+    monkeypatch.setattr(kube, "BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(kube, "WATCH_MAX_FAILURES", 3)
+    path = api.write_kubeconfig(tmp_path / "in-process.json", namespace="jobs")
+
+    def act():
+        api.wait_for_watches(2)
+        during(api)
+
+    threading.Thread(target=act, daemon=True).start()
+    return _cli_runner().invoke(cli, ["timeline", "job-x1", "--watch", "--kubeconfig", path],
+                                env={"TZ": "UTC", "NO_COLOR": "1"}, catch_exceptions=False)
+
+
 def test_closing_a_follower_whose_stream_urllib3_closed_does_not_raise():
     """Found by the e2e tier: a kube-apiserver shutting down ends its watch streams at EOF without
     the last chunk; urllib3 then closes the response, and shutdown() of a closed response raises
@@ -366,3 +385,32 @@ def test_closing_a_follower_whose_stream_urllib3_closed_does_not_raise():
                               threading.Event())
     follower._opened(response)
     follower.close()  # nothing to unblock: no error
+
+
+def test_a_lasting_403_on_reconnection_still_ends_with_one_sentence(live, monkeypatch, tmp_path):
+    def end_then_refuse(api):
+        api.fail(r"/api/v1/namespaces/jobs/(pods|events)$", status=403, times=None, query="watch")
+        api.drop_watches()
+
+    result = _watch_in_process(live[0], tmp_path, monkeypatch, end_then_refuse)
+    assert "internal error" not in result.stderr, result.stderr
+    assert result.exit_code == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "refused to watch" in last and "403 Forbidden" in last
+
+
+def test_a_403_while_reconnecting_is_retried(live, monkeypatch, tmp_path):
+    """Found by the e2e tier: a restarted kube-apiserver answers 403 until its RBAC informers have
+    synced (kubernetes#121635): a 403 on a reconnection counts as a failed attempt, not as the end."""
+    def refuse_once_then_finish(api):
+        rule = api.fail(r"/api/v1/namespaces/jobs/pods$", status=403, times=1, query="watch")
+        api.drop_watches()
+        deadline = time.monotonic() + 10
+        while rule.hits < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        api.wait_for_watches(2)
+        api.put(make_pod("Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed")))
+
+    result = _watch_in_process(live[0], tmp_path, monkeypatch, refuse_once_then_finish)
+    assert result.exit_code == 0, result.stderr
+    assert "has finished (Succeeded)" in result.stderr
