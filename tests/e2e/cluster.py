@@ -42,7 +42,11 @@ LOOPBACK = "127.0.0.1"
 ADMIN = "admin"  # group system:masters
 VIEWER = "e2e-viewer"  # get/list/watch pods, pods/log, jobs, nodes, namespaces; NOT events
 NO_PODS = "e2e-no-pods"  # get/list/watch jobs, events, nodes, namespaces; NOT pods
-USERS = (ADMIN, VIEWER, NO_PODS)
+PLUGIN = "e2e-plugin"  # exactly the RBAC docs/live.md asks for (pods get/list/watch, events list/watch,
+#                        jobs get/list, nodes get/list), cluster-wide: the user the plugin tests run as
+USERS = (ADMIN, VIEWER, NO_PODS, PLUGIN)
+AUDITED_USERS = (ADMIN, VIEWER, NO_PODS, PLUGIN)  # the audit policy logs these users' requests (Metadata)
+PLUGIN_USER_AGENT = "kubectl-sidecar/"  # the plugin's User-Agent starts with this
 
 
 class E2ESetupError(RuntimeError):
@@ -259,6 +263,8 @@ class Cluster:
         self.etcd_log = self.workdir / "etcd.log"
         self.apiserver_log = self.workdir / "kube-apiserver.log"
         self.etcd_dir = self.workdir / "etcd-data"
+        self.audit_log = self.workdir / "audit.log"
+        self.audit_policy = self.workdir / "audit-policy.yaml"
         self.tokens: dict[str, str] = {u: secrets.token_hex(16) for u in USERS}
         self.kubeconfigs: dict[str, Path] = {}
         self.port = 0
@@ -313,6 +319,7 @@ class Cluster:
         t0 = time.monotonic()
         self._write_pki()
         self._write_tokens()
+        self._write_audit_policy()
         last_err: Exception | None = None
         for _ in range(3):  # a random port may be taken between probing and binding: retry
             try:
@@ -372,9 +379,39 @@ class Cluster:
             _run(cmd, p)
 
     def _write_tokens(self) -> None:
-        groups = {ADMIN: "system:masters", VIEWER: "e2e-viewers", NO_PODS: "e2e-no-pods"}
+        groups = {ADMIN: "system:masters", VIEWER: "e2e-viewers", NO_PODS: "e2e-no-pods",
+                  PLUGIN: "e2e-plugins"}
         lines = [f'{self.tokens[u]},{u},uid-{u},"{groups[u]}"' for u in USERS]
         (self.pki / "tokens.csv").write_text("\n".join(lines) + "\n")
+
+    def _write_audit_policy(self) -> None:
+        """Log who did what (level Metadata: verb, resource, user, user agent, status; no bodies) for
+        the test users; nothing for the apiserver's own loopback clients. Stage RequestReceived is
+        left out: each request is logged once when answered (watches also when the stream starts)."""
+        users = ", ".join(AUDITED_USERS)
+        self.audit_policy.write_text(
+            "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n"
+            f"- level: Metadata\n  users: [{users}]\n- level: None\n"
+        )
+
+    def audit_events(self, offset: int = 0, path: Path | None = None) -> list[dict]:
+        """The audit log's events (dicts: verb, user.username, userAgent, objectRef, requestURI,
+        responseStatus.code, stage), from byte ``offset`` (see ``audit_offset``)."""
+        path = path or self.audit_log
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(offset)
+                data = fh.read()
+        except FileNotFoundError:
+            return []
+        data = data[: data.rfind(b"\n") + 1]  # a line being written is left for the next read
+        return [json.loads(line) for line in data.splitlines() if line.strip()]
+
+    def audit_offset(self, path: Path | None = None) -> int:
+        try:
+            return (path or self.audit_log).stat().st_size
+        except FileNotFoundError:
+            return 0
 
     def _spawn(self, cmd: list[str], log: Path) -> subprocess.Popen:
         with open(log, "ab") as fh:  # the child keeps its own copy of the descriptor
@@ -440,6 +477,8 @@ class Cluster:
             "--disable-admission-plugins=ServiceAccount",
             "--endpoint-reconciler-type=none",
             "--profiling=false",
+            f"--audit-policy-file={self.audit_policy}",
+            f"--audit-log-path={self.audit_log}",
             f"--cert-dir={p}",
             "--v=1",
         ]
@@ -470,6 +509,90 @@ class Cluster:
             f"kube-apiserver not ready after {timeout:.0f} s (last /readyz: {last[-500:]}):\n"
             f"{_tail(self.apiserver_log)}"
         )
+
+    def start_replica(self, port: int | None = None, name: str = "replica",
+                      timeout: float = 60) -> tuple[subprocess.Popen, int]:
+        """Start another kube-apiserver on the same etcd (as in an HA control plane), on ``port`` (a
+        free one by default), with its own log (``<name>.log``) and audit log (``<name>-audit.log``).
+        Returns ``(process, port)`` once ``/readyz`` answers; stop it with ``stop_replica``. The
+        session's ``stop()`` ends it too. Restarting one on the same port gives a fresh watch cache:
+        a watch from an older resourceVersion then gets 410 Expired, as after a real restart."""
+        port = port or free_port()
+        args = []
+        for arg in self.apiserver_args():
+            if arg.startswith("--secure-port="):
+                arg = f"--secure-port={port}"
+            elif arg.startswith("--audit-log-path="):
+                arg = f"--audit-log-path={self.workdir / (name + '-audit.log')}"
+            args.append(arg)
+        log = self.workdir / f"{name}.log"
+        proc = self._spawn([str(self.binaries.kube_apiserver), *args], log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise E2ESetupError(f"kube-apiserver replica exited with {proc.returncode}:\n{_tail(log)}")
+            try:  # a fresh client each time: a refused connection leaves http.client's one unusable
+                Api(LOOPBACK, port, self.tokens[ADMIN], str(self.ca_file)).request("GET", "/readyz", raw=True)
+                return proc, port
+            except (OSError, ApiError, http.client.HTTPException):
+                time.sleep(0.2)
+        proc.kill()
+        raise E2ESetupError(f"kube-apiserver replica not ready after {timeout:.0f} s:\n{_tail(log)}")
+
+    def stop_replica(self, proc: subprocess.Popen, kill: bool = False) -> None:
+        """SIGTERM (graceful: it waits for open watches, up to 15 s here) or, with ``kill``, SIGKILL (a
+        crash: every connection ends at once)."""
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=15)
+        if proc in self._procs:
+            self._procs.remove(proc)
+
+    def etcd_call(self, path: str, body: dict) -> dict:
+        """POST to etcd's JSON gateway (``/v3/kv/range``, ``/v3/kv/compaction``, ...) on loopback."""
+        conn = http.client.HTTPConnection(LOOPBACK, self.etcd_port, timeout=30)
+        try:
+            conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            data = json.loads(resp.read() or b"{}")
+        finally:
+            conn.close()
+        if resp.status != 200:
+            raise E2ESetupError(f"etcd {path} -> HTTP {resp.status}: {data}")
+        return data
+
+    def compact_etcd(self) -> int:
+        """Compact etcd's history up to its current revision (as the apiserver does every
+        ``--etcd-compaction-interval``, 5 min by default); returns that revision. A watch or continue
+        token from an older resourceVersion that etcd must serve then gets 410 Expired."""
+        import base64
+
+        rev = int(self.etcd_call("/v3/kv/range", {"key": base64.b64encode(b"/registry/").decode(),
+                                                  "limit": "1"})["header"]["revision"])
+        self.etcd_call("/v3/kv/compaction", {"revision": str(rev), "physical": True})
+        return rev
+
+    def kubeconfig_dict(self, user: str, *, server: str | None = None, cluster: str = "e2e",
+                        context: str | None = None, namespace: str = "default",
+                        current: bool = True) -> dict:
+        """A kubeconfig (dict) for ``user``: cluster ``cluster`` at ``server`` (this apiserver by
+        default), context ``context`` (``<user>@<cluster>``); ``current`` sets current-context."""
+        context = context or f"{user}@{cluster}"
+        cfg = {
+            "apiVersion": "v1", "kind": "Config",
+            "clusters": [{"name": cluster, "cluster": {
+                "server": server or self.server, "certificate-authority": str(self.ca_file)}}],
+            "users": [{"name": user, "user": {"token": self.tokens[user]}}],
+            "contexts": [{"name": context, "context": {"cluster": cluster, "user": user, "namespace": namespace}}],
+            "preferences": {},
+        }
+        if current:
+            cfg["current-context"] = context
+        return cfg
 
     def _write_kubeconfigs(self) -> None:
         self.kubeconfig_dir.mkdir(exist_ok=True)
@@ -503,6 +626,12 @@ class Cluster:
                 {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": read},
                 {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": read},
             ],
+            PLUGIN: [  # docs/live.md, "RBAC" (as a ClusterRole, for check -A), plus nodes get/list
+                {"apiGroups": [""], "resources": ["pods"], "verbs": read},
+                {"apiGroups": [""], "resources": ["events"], "verbs": ["list", "watch"]},
+                {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get", "list"]},
+                {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list"]},
+            ],
         }
         for user, rules in roles.items():
             api.post("/apis/rbac.authorization.k8s.io/v1/clusterroles",
@@ -519,7 +648,12 @@ class Cluster:
             try:
                 self.api(VIEWER).get("/api/v1/pods", limit=1)
                 self.api(NO_PODS).get("/api/v1/events", limit=1)
-                return
+                # asked for, not tried with its token: only the plugin uses the plugin's user
+                review = api.post("/apis/authorization.k8s.io/v1/subjectaccessreviews", {"spec": {
+                    "user": PLUGIN, "resourceAttributes": {"verb": "watch", "resource": "events"}}})
+                if review["status"].get("allowed"):
+                    return
+                time.sleep(0.2)
             except ApiError as exc:
                 if exc.status != 403:
                     raise

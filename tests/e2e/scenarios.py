@@ -12,7 +12,8 @@ Builders (all take ``api`` = ``cluster.Api`` of a user that may write, normally 
 - ``build_native_seed_job(api, ns)``: seed-example/native-job.yaml, completed, on 1.34;
 - ``build_unmarked_sidecar_job(api, ns)``: app exited 0, unmarked log shipper still running;
 - ``build_stale_legacy_sidecar_job(api, ns)``: ACS-marked sidecar whose status is stuck terminated;
-- ``build_many_pods_job(api, ns, n=600, events_per_pod=2)``: pagination beyond 500.
+- ``build_many_pods_job(api, ns, n=600, events_per_pod=2)``: pagination beyond 500;
+- ``build_refused_native_sidecar_job(api, ns)``: no pods, the Job controller's FailedCreate event.
 """
 from __future__ import annotations
 
@@ -457,6 +458,31 @@ def build_many_pods_job(api: Api, namespace: str, n: int = 600, events_per_pod: 
     })
 
 
+REFUSED_MESSAGE = ('Error creating: Pod "{pod}" is invalid: spec.initContainers[0].startupProbe: Forbidden: '
+                   "may not be set for init containers without restartPolicy=Always")
+
+
+def build_refused_native_sidecar_job(api: Api, namespace: str, name: str = "probe-job",
+                                     base: str = "2024-10-29T08:00:00Z") -> Scenario:
+    """A Job none of whose pods could be created: its native sidecar has a startupProbe, and a control
+    plane with the SidecarContainers gate off (1.28's default) drops the pod's ``restartPolicy``, which
+    leaves the probe invalid. No pods; the Job controller's ``FailedCreate`` event (count 6 over 5 min,
+    as it backs off) and a status with ``active: 0``. This 1.34 server would accept the pods: the event
+    is written as that 1.28 Job controller writes it."""
+    manifest = native_job_manifest(name)
+    manifest["spec"]["template"]["spec"]["initContainers"][0]["startupProbe"] = {
+        "exec": {"command": ["test", "-f", "/var/logs.txt"]}, "periodSeconds": 1}
+    job = create_job(api, namespace, manifest)
+    t = at(base)
+    event = create_event(api, job, "FailedCreate", REFUSED_MESSAGE.format(pod=f"{name}-7kq2x"), first=t,
+                         last=_s(t, 300), count=6, type="Warning", component="job-controller")
+    job = set_job_status(api, job, {"startTime": ts(t), "active": 0, "ready": 0, "terminating": 0,
+                                    "uncountedTerminatedPods": {}})
+    return Scenario("refused-native-sidecar", namespace, job, [], [event], [], {
+        "sidecars": {"sidecar": "native"}, "job_complete": False, "pods": 0, "codes": {"SC006"}, "exit_code": 1,
+    })
+
+
 ALL_SMALL_BUILDERS = {
     "acs-seed": build_acs_seed_job,
     "native-seed": build_native_seed_job,
@@ -472,6 +498,7 @@ __all__ = [
     "build_acs_seed_job",
     "build_many_pods_job",
     "build_native_seed_job",
+    "build_refused_native_sidecar_job",
     "build_stale_legacy_sidecar_job",
     "build_unmarked_sidecar_job",
     "ensure_node",
