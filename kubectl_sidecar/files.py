@@ -173,6 +173,8 @@ def parse_documents(data: bytes, name: str) -> list:
     except yaml.reader.ReaderError as err:  # its str() spans two lines
         raise InputError(name, _reader_problem(text, err)) from None
     except yaml.MarkedYAMLError as err:
+        if "nesting depth" in str(err.problem or ""):  # PyYAML 6.0.4+ has its own depth limit
+            raise InputError(name, "is nested too deeply to read") from None
         mark = err.problem_mark or err.context_mark
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise InputError(name, f"is not valid YAML{where}: {err.problem or err.context}") from None

@@ -18,7 +18,7 @@ from kubectl_sidecar.cli import cli, make_progress
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "kubectl_sidecar" / "demo"
 DATA = Path(__file__).resolve().parent / "data" / "checks"
-SEED = ROOT.parent / "shared" / "seed-example"
+SEED = ROOT / "tests" / "data" / "seed"  # copies of ../shared/seed-example
 ACS = str(DEMO / "acs-legacy-forced-exit.yaml")
 NATIVE = str(DEMO / "native-sidecar.yaml")
 STALE = str(DEMO / "stale-legacy-status.yaml")

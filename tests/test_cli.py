@@ -18,7 +18,7 @@ from kubectl_sidecar.cli import cli
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "kubectl_sidecar" / "demo"
 GOLDEN = Path(__file__).resolve().parent / "golden"
-SEED = ROOT.parent / "shared" / "seed-example"
+SEED = ROOT / "tests" / "data" / "seed"  # copies of ../shared/seed-example
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 SCHEMA = json.loads((ROOT / "docs" / "timeline.schema.json").read_text())
 SCENARIOS = [s["name"] for s in yaml.safe_load((DEMO / "index.yaml").read_text())]
