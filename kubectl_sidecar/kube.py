@@ -20,6 +20,7 @@ import queue
 import socket
 import sys
 import threading
+import urllib.parse
 import time
 import types
 from collections.abc import Iterator
@@ -263,6 +264,7 @@ def _kubeconfig_connection(opts: KubeOptions, merged: dict, paths: list, environ
         name = f'cluster "{cluster_name}"' if cluster_name else f'context "{context_name}"'
         raise ConfigError(f"{name} in {where} has no server: set one or pass -s/--server")
     cluster["server"] = _default_scheme(server, cluster, user)
+    _check_server_url(cluster["server"], "-s/--server" if opts.server else where)
     for key in ("certificate-authority", "client-certificate", "client-key"):
         path_of = cluster_path if key == "certificate-authority" else user_path
         value = as_str((cluster if key == "certificate-authority" else user).get(key))
@@ -281,6 +283,20 @@ def _kubeconfig_connection(opts: KubeOptions, merged: dict, paths: list, environ
     return Connection(configuration=configuration, server=host, namespace=namespace, context=context_name,
                       user=user_name, impersonate_user=as_user, impersonate_groups=as_groups,
                       credentials_withheld=withheld)
+
+
+def _check_server_url(server: str, where: str) -> None:
+    """Refuse a server address that is not a URL before any request is tried with it."""
+    try:
+        parts = urllib.parse.urlsplit(server)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        if valid:
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        valid = False
+    if not valid or any(ch.isspace() or ord(ch) < 32 for ch in server):
+        raise ConfigError(f'the API server address "{_one_line(server, 100)}" from {where} is not a valid '
+                          "http(s) URL")
 
 
 def _override_cluster(cluster: dict, opts: KubeOptions) -> None:
@@ -577,6 +593,22 @@ class Target:
         return text
 
 
+def _drop_reason(err: BaseException) -> str:
+    """Say in words why a connection ended early (urllib3's messages are Python reprs)."""
+    text = str(err)
+    for item in (err,) + tuple(getattr(err, "args", ())):
+        name = type(item).__name__
+        if isinstance(item, ConnectionResetError) or "Connection reset" in text:
+            return "connection reset by the server"
+        if name == "IncompleteRead" or "IncompleteRead" in text:
+            return "the answer was cut short"
+        if name == "RemoteDisconnected" or "RemoteDisconnected" in text:
+            return "the server closed the connection without answering"
+    if isinstance(err, ValueError):
+        return "the stream was closed"
+    return "the connection ended unexpectedly"
+
+
 class _Transient(Exception):
     """A failure worth another attempt: dropped connection, truncated answer."""
 
@@ -682,7 +714,7 @@ class Session:
         except ux.ReadTimeoutError:
             raise self._timeout_error(connect=False) from None
         except (ux.ProtocolError, ConnectionError) as err:
-            raise _Transient(str(err)) from None
+            raise _Transient(_drop_reason(err)) from None
         except ux.ProxyError as err:
             raise ApiError(f"cannot reach {self.connection.described} through the proxy: "
                            f"{_one_line(str(err.original_error if hasattr(err, 'original_error') else err))}") from None
@@ -697,7 +729,7 @@ class Session:
         except ux.ReadTimeoutError:
             raise self._timeout_error(connect=False) from None
         except (ux.ProtocolError, ux.SSLError, ConnectionError) as err:
-            raise _Transient(str(err)) from None
+            raise _Transient(_drop_reason(err)) from None
         finally:
             response.release_conn()
 
@@ -787,6 +819,9 @@ class Session:
                 detail = text.split(marker, 1)[1]
                 detail = "certificate verify failed: " + detail.split(" (_ssl")[0].split("')")[0]
                 break
+        if any(m in text for m in ("PEM lib", "NO_START_LINE", "KEY_VALUES_MISMATCH", "NO_CERTIFICATE_OR_CRL_FOUND")):
+            detail = ("the client certificate, client key or certificate-authority data of the kubeconfig "
+                      "cannot be read (not valid PEM, or the key does not match the certificate)")
         hint = ""
         if "verify failed" in detail:
             hint = "; check the cluster's certificate-authority or pass --certificate-authority"
@@ -891,7 +926,7 @@ class Session:
         except (ux.ProtocolError, ux.ReadTimeoutError, ux.SSLError, ConnectionError, OSError, ValueError) as err:
             if stop is not None and stop.is_set():
                 return
-            raise _Transient(str(err)) from None
+            raise _Transient(_drop_reason(err)) from None
         finally:
             response.release_conn()
 
@@ -1107,6 +1142,10 @@ def _pod_snapshot(session: Session, name: str) -> Snapshot:
                                   lambda: session.get("/version", Target("get", "/version"))])
     if isinstance(pod, SidecarError):
         raise pod
+    if not isinstance(pod, dict) or pod.get("kind", "Pod") != "Pod" or not isinstance(pod.get("metadata"), dict):
+        what = pod.get("kind") if isinstance(pod, dict) and isinstance(pod.get("kind"), str) else "something else"
+        raise ApiError(f'{session.connection.described} answered the GET of pod "{name}" with {what}, '
+                       "not a Pod: is it a Kubernetes API server?")
     pod.setdefault("kind", "Pod")
     pod.setdefault("apiVersion", "v1")
     snapshot.pods.append(pod)

@@ -102,8 +102,8 @@ def assert_only_gets(server: FakeApiServer) -> None:
 
 # (id, fault kwargs for the pod GET, extra args, stderr fragment, attempts on the pod's path)
 FAILURES = [
-    ("reset-mid-body", {"mode": "reset"}, [], "dropped the connection 4 times", 4),
-    ("closed-without-answer", {"mode": "close"}, [], "dropped the connection 4 times", 4),
+    ("reset-mid-body", {"mode": "reset"}, [], "dropped the connection 4 times (", 4),
+    ("closed-without-answer", {"mode": "close"}, [], "dropped the connection 4 times (", 4),
     ("truncated-json", {"mode": "truncate"}, [], "with something that is not JSON", 4),
     ("html-login-page", {"body": "<html><body>Sign in to the corporate proxy</body></html>"}, [],
      "with something that is not JSON", 4),
@@ -115,6 +115,8 @@ FAILURES = [
      "did not answer within 1s (--request-timeout)", 1),
     ("403", {"status": 403}, [], "(403 Forbidden)", 1),
     ("404", {"status": 404}, [], f'pod "{POD}" not found in namespace "default"', 1),
+    ("200-but-not-a-pod", {"status": 200, "body": {"kind": "PodList", "apiVersion": "v1", "items": []}}, [],
+     f'answered the GET of pod "{POD}" with PodList, not a Pod', 1),
 ]
 
 
@@ -125,6 +127,18 @@ def test_failures_are_one_sentence_in_bounded_time(api, tmp_path, fault, args, f
     assert_failed(invoke("timeline", POD, "--kubeconfig", config, *args), fragment)
     assert len(api.requests_to(POD_PATH)) == attempts  # bounded retries, none for timeouts and 4xx
     assert_only_gets(api)
+
+
+@pytest.mark.parametrize("mode", ["reset", "close"])
+def test_dropped_connections_are_described_in_words(api, tmp_path, mode):
+    api.fail(POD_PATH, times=None, mode=mode)
+    config = api.write_kubeconfig(tmp_path / "kubeconfig")
+    result = invoke("timeline", POD, "--kubeconfig", config)
+    reason = result.stderr.rsplit("(", 1)[-1]
+    assert reason.rstrip().rstrip(")") in ("connection reset by the server", "the answer was cut short",
+                                           "the server closed the connection without answering",
+                                           "the connection ended unexpectedly"), result.stderr
+    assert "Error(" not in result.stderr and "'" not in reason
 
 
 def test_connection_refused(tmp_path):
@@ -389,13 +403,13 @@ KUBECONFIG_CASES = {
     # kubectl too goes on without credentials when the context names a user that is not defined.
     "missing-user.json": (2, "(401 Unauthorized)"),
     "empty-server.json": (2, "has no server: set one or pass -s/--server"),
-    "server-ftp.json": (2, "Not supported URL scheme ftp"),
-    # One line and exit 2, though worded as a dropped connection (retried 4 times) with a Python repr.
-    "server-not-a-url.json": (2, "https://not a url"),
+    "server-ftp.json": (2, 'address "ftp://127.0.0.1:1" from kubeconfig'),
+    "server-not-a-url.json": (2, '"https://not a url" from kubeconfig'),
+    "server-bad-ipv6.json": (2, '"https://[::1" from kubeconfig'),
     "missing-ca-file.json": (2, 'certificate-authority file "/nonexistent/ca.crt"'),
     "no-ca.json": (2, "certificate verify failed"),
-    "garbage-ca-data.json": (2, "TLS with the API server"),
-    "garbage-client-key.json": (2, "TLS with the API server"),
+    "garbage-ca-data.json": (2, "certificate-authority data of the kubeconfig cannot be read"),
+    "garbage-client-key.json": (2, "client key or certificate-authority data of the kubeconfig cannot be read"),
     "wrong-token.json": (2, "(401 Unauthorized)"),
     "missing-token-file.json": (2, "/nonexistent/token"),
     "exec-missing.json": (2, 'the credential plugin (exec) of user "test-user" failed'),
