@@ -30,7 +30,7 @@ from urllib.parse import quote, urlsplit
 
 from kubectl_sidecar import __version__
 from kubectl_sidecar.errors import ApiError, ConfigError, NotFoundError, SidecarError
-from kubectl_sidecar.model import as_dict, as_list, as_str, version_from_server_info
+from kubectl_sidecar.model import as_dict, as_list, as_str, pod_finished, version_from_server_info
 from kubectl_sidecar.options import KubeOptions
 from kubectl_sidecar.snapshot import EVENTS_FORBIDDEN, EVENTS_LISTED, EVENTS_UNAVAILABLE, Snapshot
 
@@ -1522,6 +1522,10 @@ def follow_pod(opts: KubeOptions, name: str, *, session: Session | None = None,
                     # DELETED events (TTL expiry) stay: they are still the pod's history
             if not changed:
                 continue
+            if (deleted or pod_finished(pod)) and snapshot.events_state == EVENTS_LISTED:
+                # The event stream may lag the pod's: read the events once more before the last update,
+                # so a stop request written just before the final status is not lost.
+                changed = _merge_final_events(session, namespace, name, events) or changed
             pod.setdefault("kind", "Pod")
             pod.setdefault("apiVersion", "v1")
             current = Snapshot(pods=[pod], events=list(events.values()), jobs=list(snapshot.jobs),
@@ -1539,6 +1543,24 @@ def follow_pod(opts: KubeOptions, name: str, *, session: Session | None = None,
             follower.join(1.0)
         if own:
             session.close()
+
+
+def _merge_final_events(session: Session, namespace: str, name: str, events: dict) -> bool:
+    """List the pod's events once more into ``events``; True when that added or changed one."""
+    try:
+        items, _ = session.list(_events_path(namespace), Target("list", "events", namespace=namespace),
+                                {"fieldSelector": f"involvedObject.kind=Pod,involvedObject.name={_field_value(name)}"})
+    except SidecarError:
+        return False  # the watch already gave what it could; the last state is still right
+    changed = False
+    for item in items:
+        item.setdefault("kind", "Event")
+        item.setdefault("apiVersion", "v1")
+        key = _event_key(item)
+        if events.get(key) != item:
+            events[key] = item
+            changed = True
+    return changed
 
 
 def _event_key(event: dict):

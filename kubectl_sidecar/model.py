@@ -318,6 +318,22 @@ def parse_event(raw: Any) -> Event | None:
     )
 
 
+def pod_finished(pod: Any) -> bool:
+    """True when the pod is Succeeded or Failed and none of its containers is still running.
+
+    Phase alone is not enough: a Job's pod is Succeeded when its app containers exit, while native
+    sidecars are still being stopped (and legacy sidecars may run until the platform kills them).
+    """
+    status = as_dict(as_dict(pod).get("status"))
+    if as_str(status.get("phase")) not in ("Succeeded", "Failed"):
+        return False
+    for key in ("initContainerStatuses", "containerStatuses"):
+        for entry in as_list(status.get(key)):
+            if isinstance(as_dict(as_dict(entry).get("state")).get("running"), dict):
+                return False
+    return True
+
+
 # --------------------------------------------------------------------------------------------- clusters
 
 _VERSION = re.compile(r"^v?(\d{1,3})\.(\d{1,3})(?:\.(\d{1,5}))?([-+][0-9A-Za-z.+-]+)?$")

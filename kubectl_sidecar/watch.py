@@ -12,32 +12,13 @@ from typing import Callable
 
 from tabulate import tabulate
 
-from kubectl_sidecar.model import as_dict, as_list, as_str
+from kubectl_sidecar.model import as_dict, as_str, pod_finished  # noqa: F401 - pod_finished is part of this API
 from kubectl_sidecar.options import RenderOptions
 from kubectl_sidecar.render.table import MESSAGE_WIDTH, first_line, role_label
 from kubectl_sidecar.render.timefmt import format_offset, format_wallclock
 from kubectl_sidecar.timeline import Timeline
 
 CLEAR_SCREEN = "\x1b[H\x1b[2J"
-TERMINAL_PHASES = ("Succeeded", "Failed")
-
-
-def pod_finished(pod: dict) -> bool:
-    """True when the pod is Succeeded or Failed and none of its containers is still running.
-
-    Phase alone is not enough: a Job's pod is Succeeded when its app containers exit, while native
-    sidecars are still being stopped (and legacy sidecars may run until the platform kills them).
-    """
-    status = as_dict(as_dict(pod).get("status"))
-    if as_str(status.get("phase")) not in TERMINAL_PHASES:
-        return False
-    for key in ("initContainerStatuses", "containerStatuses"):
-        for entry in as_list(status.get(key)):
-            if isinstance(as_dict(as_dict(entry).get("state")).get("running"), dict):
-                return False
-    return True
-
-
 def mark_key(mark) -> tuple:
     """What makes a mark new in append mode (an aggregated event counting up shows again)."""
     return (mark.time, mark.kind, mark.container, mark.detail, mark.count)

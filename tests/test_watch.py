@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -253,12 +254,40 @@ def test_follow_a_pod_through_start_sidecar_restart_and_completion(live):
                      proxy_restarts=1, proxy_last=terminated(2, 10, 1, "Error")))
     code, stdout, stderr = plugin.finish()
     assert code == 0, stderr
-    assert "exit 143 (Error)" in stdout and "stop requested" in stdout
+    assert "exit 143 (Error)" in stdout
+    assert re.search(r"^\+20s\s+proxy\s+sidecar/native\s+stop requested", stdout, re.M), stdout
     assert "has finished (Succeeded) and no container is running" in stderr
     assert api.writes() == []
     watches = [r for r in api.requests if r.query.get("watch") == "true"]
     assert {r.path for r in watches} == {"/api/v1/namespaces/jobs/pods", "/api/v1/namespaces/jobs/events"}
     assert all(r.query.get("resourceVersion") for r in watches)
+
+
+def test_events_the_watch_has_not_delivered_yet_are_read_before_the_last_state(live):
+    """The event stream may lag the pod's: a stop request written just before the pod finished is
+    read with one more list before --watch ends, not lost."""
+    api, start = live
+    api.put(make_event(1, "Started", "proxy", 2))
+    api.put(make_event(2, "Started", "main", 3, section="containers"))
+    api.put(make_pod("Running", proxy=running(2), main=running(3)))
+    plugin = start()
+    plugin.wait_for("+3s", "main", "started")
+    assert api.wait_for_watches(2)
+    # From now on the events watch cannot reconnect in time; lists of events still answer.
+    rule = api.fail(r"/api/v1/namespaces/jobs/events$", query=r"watch=(true|1)", delay=30, times=None)
+    api.drop_watches()
+    deadline = time.monotonic() + 10
+    while rule.hits == 0 and time.monotonic() < deadline:  # the events watch is now stuck reconnecting
+        time.sleep(0.05)
+    assert rule.hits == 1
+    api.put(make_event(3, "Killing", "proxy", 20))
+    api.put(make_pod("Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed")))
+    code, stdout, stderr = plugin.finish()
+    assert code == 0, stderr
+    # the row, not the chart's legend, which names every glyph
+    assert re.search(r"^\+20s\s+proxy\s+sidecar/native\s+stop requested", stdout, re.M), stdout
+    assert "exit 143 (Error)" in stdout
+    assert api.writes() == []
 
 
 def test_reconnects_after_dropped_connections_and_relists_after_410(live):
