@@ -149,13 +149,9 @@ def render_report(report, *, width: int = 80, colour: bool = False) -> str:
     """``check``'s default output: findings grouped by Job and pod, the pods without any, a summary."""
     parts = []
     clean = []
-    for job_report in report.jobs:
-        if job_report.findings:
-            parts.append(
-                _head(_job_header(job_report), width)
-                + render_findings(job_report.findings, width=width, colour=colour, indent="  ")
-            )
-        for timeline in job_report.timelines:
+
+    def add_pods(timelines) -> None:
+        for timeline in timelines:
             if timeline.findings:
                 parts.append(
                     _head(_pod_header(timeline), width)
@@ -163,16 +159,17 @@ def render_report(report, *, width: int = 80, colour: bool = False) -> str:
                 )
             else:
                 clean.append(timeline.pod.name)
+
+    for job_report in report.jobs:
+        if job_report.findings:
+            parts.append(
+                _head(_job_header(job_report), width)
+                + render_findings(job_report.findings, width=width, colour=colour, indent="  ")
+            )
+        add_pods(job_report.timelines)
         if not job_report.timelines and not job_report.findings:
             parts.append(_job_header(job_report) + ": no pods to check\n")
-    for timeline in report.pods:
-        if timeline.findings:
-            parts.append(
-                _head(_pod_header(timeline), width)
-                + render_findings(timeline.findings, width=width, colour=colour, indent="  ")
-            )
-        else:
-            clean.append(timeline.pod.name)
+    add_pods(report.pods)
     if clean:
         names = ", ".join(clean[:_MAX_NAMES]) + (
             f" and {len(clean) - _MAX_NAMES} more" if len(clean) > _MAX_NAMES else ""
