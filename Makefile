@@ -30,6 +30,18 @@ e2e: dev
 demo: install
 	kubectl-sidecar demo
 
+# Benchmark against kubectl (docs/performance.md): about 90 minutes, most of it kubectl at 5,000 pods.
+# matplotlib draws the plot only; it is not a dependency of the plugin or of its tests.
+BENCH_RESULTS ?= bench/results
+bench:
+	$(PIP) install -q matplotlib
+	$(PYTHON) bench/run.py --pods 1 --repeat 10 --out $(BENCH_RESULTS)/pods-1.json
+	$(PYTHON) bench/run.py --pods 200 --repeat 10 --out $(BENCH_RESULTS)/pods-200.json
+	$(PYTHON) bench/run.py --pods 1000 --repeat 5 --out $(BENCH_RESULTS)/pods-1000.json
+	$(PYTHON) bench/run.py --pods 5000 --repeat 3 --out $(BENCH_RESULTS)/pods-5000.json
+	$(PYTHON) bench/plot.py $(BENCH_RESULTS)/pods-1.json $(BENCH_RESULTS)/pods-200.json \
+		$(BENCH_RESULTS)/pods-1000.json $(BENCH_RESULTS)/pods-5000.json --out docs/performance.png
+
 krew:
 	$(PYTHON) scripts/build_krew.py
 

@@ -71,12 +71,12 @@ class Server:
             self.proc.wait()
 
 
-def run_once(argv: list, env: dict, capture: bool = False) -> tuple:
+def run_once(argv: list, env: dict, capture: bool = False, cwd: str = ROOT) -> tuple:
     """Run one process; ``(seconds, peak_rss_mb, returncode, stdout, stderr, cpu_seconds)``."""
     out = subprocess.PIPE if capture else subprocess.DEVNULL
     with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                                 stdout=out_file if capture else out, stderr=err_file if capture else out)
         _pid, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
@@ -133,6 +133,9 @@ def main(argv=None) -> int:
     parser.add_argument("--plugin", default=None,
                         help="command that runs the plugin (default: this Python with -m kubectl_sidecar, "
                              "from this checkout)")
+    parser.add_argument("--plugin-dir", default=ROOT,
+                        help="run the plugin from this checkout (PYTHONPATH and working directory), e.g. an "
+                             "older commit's, for before/after numbers (default: this one)")
     parser.add_argument("--skip-kubectl", action="store_true", help="time the plugin only")
     parser.add_argument("--plain-server", action="store_true",
                         help="serve with the tests' stand-in exactly as it is (Nagle: about 40 ms per answer)")
@@ -163,7 +166,7 @@ def main(argv=None) -> int:
           f"({time.perf_counter() - loaded:.1f} s)", file=sys.stderr, flush=True)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "KUBECONFIG": info["kubeconfig"],
            "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost", "LANG": "C.UTF-8",
-           "PYTHONPATH": ROOT}
+           "PYTHONPATH": os.path.abspath(args.plugin_dir)}
     job, pod = info["job"], info["pod"]
     pairs = [
         ("check", plugin + ["check", f"job/{job}"],
@@ -182,7 +185,8 @@ def main(argv=None) -> int:
             requests = {}
             for who, argv_ in commands:  # warm-up: untimed, output checked, requests counted
                 server.ask("reset")
-                _t, _rss, code, out, err, _cpu = run_once(argv_, env, capture=True)
+                cwd = os.path.abspath(args.plugin_dir) if who == "ours" else ROOT
+                _t, _rss, code, out, err, _cpu = run_once(argv_, env, capture=True, cwd=cwd)
                 requests[who] = server.ask("count")
                 ok_codes = (0, 1) if key == "check" and who == "ours" else (0,)
                 if code not in ok_codes or not out:
@@ -190,7 +194,8 @@ def main(argv=None) -> int:
             timings = {who: ([], [], []) for who, _argv in commands}
             for i in range(args.repeat):
                 for who, argv_ in (commands if i % 2 == 0 else list(reversed(commands))):
-                    seconds, rss, code, _out, _err, cpu = run_once(argv_, env)
+                    cwd = os.path.abspath(args.plugin_dir) if who == "ours" else ROOT
+                    seconds, rss, code, _out, _err, cpu = run_once(argv_, env, cwd=cwd)
                     if code not in ((0, 1) if key == "check" and who == "ours" else (0,)):
                         raise SystemExit(f"{' '.join(argv_)} failed (exit {code})")
                     timings[who][0].append(seconds)
