@@ -22,7 +22,7 @@ test: dev
 	$(PYTHON) -m pytest tests
 
 unit: dev
-	$(PYTHON) -m pytest tests --ignore=tests/e2e --ignore=tests/test_krew.py
+	$(PYTHON) -m pytest tests --ignore=tests/e2e --ignore=tests/integration/test_krew.py
 
 e2e: dev
 	$(PYTHON) -m pytest tests/e2e

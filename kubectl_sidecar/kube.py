@@ -842,7 +842,7 @@ class Session:
         return ApiError(f"cannot reach {self.connection.described}: {why}")
 
     def _timeout_error(self, connect: bool) -> ApiError:
-        from kubectl_sidecar.render.timefmt import format_duration
+        from kubectl_sidecar.timefmt import format_duration
 
         if self.timeout:
             return ApiError(f"{self.connection.described} did not answer within "

@@ -15,7 +15,7 @@ from tabulate import tabulate
 from kubectl_sidecar.model import as_dict, as_str, pod_finished  # noqa: F401 - pod_finished is part of this API
 from kubectl_sidecar.options import RenderOptions
 from kubectl_sidecar.render.table import MESSAGE_WIDTH, first_line, role_label
-from kubectl_sidecar.render.timefmt import format_offset, format_wallclock
+from kubectl_sidecar.timefmt import format_offset, format_wallclock
 from kubectl_sidecar.timeline import Timeline
 
 CLEAR_SCREEN = "\x1b[H\x1b[2J"

@@ -30,7 +30,7 @@ from kubectl_sidecar.model import (
     parse_cluster_version,
     parse_time,
 )
-from kubectl_sidecar.render.timefmt import format_duration, format_offset
+from kubectl_sidecar.timefmt import format_duration, format_offset
 from kubectl_sidecar.timeline import (
     RUN_IMPLIED,
     RUN_RUNNING,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kubectl_sidecar.render.table import role_label
-from kubectl_sidecar.render.timefmt import format_duration
+from kubectl_sidecar.timefmt import format_duration
 from kubectl_sidecar.timeline import (
     CONDITION, DELETION_REQUESTED, JOB_COMPLETED, RUN_IMPLIED, RUN_RUNNING, RUN_UNKNOWN, SCHEDULED,
     STOP_REQUESTED, Timeline,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from kubectl_sidecar.render.timefmt import format_offset, format_wallclock
+from kubectl_sidecar.timefmt import format_offset, format_wallclock
 from kubectl_sidecar.timeline import Timeline
 
 MESSAGE_WIDTH = 100

@@ -19,9 +19,9 @@ from kubectl_sidecar.checks import CHECKS, CODES, ERROR, INFO, WARNING, CheckCon
 from kubectl_sidecar.checks.targets import KIND_ALL, Target
 from kubectl_sidecar.model import parse_cluster_version
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "kubectl_sidecar" / "demo"
-DATA = Path(__file__).resolve().parent / "data" / "checks"
+DATA = Path(__file__).resolve().parents[1] / "data" / "checks"
 
 
 def load(path: Path, version: str | None = None):

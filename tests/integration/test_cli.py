@@ -15,9 +15,9 @@ from click.testing import CliRunner
 
 from kubectl_sidecar.cli import cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "kubectl_sidecar" / "demo"
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 SEED = ROOT / "tests" / "data" / "seed"  # copies of ../shared/seed-example
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 SCHEMA = json.loads((ROOT / "docs" / "timeline.schema.json").read_text())

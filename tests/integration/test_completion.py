@@ -17,7 +17,7 @@ from fakeapi.kubectl import KUBECTL
 from kubectl_sidecar import completion
 from kubectl_sidecar.cli import cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "kubectl_complete-sidecar"
 POD = "etl-20240501-x7k2p"
 JOB = "etl-20240501"

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = REPO / "scripts" / "build_krew.py"
 TOOLS_SCRIPT = REPO / "scripts" / "build-krew-tools.sh"
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"

@@ -23,8 +23,8 @@ from click.testing import CliRunner
 from kubectl_sidecar import files
 from kubectl_sidecar.cli import cli
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path(__file__).resolve().parent / "corpus" / "files"
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "files"
 SCHEMA = json.loads((ROOT / "docs" / "timeline.schema.json").read_text())
 RENDERS = "renders"
 # Generous: a loaded 2-core CI machine must never fail these; a hang is what they catch.
@@ -352,7 +352,7 @@ def test_docs_list_every_corpus_file():
     """docs/reliability.md says what happens to each file: it must name them all."""
     text = (ROOT / "docs" / "reliability.md").read_text()
     files_part, kubeconfig_part = text.split("## Kubeconfigs", 1)
-    kubeconfigs = Path(__file__).resolve().parent / "corpus" / "kubeconfig"
+    kubeconfigs = Path(__file__).resolve().parents[1] / "corpus" / "kubeconfig"
     missing = [p.name for p in CORPUS.iterdir() if f"`{p.name}`" not in files_part]
     missing += [p.name for p in kubeconfigs.iterdir() if p.is_file() and f"`{p.name}`" not in kubeconfig_part]
     assert not missing, f"docs/reliability.md does not mention {missing}"

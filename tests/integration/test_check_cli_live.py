@@ -17,9 +17,9 @@ from kubectl_sidecar import cli as cli_module
 from kubectl_sidecar import kube
 from kubectl_sidecar.cli import cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "kubectl_sidecar" / "demo"
-DATA = Path(__file__).resolve().parent / "data" / "checks"
+DATA = Path(__file__).resolve().parents[1] / "data" / "checks"
 
 
 @pytest.fixture(autouse=True)

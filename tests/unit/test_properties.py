@@ -37,7 +37,7 @@ from kubectl_sidecar.options import RenderOptions
 from kubectl_sidecar.render import document
 from kubectl_sidecar.snapshot import EVENTS_LISTED, Snapshot
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "kubectl_sidecar" / "demo"
 SCHEMA = json.loads((ROOT / "docs" / "timeline.schema.json").read_text())
 NOW = datetime(2025, 3, 4, 9, 0, 0, tzinfo=timezone.utc)

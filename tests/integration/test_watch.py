@@ -22,7 +22,7 @@ from kubectl_sidecar.kube import PodUpdate
 from kubectl_sidecar.options import RenderOptions
 from kubectl_sidecar.snapshot import Snapshot
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 T0 = "2025-05-01T10:00:00Z"
 
 

@@ -30,9 +30,9 @@ from fakeapi import FakeApiServer
 from kubectl_sidecar import kube
 from kubectl_sidecar.cli import cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "kubectl_sidecar" / "demo"
-KUBECONFIGS = Path(__file__).resolve().parent / "corpus" / "kubeconfig"
+KUBECONFIGS = Path(__file__).resolve().parents[1] / "corpus" / "kubeconfig"
 POD = "test-q8x5k"  # in DEMO / native-sidecar.yaml, with its Job "test", events and node name
 POD_PATH = rf"/namespaces/default/pods/{POD}$"
 TOKEN = "tok-S3CRET-4f9a2c7e1b"

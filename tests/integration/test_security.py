@@ -26,7 +26,7 @@ from kubectl_sidecar import files
 from kubectl_sidecar.cli import cli
 from kubectl_sidecar.options import KubeOptions
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "kubectl_sidecar"
 DEMO = PACKAGE / "demo"
 SCENARIOS = yaml.safe_load((DEMO / "index.yaml").read_text())

@@ -24,7 +24,7 @@ from kubectl_sidecar.cli import cli
 from kubectl_sidecar.options import KubeOptions
 from kubectl_sidecar.snapshot import EVENTS_FORBIDDEN, EVENTS_LISTED
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "kubectl_sidecar" / "demo"
 SCENARIOS = yaml.safe_load((DEMO / "index.yaml").read_text())
 

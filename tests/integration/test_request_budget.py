@@ -18,7 +18,7 @@ from kubectl_sidecar import kube
 from kubectl_sidecar.cli import cli
 from kubectl_sidecar.options import KubeOptions
 
-_SYNTH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", "synth.py")
+_SYNTH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "bench", "synth.py")
 _spec = importlib.util.spec_from_file_location("bench_synth", _SYNTH)
 synth = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = synth  # dataclasses and annotations look their module up

@@ -11,7 +11,7 @@ import pytest
 
 from kubectl_sidecar import files
 
-DATA = Path(__file__).resolve().parent / "data" / "checks"
+DATA = Path(__file__).resolve().parents[1] / "data" / "checks"
 FIXTURES = sorted(DATA.glob("*.yaml"))
 
 

@@ -15,9 +15,9 @@ from click.testing import CliRunner
 
 from kubectl_sidecar.cli import cli, make_progress
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "kubectl_sidecar" / "demo"
-DATA = Path(__file__).resolve().parent / "data" / "checks"
+DATA = Path(__file__).resolve().parents[1] / "data" / "checks"
 SEED = ROOT / "tests" / "data" / "seed"  # copies of ../shared/seed-example
 ACS = str(DEMO / "acs-legacy-forced-exit.yaml")
 NATIVE = str(DEMO / "native-sidecar.yaml")
