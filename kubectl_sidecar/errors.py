@@ -47,10 +47,16 @@ class ConfigError(SidecarError):
 
 
 class ApiError(SidecarError):
-    """The API server answered with an error, or could not be reached."""
+    """The API server answered with an error, or could not be reached.
 
-    def __init__(self, message: str, status: int | None = None, verb: str = "", resource: str = ""):
+    ``detail`` is the server's own words (a 403's message), for notes that already say the rest.
+    """
+
+    def __init__(
+        self, message: str, status: int | None = None, verb: str = "", resource: str = "", detail: str = ""
+    ) -> None:
         self.status = status
         self.verb = verb
         self.resource = resource
+        self.detail = detail
         super().__init__(message)
