@@ -45,7 +45,8 @@ PLATFORMS: tuple[tuple[str, str], ...] = (
 )
 DEFAULT_BASE_URI = "https://github.com/kubectl-sidecar/kubectl-sidecar/releases/download/v{version}"
 # The oldest Python the zipapp supports: dependencies are resolved for it, so each one picked also
-# declares support for it (click 8.2+ needs 3.10, so the zipapp carries click 8.1).
+# declares support for it (click 8.2+ needs 3.10, so the zipapp carries click 8.1). Every pin of a direct
+# dependency must lie inside setup.cfg's range (check_within_requirements refuses the build otherwise).
 TARGET_PYTHON = "3.9"
 # Distributions published only as platform wheels whose compiled part is optional: their pure-Python
 # code is taken from a platform wheel with the compiled files removed, and retagged py3-none-any.
@@ -218,6 +219,41 @@ def read_version(repo: Path = REPO) -> str:
     if not m:
         raise BuildError("no __version__ in kubectl_sidecar/__init__.py")
     return m.group(1)
+
+
+def read_requirements(repo: Path = REPO) -> dict[str, str]:
+    """Return ``{name: specifier}`` of setup.cfg's install_requires (names lower-case, ``_`` as ``-``)."""
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(repo / "setup.cfg", encoding="utf-8")
+    out = {}
+    for line in cfg.get("options", "install_requires").splitlines():
+        line = line.split("#", 1)[0].strip()
+        m = re.match(r"([A-Za-z0-9][A-Za-z0-9._-]*)\s*(.*)", line)
+        if m:
+            out[m.group(1).lower().replace("_", "-")] = m.group(2).strip()
+    return out
+
+
+def _specifier_set(spec: str):  # -> packaging.specifiers.SpecifierSet
+    try:
+        from packaging.specifiers import SpecifierSet
+    except ImportError:  # pip always carries a copy
+        from pip._vendor.packaging.specifiers import SpecifierSet  # type: ignore[no-redef]
+    return SpecifierSet(spec)
+
+
+def check_within_requirements(dists: Iterable[tuple[str, str]], requirements: dict[str, str]) -> None:
+    """Refuse a bundle whose version of a direct dependency is outside setup.cfg's range.
+
+    The tests run the plugin with what pip installs from that range (click>=8.1,<9 ...): a zipapp that
+    carried another click would behave differently by install method.
+    """
+    for name, version in dists:
+        spec = requirements.get(name.lower().replace("_", "-"))
+        if spec and version not in _specifier_set(spec):
+            raise BuildError(f"bundled {name} {version} is outside setup.cfg's {name}{spec}: fix PINS")
 
 
 def archive_name(version: str, os_name: str, arch: str) -> str:
@@ -502,6 +538,7 @@ def build(dist: Path, base_uri: str, constraints: Path | None, python: str,
         vendor(project_wheel, wheelhouse, stage, python, constraints)
         tidy_stage(stage)
         dists = check_pure(stage)
+        check_within_requirements(dists, read_requirements())
         log("bundled: " + ", ".join(f"{n} {v}" for n, v in dists))
         # Names the folder the zipapp unpacks itself into: a new build never reuses an old one.
         build_id = tree_digest(stage)[:16]
@@ -548,6 +585,7 @@ def build(dist: Path, base_uri: str, constraints: Path | None, python: str,
         "zipapp_size": len(zipapp_bytes),
         "archives": archives,
         "bundled": [{"name": n, "version": v} for n, v in dists],
+        "requirements": read_requirements(),
     }
     (dist / "krew-build.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary

@@ -197,7 +197,8 @@ def test_zipapp_is_pure_python_with_its_dependencies(zipapp, built):
         assert {i.date_time for i in zf.infolist()} == {stamp}
         wheel_tags = {n: zf.read(n).decode() for n in names if n.endswith(".dist-info/WHEEL")}
         main_py = zf.read("__main__.py").decode()
-    for needed in ("__main__.py", "kubectl_sidecar/cli.py", "kubectl_sidecar/demo/index.yaml",
+    cli = "kubectl_sidecar/cli/__init__.py" if (REPO / "kubectl_sidecar" / "cli").is_dir() else "kubectl_sidecar/cli.py"
+    for needed in ("__main__.py", cli, "kubectl_sidecar/demo/index.yaml",
                    "click/__init__.py", "yaml/__init__.py", "dateutil/parser/__init__.py",
                    "tabulate/__init__.py", "kubernetes/__init__.py", "urllib3/__init__.py",
                    "certifi/cacert.pem"):
@@ -209,12 +210,40 @@ def test_zipapp_is_pure_python_with_its_dependencies(zipapp, built):
         assert "Root-Is-Purelib: true" in text, name
         assert all(t.endswith("-none-any") for t in re.findall(r"^Tag: (\S+)", text, re.MULTILINE)), name
     # What is bundled is exactly the pinned set, plus the plugin.
-    norm = lambda n: re.sub(r"[-_.]+", "-", n).lower()
-    bundled = {norm(d["name"]): d["version"] for d in built["bundled"]}
+    bundled = {_norm(d["name"]): d["version"] for d in built["bundled"]}
     pinned = dict(p.split("==") for p in build_krew.PINS)
-    assert bundled == {**{norm(k): v for k, v in pinned.items()}, "kubectl-sidecar": VERSION}
+    assert bundled == {**{_norm(k): v for k, v in pinned.items()}, "kubectl-sidecar": VERSION}
     assert f'BUILD_ID = "{built["build_id"]}"' in main_py and f'VERSION = "{VERSION}"' in main_py
     print(f"zipapp {len(data)} bytes; archive {built['archives']['linux/amd64']['size']} bytes")
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_zipapp_carries_a_click_inside_the_range_the_tests_ran(zipapp, built):
+    """pip and krew installs behave alike: the bundled click and the click these tests ran with are both
+    inside setup.cfg's range (click>=8.1,<9), read from the zipapp itself, not from the build summary."""
+    from importlib.metadata import version as installed
+
+    spec = build_krew.read_requirements()["click"]
+    assert "<9" in spec.replace(" ", ""), f"click{spec}: no upper bound below click 9"
+    with zipfile.ZipFile(zipapp) as zf:
+        metadata = [n for n in zf.namelist() if re.fullmatch(r"click-[^/]+\.dist-info/METADATA", n)]
+        assert len(metadata) == 1, metadata
+        version = re.search(r"^Version: (\S+)$", zf.read(metadata[0]).decode(), re.MULTILINE).group(1)
+    specifiers = build_krew._specifier_set(spec)
+    assert version in specifiers, f"bundled click {version} outside click{spec}"
+    assert installed("click") in specifiers, f"tests ran with click {installed('click')}, outside click{spec}"
+    assert built["requirements"]["click"] == spec
+
+
+def test_build_refuses_a_pin_outside_the_requirements():
+    requirements = {"click": ">=8.1,<9", "pyyaml": ">=5.4"}
+    build_krew.check_within_requirements([("click", "8.1.8"), ("PyYAML", "6.0.3")], requirements)
+    for dists in ([("click", "9.0.0")], [("click", "8.0.4")], [("PyYAML", "5.3")]):
+        with pytest.raises(build_krew.BuildError, match="outside setup.cfg"):
+            build_krew.check_within_requirements(dists, requirements)
 
 
 # ------------------------------------------------------------------------------------------ manifest
