@@ -1,25 +1,26 @@
 """The seam between data sources and the engine: what was read, from the API or from files.
 
 A :class:`Snapshot` holds raw API dicts (pods, events, Jobs, nodes), the server version when known,
-and what we know about the completeness of the events. ``kube.py`` and ``files.py`` build one; the
-timeline and the checks only ever read one. No I/O here.
+and what we know about the completeness of the events. ``kube`` and ``files`` build one; the timeline
+and the checks only ever read one. It is the one home of the lookups between those objects: a pod's
+events, Job and node, a Job's pods and events, and the identity of an event. No I/O here.
 """
+
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any
 
 from kubectl_sidecar.errors import NotFoundError, UsageError
-from kubectl_sidecar.model import ClusterVersion, Event, as_dict, as_list, as_str, parse_event
+from kubectl_sidecar.model import ClusterVersion, Event, EventsState, parse_event
+from kubectl_sidecar.raw import as_dict, as_list, as_str, meta
 
-# What we know about the events behind a snapshot.
-EVENTS_LISTED = "listed"  # the events of the pods were read (there may still be none: expired)
-EVENTS_ABSENT = "absent"  # the input carried no events at all (e.g. a file of pods only)
-EVENTS_FORBIDDEN = "forbidden"  # RBAC refused to list events
-EVENTS_UNAVAILABLE = "unavailable"  # the API failed to answer for events
-
-POD_KINDS = {"Pod"}
-EVENT_KINDS = {"Event"}
+# What we know about the events behind a snapshot (the names older modules import).
+EVENTS_LISTED = EventsState.LISTED
+EVENTS_ABSENT = EventsState.ABSENT
+EVENTS_FORBIDDEN = EventsState.FORBIDDEN
+EVENTS_UNAVAILABLE = EventsState.UNAVAILABLE
 
 
 @dataclass
@@ -69,13 +70,14 @@ class Snapshot:
         if len(candidates) > 1:
             if name is None:
                 names = ", ".join(sorted({pod_name(p) or "?" for p in candidates})[:10])
-                raise UsageError(f"{self.source or 'the input'} holds {len(candidates)} pods ({names}): "
-                                 "name the one to show")
+                raise UsageError(
+                    f"{self.source or 'the input'} holds {len(candidates)} pods ({names}): name the one to show"
+                )
             spaces = ", ".join(sorted({pod_namespace(p) or "?" for p in candidates}))
             raise UsageError(f'pod "{name}" exists in several namespaces ({spaces}): choose one with -n')
         return candidates[0]
 
-    def events_for(self, pod: dict) -> list:
+    def events_for(self, pod: dict) -> list[Event]:
         """The pod's events, matched by uid, or by name where the writer left the uid out.
 
         Older ACS virtual nodes wrote events without ``involvedObject.uid``; an event whose uid names
@@ -100,7 +102,7 @@ class Snapshot:
         for event in candidates:
             if event.object_uid and uid and event.object_uid != uid:
                 continue
-            key = event.uid or (event.name, event.reason, event.first, event.container, event.message)
+            key = parsed_event_key(event)
             if key in seen:
                 continue
             seen.add(key)
@@ -108,20 +110,12 @@ class Snapshot:
         return result
 
     def job_for(self, pod: dict) -> dict | None:
-        """The Job that owns the pod, when the snapshot has it: by ownerReference uid, by name only when a
-        uid is missing (a Job deleted and created again under its name is another Job)."""
-        for ref in as_list(as_dict(pod.get("metadata")).get("ownerReferences")):
-            ref = as_dict(ref)
-            if ref.get("kind") != "Job":
-                continue
+        """The Job that owns the pod, when the snapshot has it (see :func:`owned_by`)."""
+        for ref in job_refs(pod):
             for job in self.jobs:
-                meta = as_dict(job.get("metadata"))
-                if meta.get("namespace", pod_namespace(pod)) != pod_namespace(pod):
+                if as_dict(job.get("metadata")).get("namespace", pod_namespace(pod)) != pod_namespace(pod):
                     continue
-                if ref.get("uid") and meta.get("uid"):
-                    if meta.get("uid") == ref.get("uid"):
-                        return job
-                elif meta.get("name") == ref.get("name"):
+                if ref_names(ref, job):
                     return job
         return None
 
@@ -133,14 +127,94 @@ class Snapshot:
                 return node
         return None
 
+    def events_of_job(self, job: dict) -> list[Event]:
+        """The Job's own events (FailedCreate, SuccessfulCreate, ...), parsed, oldest first."""
+        name, namespace, uid = meta(job, "name"), meta(job, "namespace"), meta(job, "uid")
+        result = []
+        for raw in self.events:
+            raw = as_dict(raw)
+            involved = as_dict(raw.get("involvedObject")) or as_dict(raw.get("regarding"))
+            if as_str(involved.get("kind")) != "Job":
+                continue  # as parse_event would read it: most events are the pods' (about 10 per pod)
+            event = parse_event(raw)
+            if event is None or event.object_kind != "Job" or event.object_name != name:
+                continue
+            if namespace and event.object_namespace not in (namespace, None):
+                continue
+            if uid and event.object_uid and event.object_uid != uid:
+                continue
+            result.append(event)
+        return sorted(result, key=lambda e: (e.first, e.last))
 
-def pod_name(pod: dict) -> str | None:
-    return as_str(as_dict(as_dict(pod).get("metadata")).get("name"))
+    def jobs_without_pods(self) -> list[tuple[str | None, str | None]]:
+        """``(namespace, name)`` of the Jobs none of whose pods the snapshot holds (by owner uid or name)."""
+        owners: set = set()
+        for pod in self.pods:
+            for ref in job_refs(pod):
+                owners.add(as_str(ref.get("uid")))
+                owners.add((pod_namespace(pod), as_str(ref.get("name"))))
+        return [
+            (meta(j, "namespace"), meta(j, "name"))
+            for j in self.jobs
+            if (meta(j, "uid") or (meta(j, "namespace"), meta(j, "name"))) not in owners
+        ]
 
 
-def pod_namespace(pod: dict) -> str | None:
-    return as_str(as_dict(as_dict(pod).get("metadata")).get("namespace"))
+# --------------------------------------------------------------------------------------- one meaning each
 
 
-def pod_uid(pod: dict) -> str | None:
-    return as_str(as_dict(as_dict(pod).get("metadata")).get("uid"))
+def job_refs(pod: dict) -> list[dict]:
+    """The pod's ownerReferences of kind Job."""
+    refs = (as_dict(ref) for ref in as_list(as_dict(as_dict(pod).get("metadata")).get("ownerReferences")))
+    return [ref for ref in refs if ref.get("kind") == "Job"]
+
+
+def owner_job_ref(pod: dict) -> dict | None:
+    """The pod's first ownerReference of kind Job, if any."""
+    refs = job_refs(pod)
+    return refs[0] if refs else None
+
+
+def ref_names(ref: dict, job: dict) -> bool:
+    """Whether an ownerReference names the Job: by uid when both have one, else by name.
+
+    A Job deleted and created again under its name is another Job (another uid).
+    """
+    uid = meta(job, "uid")
+    if uid and ref.get("uid"):
+        return bool(ref.get("uid") == uid)
+    return bool(ref.get("name") == meta(job, "name"))
+
+
+def owned_by(pod: dict, job: dict) -> bool:
+    """Whether the pod's (first) Job ownerReference names the Job (see :func:`ref_names`)."""
+    ref = owner_job_ref(pod)
+    return ref is not None and ref_names(ref, job)
+
+
+def event_key(event: dict) -> Hashable:
+    """The one identity of a raw event: its uid, else its namespace and name (the same event read twice)."""
+    return meta(event, "uid") or (meta(event, "namespace"), meta(event, "name"))
+
+
+def parsed_event_key(event: Event) -> Hashable:
+    """The identity of a parsed event: its uid, else what it says (files may hold events without names)."""
+    return event.uid or (event.name, event.reason, event.first, event.container, event.message)
+
+
+def involved_key(event: dict) -> tuple[str | None, str | None]:
+    """``(namespace, name)`` of the object a raw event is about (its own namespace when unsaid)."""
+    involved = as_dict(as_dict(event).get("involvedObject"))
+    return as_str(involved.get("namespace")) or meta(event, "namespace"), as_str(involved.get("name"))
+
+
+def pod_name(pod: Any) -> str | None:
+    return meta(pod, "name")
+
+
+def pod_namespace(pod: Any) -> str | None:
+    return meta(pod, "namespace")
+
+
+def pod_uid(pod: Any) -> str | None:
+    return meta(pod, "uid")
