@@ -2,13 +2,18 @@
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 
-.PHONY: help install dev test unit e2e lint demo bench krew clean
+.PHONY: help install dev test lint layering unit integration e2e demo bench krew clean
+
+LINTED = kubectl_sidecar tests bench scripts
 
 help:
-	@echo "make install  install the plugin (pip install .)"
-	@echo "make test     install test dependencies, then run the whole suite (unit, kubectl, krew, e2e)"
-	@echo "make unit     the fast tier only (no Go builds: no krew, no kube-apiserver)"
-	@echo "make e2e      end-to-end tests against a real kube-apiserver built from Go modules"
+	@echo "make install      install the plugin (pip install .)"
+	@echo "make test         install test dependencies, then the gates (lint, layering), then every tier"
+	@echo "make lint         ruff check, ruff format --check, mypy on the package"
+	@echo "make layering     the import-graph rules of the package (tests/unit/test_layering.py)"
+	@echo "make unit         tests/unit: pure (no sockets, no subprocesses), under a minute"
+	@echo "make integration  tests/integration: API stand-in, subprocesses, the real kubectl, krew"
+	@echo "make e2e          tests/e2e: against a real kube-apiserver built from Go modules"
 	@echo "make bench    benchmark against kubectl (bench/run.py)"
 	@echo "make krew     build the krew archives and manifest under dist/"
 
@@ -18,11 +23,23 @@ install:
 dev:
 	$(PIP) install -q -e '.[test]'
 
-test: dev
-	$(PYTHON) -m pytest tests
+# Gates before tests: a lint or layering failure stops the run before the slow tiers start.
+test: dev lint layering
+	$(PYTHON) -m pytest tests/unit tests/integration tests/e2e
+
+lint: dev
+	$(PYTHON) -m ruff check $(LINTED)
+	$(PYTHON) -m ruff format --check $(LINTED)
+	$(PYTHON) -m mypy
+
+layering: dev
+	$(PYTHON) -m pytest -q tests/unit/test_layering.py
 
 unit: dev
-	$(PYTHON) -m pytest tests --ignore=tests/e2e --ignore=tests/integration/test_krew.py
+	$(PYTHON) -m pytest tests/unit
+
+integration: dev
+	$(PYTHON) -m pytest tests/integration
 
 e2e: dev
 	$(PYTHON) -m pytest tests/e2e
