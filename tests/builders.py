@@ -1,24 +1,46 @@
-"""Builders of raw API dicts shaped like real API output, for table-driven tests.
+"""The one home of test fixtures: raw API dicts (pods, Jobs, events, nodes) shaped like real API output.
 
-Times are given as offsets in seconds from T0 (a fixed instant) so test tables stay readable.
+Two levels, one module (tests, tests/data/checks/generate.py, bench/synth.py all build through it):
+
+- plain functions (``pod``, ``container``, ``status``, ``event``, ``job`` ...) for table-driven tests:
+  minimal objects, times as offsets in seconds from T0 so test tables stay readable;
+- ``World`` and the ``api_*`` functions for whole scenarios as ``kubectl get job,pod,events,node -o yaml``
+  prints them (the check fixtures of tests/data/checks): statuses in alphabetical order, kubelet events
+  with whole-second times and counts, scheduler events with microsecond eventTime, uids derived from
+  names, ownerReferences and controller labels.
+
+``Clock`` formats times for both (``ts`` is the clock at T0).
 """
 from __future__ import annotations
 
 import copy
+import hashlib
 from datetime import datetime, timedelta, timezone
 
 T0 = datetime(2025, 3, 4, 8, 0, 0, tzinfo=timezone.utc)
 POD_UID = "4e6f8a0b-2c4d-4e6f-8a0b-2c4d6e8f0a1b"
+BUSYBOX = "registry-cn-hangzhou.ack.aliyuncs.com/ack-demo/busybox:1.28"
 
 
-def ts(offset: float | None) -> str | None:
-    """RFC3339 at T0+offset: whole seconds as the kubelet writes them, micros when fractional."""
-    if offset is None:
-        return None
-    when = T0 + timedelta(seconds=offset)
-    if when.microsecond:
-        return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+class Clock:
+    """RFC3339 times as offsets in seconds from a start: whole seconds as the kubelet writes them, micros
+    when fractional; None stays None."""
+
+    def __init__(self, start: str | datetime):
+        if isinstance(start, str):
+            start = datetime.fromisoformat(start).replace(tzinfo=timezone.utc)
+        self.t0 = start
+
+    def __call__(self, offset: float | None) -> str | None:
+        if offset is None:
+            return None
+        when = self.t0 + timedelta(seconds=offset)
+        if when.microsecond:
+            return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+ts = Clock(T0)
 
 
 def container(name, *, env=None, restart_policy=None, startup_probe=False, image="busybox:1.36"):
@@ -120,3 +142,235 @@ def job(name="test", *, start=0, completion=None, uid="0b7c2d4e-job", namespace=
             "metadata": {"name": name, "namespace": namespace, "uid": uid},
             "spec": {"selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}},
             "status": status}
+
+
+# --------------------------------------------------------------------------------------------- whole scenarios
+
+def uid(*parts: str) -> str:
+    digest = hashlib.sha1("/".join(parts).encode()).hexdigest()
+    return f"{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-8{digest[17:20]}-{digest[20:32]}"
+
+
+# --------------------------------------------------------------------------------------------- specs
+
+def api_container(name, image=BUSYBOX, *, command=None, args=None, env=None, restart_policy=None, startup_probe=None,
+              liveness=False, memory=None):
+    spec = {"name": name, "image": image}
+    if command:
+        spec["command"] = list(command)
+    if args:
+        spec["args"] = list(args)
+    if env:
+        spec["env"] = [dict(e) for e in env]
+    if restart_policy:
+        spec["restartPolicy"] = restart_policy
+    if startup_probe is not None:
+        spec["startupProbe"] = {"tcpSocket": {"port": 15021}, "initialDelaySeconds": startup_probe,
+                                "periodSeconds": 1, "failureThreshold": 30, "successThreshold": 1,
+                                "timeoutSeconds": 1}
+    if liveness:
+        spec["livenessProbe"] = {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 10,
+                                 "failureThreshold": 3, "successThreshold": 1, "timeoutSeconds": 1}
+    spec["imagePullPolicy"] = "IfNotPresent"
+    spec["resources"] = {"limits": {"memory": memory}} if memory else {}
+    spec["terminationMessagePath"] = "/dev/termination-log"
+    spec["terminationMessagePolicy"] = "File"
+    return spec
+
+
+def pod_spec(containers, init=(), *, node, restart_policy="Never", grace=30, tolerations=None):
+    spec = {}
+    if init:
+        spec["initContainers"] = [copy.deepcopy(c) for c in init]
+    spec["containers"] = [copy.deepcopy(c) for c in containers]
+    spec.update({"restartPolicy": restart_policy, "terminationGracePeriodSeconds": grace,
+                 "dnsPolicy": "ClusterFirst", "schedulerName": "default-scheduler", "nodeName": node,
+                 "serviceAccountName": "default"})
+    if tolerations:
+        spec["tolerations"] = tolerations
+    return spec
+
+
+# --------------------------------------------------------------------------------------------- statuses
+
+def api_running(clock, start):
+    return {"running": {"startedAt": clock(start)}}
+
+
+def api_terminated(clock, start, finish, code=0, reason=None, message=None, cid="0f1e2d3c"):
+    term = {"exitCode": code, "reason": reason or ("Completed" if code == 0 else "Error")}
+    if message is not None:
+        term["message"] = message
+    term.update({"startedAt": clock(start), "finishedAt": clock(finish), "containerID": f"containerd://{cid}"})
+    return {"terminated": term}
+
+
+def api_waiting(reason="CrashLoopBackOff", message=None):
+    return {"waiting": {"reason": reason, **({"message": message} if message else {})}}
+
+
+def api_status(spec, state, *, last=None, restarts=0, ready=False, started=None):
+    image = spec["image"]
+    entry = {"name": spec["name"], "image": image,
+             "imageID": image.split(":")[0] + "@sha256:" + hashlib.sha256(image.encode()).hexdigest(),
+             "containerID": "containerd://" + hashlib.sha1((spec["name"] + str(state)).encode()).hexdigest()[:12],
+             "ready": ready, "restartCount": restarts, "started": bool(started) if started is not None else
+             ("running" in state), "state": state, "lastState": last or {}}
+    if "waiting" in state:
+        entry.pop("containerID")
+    return entry
+
+
+def api_conditions(clock, **times):
+    """api_conditions(clock, PodScheduled=(0,), Initialized=(0,), Ready=(5, "False", "PodCompleted"), ...)."""
+    result = []
+    for ctype, value in times.items():
+        at, status, reason = (tuple(value) + (None, None))[:3]
+        cond = {"type": ctype, "status": status or "True", "lastProbeTime": None, "lastTransitionTime": clock(at)}
+        if reason:
+            cond["reason"] = reason
+        result.append(cond)
+    return result
+
+
+# --------------------------------------------------------------------------------------------- objects
+
+class World:
+    """One scenario: a namespace, maybe a Job, pods, events, nodes."""
+
+    def __init__(self, name, start, namespace="default"):
+        self.name = name
+        self.clock = Clock(start)
+        self.namespace = namespace
+        self.items = []
+        self.job_uid = None
+        self.job_name = None
+
+    def job(self, name, template_spec, *, status, backoff=2, deadline=None, labels=None):
+        self.job_name = name
+        self.job_uid = uid(self.name, "job", name)
+        meta_labels = {**(labels or {}), **self._job_labels()}
+        spec = {"backoffLimit": backoff, "completions": 1, "parallelism": 1, "completionMode": "NonIndexed",
+                "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": self.job_uid}},
+                "template": {"metadata": {"labels": {**(labels or {}), **self._job_labels()}},
+                             "spec": copy.deepcopy(template_spec)}}
+        if deadline is not None:
+            spec["activeDeadlineSeconds"] = deadline
+        self.items.append({"apiVersion": "batch/v1", "kind": "Job",
+                           "metadata": {"name": name, "namespace": self.namespace, "uid": self.job_uid,
+                                        "creationTimestamp": self.clock(0), "labels": meta_labels,
+                                        "resourceVersion": "48213"},
+                           "spec": spec, "status": status})
+
+    def _job_labels(self):
+        return {"batch.kubernetes.io/controller-uid": self.job_uid, "batch.kubernetes.io/job-name": self.job_name,
+                "controller-uid": self.job_uid, "job-name": self.job_name}
+
+    def job_status(self, *, start=0, active=0, succeeded=0, failed=0, complete=None, failed_at=None,
+                   failed_reason=None, failed_message=None):
+        status = {"startTime": self.clock(start), "active": active, "succeeded": succeeded, "failed": failed,
+                  "ready": 0, "terminating": 0, "uncountedTerminatedPods": {}}
+        conds = []
+        if complete is not None:
+            status["completionTime"] = self.clock(complete)
+            for ctype in ("SuccessCriteriaMet", "Complete"):
+                conds.append({"type": ctype, "status": "True", "lastProbeTime": self.clock(complete),
+                              "lastTransitionTime": self.clock(complete), "reason": "CompletionsReached",
+                              "message": "Reached expected number of succeeded pods"})
+        if failed_at is not None:
+            for ctype in ("FailureTarget", "Failed"):
+                conds.append({"type": ctype, "status": "True", "lastProbeTime": self.clock(failed_at),
+                              "lastTransitionTime": self.clock(failed_at), "reason": failed_reason,
+                              "message": failed_message})
+        if conds:
+            status["conditions"] = conds
+        return status
+
+    def pod(self, name, spec, *, phase, statuses=(), init_statuses=(), conds=(), start=0, created=0,
+            annotations=None, labels=None, deletion=None, reason=None, message=None):
+        meta = {"name": name, "namespace": self.namespace, "uid": uid(self.name, "pod", name),
+                "creationTimestamp": self.clock(created), "resourceVersion": "48190",
+                "labels": dict(labels or {}), "annotations": dict(annotations or {})}
+        if self.job_name:
+            meta["generateName"] = self.job_name + "-"
+            meta["labels"].update(self._job_labels())
+            meta["ownerReferences"] = [{"apiVersion": "batch/v1", "kind": "Job", "name": self.job_name,
+                                        "uid": self.job_uid, "controller": True, "blockOwnerDeletion": True}]
+        if deletion is not None:
+            meta["deletionTimestamp"] = self.clock(deletion + spec.get("terminationGracePeriodSeconds", 30))
+            meta["deletionGracePeriodSeconds"] = spec.get("terminationGracePeriodSeconds", 30)
+        status = {"phase": phase}
+        if reason:
+            status["reason"] = reason
+        if message:
+            status["message"] = message
+        status.update({"hostIP": "10.0.3.17", "podIP": "10.0.3.18", "qosClass": "BestEffort"})
+        if start is not None:
+            status["startTime"] = self.clock(start)
+        if conds:
+            status["conditions"] = list(conds)
+        if init_statuses:
+            status["initContainerStatuses"] = list(init_statuses)  # spec order
+        if statuses:
+            status["containerStatuses"] = sorted(statuses, key=lambda s: s["name"])  # the kubelet sorts them
+        self.items.append({"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": copy.deepcopy(spec),
+                           "status": status})
+        return meta["uid"]
+
+    def event(self, pod, reason, message, *, container=None, section="containers", at=0, last=None, count=1,
+              typ="Normal", kind="Pod", host="node"):
+        pod_uid = uid(self.name, kind.lower(), pod)
+        involved = {"kind": kind, "namespace": self.namespace, "name": pod, "uid": pod_uid,
+                    "apiVersion": "v1" if kind == "Pod" else "batch/v1"}
+        if container:
+            involved["fieldPath"] = f"spec.{section}{{{container}}}"
+        suffix = hashlib.sha1(f"{pod}{reason}{container}{at}".encode()).hexdigest()[:12]
+        component = "kubelet" if kind == "Pod" else "job-controller"
+        self.items.append({
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": f"{pod}.{suffix}", "namespace": self.namespace, "creationTimestamp": self.clock(at)},
+            "involvedObject": involved, "reason": reason, "message": message, "type": typ,
+            "source": {"component": component, **({"host": host} if kind == "Pod" else {})},
+            "firstTimestamp": self.clock(at), "lastTimestamp": self.clock(last if last is not None else at),
+            "count": count, "reportingComponent": component, "reportingInstance": host if kind == "Pod" else "",
+        })
+
+    def scheduled(self, pod, node, at=0.21):
+        self.items.append({
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": f"{pod}.1801a2b3c4d5e6f7", "namespace": self.namespace,
+                         "creationTimestamp": self.clock(int(at))},
+            "involvedObject": {"kind": "Pod", "namespace": self.namespace, "name": pod,
+                               "uid": uid(self.name, "pod", pod), "apiVersion": "v1"},
+            "reason": "Scheduled", "message": f"Successfully assigned {self.namespace}/{pod} to {node}",
+            "type": "Normal", "source": {}, "firstTimestamp": None, "lastTimestamp": None, "count": None,
+            "eventTime": self.clock(at), "action": "Binding", "reportingComponent": "default-scheduler",
+            "reportingInstance": "default-scheduler-master-1"})
+
+    def lifecycle(self, pod, c, section="containers", *, at, count=1, last=None, host="node"):
+        """Pulled, Created, Started for one container (aggregated when it started ``count`` times)."""
+        image = c["image"]
+        self.event(pod, "Pulled", f'Container image "{image}" already present on machine', container=c["name"],
+                   section=section, at=at, last=last, count=count, host=host)
+        self.event(pod, "Created", f"Created container: {c['name']}", container=c["name"], section=section, at=at,
+                   last=last, count=count, host=host)
+        self.event(pod, "Started", f"Started container {c['name']}", container=c["name"], section=section, at=at,
+                   last=last, count=count, host=host)
+
+    def node(self, name, version, *, virtual=False):
+        labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}
+        spec = {}
+        if virtual:
+            labels.update({"type": "virtual-kubelet", "alibabacloud.com/virtual-node": "true"})
+            spec["taints"] = [{"key": "virtual-kubelet.io/provider", "value": "alibabacloud",
+                               "effect": "NoSchedule"}]
+        self.items.append({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels},
+                           "spec": spec, "status": {"nodeInfo": {"kubeletVersion": version}}})
+
+    def document(self, title):
+        return title, {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": self.items}
+
+
+VK_TOLERATION = [{"key": "virtual-kubelet.io/provider", "operator": "Equal", "value": "alibabacloud",
+                  "effect": "NoSchedule"}]
+ACS_ENV = [{"name": "__IS_SIDECAR__", "value": "true"}]
