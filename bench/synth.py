@@ -15,8 +15,25 @@ one. Deterministic: the same N gives the same objects (uids derive from the inde
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import math
-from datetime import datetime, timedelta, timezone
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+
+def _load_builders():
+    """tests/builders.py, the one builders module, loaded by path (bench/ and tests/ are not packages)."""
+    path = Path(__file__).resolve().parents[1] / "tests" / "builders.py"
+    if "kubectl_sidecar_test_builders" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("kubectl_sidecar_test_builders", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    return sys.modules["kubectl_sidecar_test_builders"]
+
+
+builders = _load_builders()
 
 NAMESPACE = "bench"
 JOB_NAME = "report"
@@ -26,12 +43,17 @@ SIDECAR_IMAGE = "fluent/fluent-bit:3.0.2"
 APP_IMAGE = "registry.example.com/report:3.1.0"
 
 
-def ts(offset: float) -> str:
-    return (T0 + timedelta(seconds=offset)).strftime("%Y-%m-%dT%H:%M:%SZ")
+_clock = builders.Clock(T0)
+
+
+def ts(offset: int) -> str:
+    """Whole seconds, as the kubelet writes them (offsets here are whole)."""
+    return _clock(int(offset))
 
 
 def micro_ts(offset: float) -> str:
-    return (T0 + timedelta(seconds=offset)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Microseconds, as the scheduler's eventTime (offsets here are fractional)."""
+    return _clock(offset)
 
 
 def pod_name(i: int) -> str:

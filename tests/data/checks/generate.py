@@ -32,7 +32,6 @@ from builders import api_status as cstatus  # noqa: E402
 from builders import api_terminated as terminated  # noqa: E402
 from builders import api_waiting as waiting  # noqa: E402
 
-
 # --------------------------------------------------------------------------------------------- scenarios
 
 def sc001_mesh_proxy_late():
