@@ -23,6 +23,18 @@ from fakeapi import DATA_DIR, FakeApiServer, write_kubeconfig  # noqa: E402
 from fakeapi.kubectl import KUBECTL, run_kubectl  # noqa: E402
 
 FAKE_API_TOKEN = "fake-api-token-0123456789"
+_TIERS = {"unit", "integration", "e2e"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test with its tier (tests/integration -> integration, krew tests -> krew too), so
+    ``-m "not integration"`` and friends select by tier without a marker on every test."""
+    for item in items:
+        parts = set(os.path.relpath(str(item.path), _HERE).split(os.sep))
+        if "integration" in parts & _TIERS:
+            item.add_marker(pytest.mark.integration)
+        if os.path.basename(str(item.path)) == "test_krew.py":
+            item.add_marker(pytest.mark.krew)
 
 
 @pytest.fixture
