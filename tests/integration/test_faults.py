@@ -49,8 +49,8 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(home))
     for var in UNSET:
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(kube, "SERVICE_ACCOUNT_DIR", str(tmp_path / "no-service-account"))
-    monkeypatch.setattr(kube, "BACKOFF_SECONDS", 0.05)
+    monkeypatch.setattr(kube.config, "SERVICE_ACCOUNT_DIR", str(tmp_path / "no-service-account"))
+    monkeypatch.setattr(kube.session, "BACKOFF_SECONDS", 0.05)
 
 
 @pytest.fixture
@@ -373,14 +373,14 @@ def test_parallel_reads_keep_order_return_errors_and_raise_bugs():
             return value
         return call
 
-    results = kube._run_parallel([slow(1), fails, slow(3), slow(4), slow(5)])
+    results = kube.reads.run_parallel([slow(1), fails, slow(3), slow(4), slow(5)])
     assert results[0] == 1 and isinstance(results[1], ApiError) and results[2:] == [3, 4, 5]
 
     def bug():
         raise KeyError("a bug")
 
     with pytest.raises(KeyError):
-        kube._run_parallel([slow(1), bug])
+        kube.reads.run_parallel([slow(1), bug])
 
 
 # ------------------------------------------------------------------------------------------ kubeconfigs

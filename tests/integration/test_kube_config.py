@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from fakeapi import FakeApiServer, session_certs, write_kubeconfig
 
 from kubectl_sidecar import kube
+from kubectl_sidecar.kube import clientconfig  # noqa: F401 - kube.clientconfig below
 from kubectl_sidecar.cli import cli
 from kubectl_sidecar.errors import ConfigError
 from kubectl_sidecar.options import KubeOptions
@@ -37,7 +38,7 @@ def isolated_home(tmp_path, monkeypatch):
     for var in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT", "POD_NAMESPACE",
                 "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(kube, "SERVICE_ACCOUNT_DIR", str(tmp_path / "no-service-account"))
+    monkeypatch.setattr(kube.config, "SERVICE_ACCOUNT_DIR", str(tmp_path / "no-service-account"))
     return home
 
 
@@ -67,13 +68,13 @@ def test_merge_first_file_wins_for_entries_and_current_context():
     b = {"current-context": "two", "contexts": [{"name": "one", "context": {"cluster": "x"}},
                                                 {"name": "two", "context": {"cluster": "c"}}],
          "clusters": [{"name": "c", "cluster": {"server": "https://b"}}]}
-    merged = kube.merge_kubeconfigs([("a", a), ("b", b)])
+    merged = kube.config.merge_kubeconfigs([("a", a), ("b", b)])
     assert merged["current-context"] == "one"
     assert merged["clusters"]["c"] == ("a", {"name": "c", "cluster": {"server": "https://a"}})
     assert merged["contexts"]["one"][1]["context"]["cluster"] == "c"
     assert merged["contexts"]["two"][0] == "b"
     # a file without current-context does not reset it; a later one does not override it
-    assert kube.merge_kubeconfigs([("a", {}), ("b", b)])["current-context"] == "two"
+    assert kube.config.merge_kubeconfigs([("a", {}), ("b", b)])["current-context"] == "two"
 
 
 def _two_servers_kubeconfigs(tmp_path, first, second):
@@ -122,7 +123,7 @@ def test_python_client_differs_and_we_do_not_follow_it(tmp_path, monkeypatch, fa
     _contexts, active = kconfig.list_kube_config_contexts(joined)
     assert active["name"] == "second"  # the client's rule
     monkeypatch.setenv("KUBECONFIG", joined)
-    assert kube.resolve_connection(KubeOptions()).context == "first"  # kubectl's rule
+    assert kube.config.resolve_connection(KubeOptions()).context == "first"  # kubectl's rule
 
 
 def test_missing_files_in_kubeconfig_list_are_skipped(tmp_path, monkeypatch, fake_api):
@@ -143,9 +144,9 @@ def test_default_kubeconfig_in_home(isolated_home, fake_api):
 def test_namespace_flag_then_context_then_default(tmp_path, fake_api):
     with_ns = fake_api.write_kubeconfig(tmp_path / "ns.json", namespace="team-a")
     without = fake_api.write_kubeconfig(tmp_path / "plain.json")
-    assert kube.resolve_connection(KubeOptions(kubeconfig=with_ns)).namespace == "team-a"
-    assert kube.resolve_connection(KubeOptions(kubeconfig=with_ns, namespace="x")).namespace == "x"
-    assert kube.resolve_connection(KubeOptions(kubeconfig=without)).namespace == "default"
+    assert kube.config.resolve_connection(KubeOptions(kubeconfig=with_ns)).namespace == "team-a"
+    assert kube.config.resolve_connection(KubeOptions(kubeconfig=with_ns, namespace="x")).namespace == "x"
+    assert kube.config.resolve_connection(KubeOptions(kubeconfig=without)).namespace == "default"
 
 
 def test_context_cluster_user_and_server_overrides(tmp_path, fake_api_factory):
@@ -158,7 +159,7 @@ def test_context_cluster_user_and_server_overrides(tmp_path, fake_api_factory):
     assert snapshot_of(KubeOptions(kubeconfig=path, context="other")).source.endswith(f"({second.url})")
     # --cluster and --user replace the context's
     opts = KubeOptions(kubeconfig=path, cluster="other-cluster", user="other-user", namespace="team-a")
-    assert kube.resolve_connection(opts).server == second.url
+    assert kube.config.resolve_connection(opts).server == second.url
     snapshot_of(opts)
     assert second.requests[-1].headers["authorization"] == "Bearer second-token"
     # --server replaces the cluster's address; --token the user's token
@@ -218,7 +219,7 @@ def test_impersonation_headers_match_kubectl(tmp_path, kubectl):
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
         path = write_kubeconfig(tmp_path / "k.json", url)
-        if not kube._urllib3_sends_repeated_headers():  # urllib3 1.x would join the groups: refused
+        if not kube.session._urllib3_sends_repeated_headers():  # urllib3 1.x would join the groups: refused
             with pytest.raises(ConfigError, match="several --as-group values need urllib3 2"):
                 snapshot_of(KubeOptions(kubeconfig=path, as_user="alice", as_groups=("dev", "ops")))
             return
@@ -314,7 +315,7 @@ def test_client_certificate_files_reach_the_tls_layer(tmp_path, fake_api_tls):
     config["users"][0]["user"].update({"client-certificate": certs.cert_path, "client-key": certs.key_path})
     with open(path, "w") as handle:
         json.dump(config, handle)
-    connection = kube.resolve_connection(KubeOptions(kubeconfig=path))
+    connection = kube.config.resolve_connection(KubeOptions(kubeconfig=path))
     assert connection.configuration.cert_file == certs.cert_path
     assert connection.configuration.key_file == certs.key_path
     fake_api_tls.put(POD)
@@ -328,14 +329,14 @@ def test_in_cluster_config_when_there_is_no_kubeconfig(tmp_path, monkeypatch, fa
     (account / "token").write_text("sa-token")
     (account / "ca.crt").write_bytes(open(api.ca_path, "rb").read())
     (account / "namespace").write_text("team-a")
-    monkeypatch.setattr(kube, "SERVICE_ACCOUNT_DIR", str(account))
+    monkeypatch.setattr(kube.config, "SERVICE_ACCOUNT_DIR", str(account))
     monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
     monkeypatch.setenv("KUBERNETES_SERVICE_PORT", str(api.port))
     snap = snapshot_of(KubeOptions())
     assert snap.source == f"in-cluster config (https://127.0.0.1:{api.port})"
     assert api.requests[-1].headers["authorization"] == "Bearer sa-token"
     monkeypatch.setenv("POD_NAMESPACE", "elsewhere")
-    assert kube.resolve_connection(KubeOptions()).namespace == "elsewhere"
+    assert kube.config.resolve_connection(KubeOptions()).namespace == "elsewhere"
 
 
 # ------------------------------------------------------------------------------------ config errors
@@ -378,13 +379,13 @@ def test_context_naming_a_missing_cluster(tmp_path):
     path.write_text("apiVersion: v1\nkind: Config\ncurrent-context: a\ncontexts:\n- name: a\n"
                     "  context: {cluster: gone, user: u}\n")
     with pytest.raises(ConfigError, match='context "a" names cluster "gone"'):
-        kube.resolve_connection(KubeOptions(kubeconfig=str(path)))
+        kube.config.resolve_connection(KubeOptions(kubeconfig=str(path)))
 
 
 def test_no_current_context(tmp_path, fake_api):
     path = fake_api.write_kubeconfig(tmp_path / "k.json", current_context=None)
     with pytest.raises(ConfigError, match="sets no current-context: choose a context with --context"):
-        kube.resolve_connection(KubeOptions(kubeconfig=path))
+        kube.config.resolve_connection(KubeOptions(kubeconfig=path))
 
 
 def test_proxy_choice_follows_kubectl():
@@ -394,17 +395,17 @@ def test_proxy_choice_follows_kubectl():
 
     env = {"HTTPS_PROXY": "http://proxy:3128", "HTTP_PROXY": "http://plain:3128"}
     conf = Conf()
-    kube._set_proxy(conf, None, env)
+    kube.clientconfig.set_proxy(conf, None, env)
     assert conf.proxy == "http://proxy:3128" and conf.no_proxy is None
-    kube._set_proxy(conf, None, dict(env, NO_PROXY=".example.com"))
+    kube.clientconfig.set_proxy(conf, None, dict(env, NO_PROXY=".example.com"))
     assert conf.proxy is None
-    kube._set_proxy(conf, "http://cluster-proxy:1", env)
+    kube.clientconfig.set_proxy(conf, "http://cluster-proxy:1", env)
     assert conf.proxy == "http://cluster-proxy:1"
     conf.host = "https://127.0.0.1:6443"
-    kube._set_proxy(conf, None, env)
+    kube.clientconfig.set_proxy(conf, None, env)
     assert conf.proxy is None  # loopback is never proxied
     conf.host = "http://10.0.0.1:8080"
-    kube._set_proxy(conf, None, dict(env, NO_PROXY="10.0.0.0/8"))
+    kube.clientconfig.set_proxy(conf, None, dict(env, NO_PROXY="10.0.0.0/8"))
     assert conf.proxy is None
 
 
@@ -416,7 +417,7 @@ def test_commands_that_need_no_cluster_never_import_kubernetes(tmp_path):
     """--help, demo and -f stay fast: the kubernetes package is imported only to talk to a cluster."""
     import subprocess
 
-    demo = os.path.join(os.path.dirname(kube.__file__), "demo", "native-sidecar.yaml")
+    demo = os.path.join(os.path.dirname(os.path.dirname(kube.__file__)), "demo", "native-sidecar.yaml")
     code = (
         "import sys\n"
         "from click.testing import CliRunner\n"

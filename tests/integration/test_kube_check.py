@@ -13,6 +13,7 @@ import pytest
 from kubectl_sidecar import kube
 from kubectl_sidecar.errors import ApiError, NotFoundError
 from kubectl_sidecar.options import KubeOptions
+from kubectl_sidecar.select import job_selector_string
 from kubectl_sidecar.snapshot import EVENTS_FORBIDDEN, EVENTS_LISTED
 
 JOB_UID = "job-uid-1"
@@ -100,7 +101,7 @@ def test_job_selector_with_match_expressions(fake_api):
                    pod(1, labels={"tier": "batch", "track": "b", "zone": "x"}),
                    pod(2, labels={"tier": "batch", "track": "c"}),
                    pod(3, labels={"tier": "batch", "track": "a", "canary": "1"})])
-    assert kube.label_selector(selector) == "tier=batch,track in (a,b),!canary,tier,zone notin (x)"
+    assert job_selector_string(selector) == "tier=batch,track in (a,b),!canary,tier,zone notin (x)"
     snap = kube.fetch_check_snapshot(opts(fake_api), job="batch")
     assert [p["metadata"]["name"] for p in snap.pods] == ["batch-00000"]
 

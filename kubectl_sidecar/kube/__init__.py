@@ -1,0 +1,76 @@
+"""Read a live cluster as kubectl would; the only package that imports ``kubernetes`` (lazily, in
+:mod:`~kubectl_sidecar.kube.shim`), so ``--help``, ``demo`` and ``-f`` never pay for it.
+
+Every request is a GET (get, list, watch); responses are read as raw JSON, never as typed models. See
+docs/live.md for the requests each command makes, the RBAC they need and the errors they raise.
+
+- :mod:`.config`: kubeconfig files, in-cluster config and the flags -> :class:`Connection`
+- :mod:`.shim`: the lazy import of the kubernetes package's client and config loaders
+- :mod:`.session`: :class:`Session`, GETs with retries, pagination and watches over a transport
+- :mod:`.reads`, :mod:`.checkreads`: which requests a command makes, over a small ``Reader`` protocol
+  -> :class:`Snapshot`
+- :mod:`.follow`: list+watch followers for ``timeline --watch``
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from kubectl_sidecar.kube import checkreads, follow, reads
+from kubectl_sidecar.kube.follow import PodUpdate
+from kubectl_sidecar.kube.session import Session
+from kubectl_sidecar.model import ClusterVersion
+from kubectl_sidecar.options import KubeOptions
+from kubectl_sidecar.snapshot import Snapshot
+
+__all__ = ["PodUpdate", "fetch_check_snapshot", "fetch_pod_snapshot", "follow_pod", "list_names"]
+
+
+def fetch_pod_snapshot(
+    opts: KubeOptions, name: str, *, cluster_version: ClusterVersion | None = None
+) -> Snapshot:
+    """Read one pod with its events, Job, node and the server version (see :func:`reads.read_pod`).
+
+    ``cluster_version`` (``--cluster-version``) is the snapshot's version when given; ``/version`` is
+    read all the same.
+    """
+    with Session.open(opts) as session:
+        return reads.read_pod(session, name, cluster_version=cluster_version)
+
+
+def fetch_check_snapshot(
+    opts: KubeOptions,
+    *,
+    job: str | None = None,
+    pod: str | None = None,
+    selector: str | None = None,
+    cluster_version: ClusterVersion | None = None,
+) -> Snapshot:
+    """Read what ``check`` inspects: a Job and its pods, one pod, pods by label, or a namespace
+    (``-A``: every namespace). See :func:`checkreads.read_check`."""
+    with Session.open(opts) as session:
+        return checkreads.read_check(
+            session,
+            job=job,
+            pod=pod,
+            selector=selector,
+            all_namespaces=opts.all_namespaces and not (job or pod),
+            cluster_version=cluster_version,
+        )
+
+
+def follow_pod(
+    opts: KubeOptions, name: str, *, cluster_version: ClusterVersion | None = None, poll: float = 0.5
+) -> Iterator[PodUpdate]:
+    """Yield the pod's snapshot, then a new one each time the pod or its events change, until it is
+    deleted (see :func:`follow.follow_pod`). The session is closed when the iterator is."""
+    with Session.open(opts) as session:
+        yield from follow.follow_pod(session, name, poll=poll, cluster_version=cluster_version)
+
+
+def list_names(opts: KubeOptions, kind: str) -> list[str]:
+    """Names of the pods (``kind="pod"``) or Jobs (``"job"``) in the namespace, sorted (shell completion)."""
+    if kind not in ("pod", "job"):
+        raise ValueError(f"cannot list names of {kind}")
+    with Session.open(opts) as session:
+        return checkreads.list_names(session, kind)

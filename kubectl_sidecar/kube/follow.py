@@ -1,0 +1,274 @@
+"""Following a pod for ``timeline --watch``: list+watch of the pod and of its events, as informers do.
+
+Each follower thread keeps one list+watch going, reconnects after dropped or ended streams and lists
+again after 410 Gone; :func:`follow_pod` merges what they see into a new snapshot per change.
+"""
+
+from __future__ import annotations
+
+import queue
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from kubectl_sidecar.errors import ApiError, SidecarError
+from kubectl_sidecar.kube.config import one_line
+from kubectl_sidecar.kube.paths import events_path, field_value, pod_events_selector, pods_path
+from kubectl_sidecar.kube.reads import read_pod
+from kubectl_sidecar.kube.session import ApiTarget, DroppedConnection, Session
+from kubectl_sidecar.model import ClusterVersion, pod_finished
+from kubectl_sidecar.raw import as_dict, as_str, meta
+from kubectl_sidecar.snapshot import EVENTS_LISTED, Snapshot, event_key
+
+WATCH_MAX_FAILURES = 6  # consecutive failed reconnections before --watch gives up
+
+
+@dataclass
+class PodUpdate:
+    """One state of a followed pod: the snapshot to draw, and whether the pod is gone."""
+
+    snapshot: Snapshot
+    deleted: bool = False
+
+
+class Follower(threading.Thread):
+    """Keeps one list+watch going (like an informer) and feeds what it sees into a queue.
+
+    Reconnects after dropped or ended streams; re-lists after 410 Gone. Gives up (with an error on the
+    queue) after WATCH_MAX_FAILURES reconnections in a row fail, or on 401/403/404.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        key: str,
+        path: str,
+        target: ApiTarget,
+        query: dict,
+        resource_version: str | None,
+        out: queue.Queue,
+        stop: threading.Event,
+    ) -> None:
+        super().__init__(name=f"kubectl-sidecar-watch-{key}", daemon=True)
+        self.session, self.key, self.path, self.target, self.query = session, key, path, target, query
+        self.resource_version = resource_version
+        self.out, self.stop = out, stop
+        self.response = None  # the open stream, to shut down from another thread
+        self.watched = False  # a stream was opened once: the user may watch this
+
+    def _opened(self, response) -> None:
+        self.response = response
+        self.watched = True
+
+    def run(self) -> None:
+        failures = 0
+        while not self.stop.is_set():
+            try:
+                if not self.resource_version:
+                    items, rv = self.session.list(self.path, self.target, self.query)
+                    self.out.put((self.key, "RELIST", items))
+                    self.resource_version = rv
+                query = dict(self.query, resourceVersion=self.resource_version)
+                opened_at = time.monotonic()
+                seen = False
+                for event in self.session.watch(self.path, self.target, query, self.stop, self._opened):
+                    kind = event.get("type")
+                    obj = as_dict(event.get("object"))
+                    if kind == "ERROR":
+                        if obj.get("code") == 410:
+                            self.resource_version = None  # too old: list again
+                            break
+                        raise ApiError(
+                            f"the watch of {self.target.resource} failed: "
+                            f"{one_line(as_str(obj.get('message')) or str(obj))}",
+                            status=obj.get("code"),
+                        )
+                    rv = meta(obj, "resourceVersion")
+                    if rv:
+                        self.resource_version = rv
+                    seen = True
+                    failures = 0
+                    if kind != "BOOKMARK":
+                        self.out.put((self.key, kind, obj))
+                if not seen and time.monotonic() - opened_at < 1.0 and self.resource_version:
+                    self.session.pause(0.2)  # a stream that ends at once: do not spin
+            except ApiError as err:
+                if err.status == 410:
+                    self.resource_version = None
+                    continue
+                # A 403 after watching worked is most likely an API server that restarted: it answers 403
+                # until its RBAC informers have synced (kubernetes#121635): one more failed attempt.
+                restarting = err.status == 403 and self.watched
+                if (err.status in (401, 403, 404) and not restarting) or failures >= WATCH_MAX_FAILURES:
+                    self.out.put((self.key, "FAILED", err))
+                    return
+                failures += 1
+                self.session.pause(self.session.reconnect_delay(failures))
+            except DroppedConnection as err:
+                if failures >= WATCH_MAX_FAILURES:
+                    self.out.put(
+                        (
+                            self.key,
+                            "FAILED",
+                            ApiError(
+                                f"lost the watch on {self.session.described}: {one_line(str(err), 120)}"
+                            ),
+                        )
+                    )
+                    return
+                failures += 1
+                self.session.pause(self.session.reconnect_delay(failures))
+            except SidecarError as err:
+                self.out.put((self.key, "FAILED", err))
+                return
+
+    def close(self) -> None:
+        """Unblock the thread's read: shut the stream's socket down (urllib3 2.3+ has a method)."""
+        response = self.response
+        if response is None:
+            return
+        try:
+            shutdown = getattr(response, "shutdown", None)
+            if shutdown is not None:
+                shutdown()
+            else:  # urllib3 1.x: a read in another thread would block the pool's close at exit
+                sock = getattr(getattr(response, "_connection", None), "sock", None)
+                if sock is not None:
+                    sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, AttributeError, RuntimeError, ValueError):  # released or closed: nothing to unblock
+            pass
+
+
+def follow_pod(
+    session: Session, name: str, *, poll: float = 0.5, cluster_version: ClusterVersion | None = None
+) -> Iterator[PodUpdate]:
+    """Yield the pod's snapshot, then a new one each time the pod or its events change.
+
+    Watches the pod (``fieldSelector=metadata.name``, from the pod's resourceVersion) and its events
+    (``involvedObject.kind=Pod,involvedObject.name``, listed first), in two threads. Ends after the
+    update that says the pod was deleted; the caller decides when a finished pod is done.
+    """
+    stop = threading.Event()
+    followers: list = []
+    try:
+        snapshot = read_pod(session, name, cluster_version=cluster_version)
+        yield PodUpdate(snapshot)
+        namespace = session.namespace
+        pod = snapshot.pods[0]
+        events = {event_key(e): e for e in snapshot.events}
+        changes: queue.Queue = queue.Queue()
+        followers = [
+            Follower(
+                session,
+                "pod",
+                pods_path(namespace),
+                ApiTarget("watch", "pods", namespace=namespace),
+                {"fieldSelector": f"metadata.name={field_value(name)}"},
+                meta(pod, "resourceVersion"),
+                changes,
+                stop,
+            ),
+        ]
+        if snapshot.events_state == EVENTS_LISTED:
+            followers.append(
+                Follower(
+                    session,
+                    "events",
+                    events_path(namespace),
+                    ApiTarget("watch", "events", namespace=namespace),
+                    {"fieldSelector": pod_events_selector(name)},
+                    None,
+                    changes,
+                    stop,
+                )
+            )
+        for follower in followers:
+            follower.start()
+        while True:
+            try:
+                batch = [changes.get(timeout=poll)]
+            except queue.Empty:
+                continue
+            while True:
+                try:
+                    batch.append(changes.get_nowait())
+                except queue.Empty:
+                    break
+            deleted = False
+            changed = False
+            for key, kind, payload in batch:
+                if kind == "FAILED":
+                    raise payload
+                if key == "pod":
+                    if kind == "RELIST":
+                        if not payload:
+                            deleted = True
+                        else:
+                            pod = payload[0]
+                        changed = True
+                    elif kind == "DELETED":
+                        pod, deleted, changed = payload or pod, True, True
+                    elif kind in ("ADDED", "MODIFIED"):
+                        pod, changed = payload, True
+                else:
+                    items = (
+                        payload if kind == "RELIST" else [payload] if kind in ("ADDED", "MODIFIED") else []
+                    )
+                    for item in items:
+                        item.setdefault("kind", "Event")
+                        item.setdefault("apiVersion", "v1")
+                        key_ = event_key(item)
+                        if events.get(key_) != item:
+                            events[key_] = item
+                            changed = True
+                    # DELETED events (TTL expiry) stay: they are still the pod's history
+            if not changed:
+                continue
+            if (deleted or pod_finished(pod)) and snapshot.events_state == EVENTS_LISTED:
+                # The event stream may lag the pod's: read the events once more before the last update,
+                # so a stop request written just before the final status is not lost.
+                changed = _merge_final_events(session, namespace, name, events) or changed
+            pod.setdefault("kind", "Pod")
+            pod.setdefault("apiVersion", "v1")
+            current = Snapshot(
+                pods=[pod],
+                events=list(events.values()),
+                jobs=list(snapshot.jobs),
+                nodes=list(snapshot.nodes),
+                server_version=snapshot.server_version,
+                events_state=snapshot.events_state,
+                notes=list(snapshot.notes),
+                source=snapshot.source,
+            )
+            yield PodUpdate(current, deleted=deleted)
+            if deleted:
+                return
+    finally:
+        stop.set()
+        for follower in followers:
+            follower.close()
+        for follower in followers:
+            follower.join(1.0)
+
+
+def _merge_final_events(session: Session, namespace: str, name: str, events: dict) -> bool:
+    """List the pod's events once more into ``events``; True when that added or changed one."""
+    try:
+        items, _ = session.list(
+            events_path(namespace),
+            ApiTarget("list", "events", namespace=namespace),
+            {"fieldSelector": pod_events_selector(name)},
+        )
+    except SidecarError:
+        return False  # the watch already gave what it could; the last state is still right
+    changed = False
+    for item in items:
+        item.setdefault("kind", "Event")
+        item.setdefault("apiVersion", "v1")
+        key = event_key(item)
+        if events.get(key) != item:
+            events[key] = item
+            changed = True
+    return changed

@@ -1,0 +1,158 @@
+"""Request planning (kube.reads, kube.checkreads) in memory: a fake Reader, no sockets.
+
+Which reads each command makes, and what a refused or missing optional read becomes (a note), or a
+missing required one (an error).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from kubectl_sidecar.errors import ApiError, NotFoundError
+from kubectl_sidecar.kube import checkreads, reads
+from kubectl_sidecar.model import parse_cluster_version
+from kubectl_sidecar.snapshot import EVENTS_FORBIDDEN, EVENTS_LISTED
+
+JOB = {"kind": "Job", "apiVersion": "batch/v1", "metadata": {"name": "j", "namespace": "ns", "uid": "ju"},
+       "spec": {"selector": {"matchLabels": {"app": "j"}}}}
+POD = {"kind": "Pod", "apiVersion": "v1", "spec": {"nodeName": "n1"},
+       "metadata": {"name": "p1", "namespace": "ns", "uid": "u1",
+                    "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": "j", "uid": "ju"}]}}
+EVENT = {"kind": "Event", "metadata": {"name": "p1.1", "namespace": "ns", "uid": "e1"},
+         "involvedObject": {"kind": "Pod", "name": "p1", "namespace": "ns"}, "reason": "Started"}
+NODE = {"kind": "Node", "metadata": {"name": "n1"}}
+
+
+def forbidden(what: str) -> ApiError:
+    return ApiError(f"refused to {what} (403 Forbidden): no", status=403, detail=f"cannot {what}")
+
+
+class FakeReader:
+    """Serves (verb, path) -> answer; an exception answer is raised. Records what was asked, thread-safely."""
+
+    namespace = "ns"
+    source = "fake"
+    described = "the fake API server"
+
+    def __init__(self, answers: dict):
+        self.answers = answers
+        self.asked: list = []
+        self._lock = threading.Lock()
+
+    def _answer(self, verb, path, query):
+        with self._lock:
+            self.asked.append((verb, path, tuple(sorted((query or {}).items()))))
+        answer = self.answers.get((verb, path))
+        if answer is None:
+            raise NotFoundError("thing", path, None, "on the fake")
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def get(self, path, target, query=None):
+        return dict(self._answer("get", path, query))
+
+    def list(self, path, target, query=None):
+        return [dict(i) for i in self._answer("list", path, query)], "1"
+
+
+def base_answers() -> dict:
+    return {
+        ("get", "/version"): {"gitVersion": "v1.29.3"},
+        ("get", "/api/v1/namespaces/ns/pods/p1"): POD,
+        ("get", "/apis/batch/v1/namespaces/ns/jobs/j"): JOB,
+        ("get", "/api/v1/nodes/n1"): NODE,
+        ("list", "/api/v1/namespaces/ns/pods"): [POD],
+        ("list", "/api/v1/pods"): [POD],
+        ("list", "/api/v1/namespaces/ns/events"): [EVENT],
+        ("list", "/api/v1/events"): [EVENT],
+        ("list", "/apis/batch/v1/namespaces/ns/jobs"): [JOB],
+        ("list", "/apis/batch/v1/jobs"): [JOB],
+    }
+
+
+POD_EVENTS = [("list", "/api/v1/namespaces/ns/events", (("fieldSelector", "involvedObject.uid=u1"),)),
+              ("list", "/api/v1/namespaces/ns/events", (("fieldSelector",
+               "involvedObject.kind=Pod,involvedObject.name=p1,involvedObject.uid="),))]
+POD_EVENTS_NS = ("list", "/api/v1/namespaces/ns/events", (("fieldSelector", "involvedObject.kind=Pod"),))
+
+
+@pytest.mark.parametrize("run, expected", [
+    (lambda r: reads.read_pod(r, "p1"),
+     [("get", "/api/v1/namespaces/ns/pods/p1", ()), ("get", "/version", ()), *POD_EVENTS,
+      ("get", "/api/v1/nodes/n1", ()), ("get", "/apis/batch/v1/namespaces/ns/jobs/j", ())]),
+    (lambda r: checkreads.read_check(r, job="j"),
+     [("get", "/apis/batch/v1/namespaces/ns/jobs/j", ()), ("get", "/version", ()),
+      ("list", "/api/v1/namespaces/ns/pods", (("labelSelector", "app=j"),)), POD_EVENTS_NS,
+      ("get", "/api/v1/nodes/n1", ())]),
+    (lambda r: checkreads.read_check(r, pod="p1"),
+     [("get", "/api/v1/namespaces/ns/pods/p1", ()), ("get", "/version", ()), *POD_EVENTS,
+      ("get", "/api/v1/nodes/n1", ()), ("get", "/apis/batch/v1/namespaces/ns/jobs/j", ())]),
+    (lambda r: checkreads.read_check(r, selector="app=j"),
+     [("list", "/api/v1/namespaces/ns/pods", (("labelSelector", "app=j"),)), POD_EVENTS_NS, ("get", "/version", ()),
+      ("get", "/apis/batch/v1/namespaces/ns/jobs/j", ()), ("get", "/api/v1/nodes/n1", ())]),
+    (lambda r: checkreads.read_check(r),
+     [("list", "/api/v1/namespaces/ns/pods", ()), POD_EVENTS_NS, ("get", "/version", ()),
+      ("list", "/apis/batch/v1/namespaces/ns/jobs", ()), ("get", "/api/v1/nodes/n1", ())]),
+    (lambda r: checkreads.read_check(r, all_namespaces=True),
+     [("list", "/api/v1/pods", ()), ("list", "/api/v1/events", (("fieldSelector", "involvedObject.kind=Pod"),)),
+      ("get", "/version", ()), ("list", "/apis/batch/v1/jobs", ()), ("get", "/api/v1/nodes/n1", ())]),
+], ids=["timeline-pod", "check-job", "check-pod", "check-selector", "check-namespace", "check-all-namespaces"])
+def test_which_reads_each_command_makes(run, expected):
+    reader = FakeReader(base_answers())
+    snapshot = run(reader)
+    assert sorted(reader.asked) == sorted(expected)
+    assert [p["metadata"]["name"] for p in snapshot.pods] == ["p1"]
+    assert snapshot.events_state == EVENTS_LISTED and snapshot.notes == []
+    assert str(snapshot.server_version) == str(parse_cluster_version("v1.29.3"))
+
+
+def test_forbidden_events_are_a_state_and_a_note():
+    answers = base_answers()
+    answers[("list", "/api/v1/namespaces/ns/events")] = forbidden("list events")
+    snapshot = checkreads.read_check(FakeReader(answers), job="j")
+    assert snapshot.events_state == EVENTS_FORBIDDEN
+    assert snapshot.notes == ['listing events in namespace "ns" was forbidden (403): cannot list events']
+
+
+def test_a_missing_job_is_an_error():
+    answers = base_answers()
+    del answers[("get", "/apis/batch/v1/namespaces/ns/jobs/j")]
+    with pytest.raises(NotFoundError):
+        checkreads.read_check(FakeReader(answers), job="j")
+
+
+@pytest.mark.parametrize("key, error, note", [
+    (("get", "/api/v1/nodes/n1"), forbidden("get nodes"),
+     "reading node \"n1\" was forbidden (403: cannot get nodes): virtual-node detection rests on the node name "
+     "and the pod's annotations"),
+    (("get", "/api/v1/nodes/n1"), None,
+     "node \"n1\" does not exist (404): virtual-node detection rests on the node name and the pod's annotations"),
+    (("get", "/apis/batch/v1/namespaces/ns/jobs/j"), forbidden("get jobs"),
+     "reading Job \"j\" was forbidden (403: cannot get jobs): the timeline leaves out the Job's start and "
+     "completion"),
+    (("get", "/apis/batch/v1/namespaces/ns/jobs/j"), None,
+     "Job \"j\" does not exist (404): the timeline leaves out the Job's start and completion"),
+    (("get", "/version"), forbidden("get /version"),
+     "reading the server version (/version) was forbidden (403: cannot get /version): pass --cluster-version to "
+     "say which Kubernetes this is"),
+], ids=["node-403", "node-404", "job-403", "job-404", "version-403"])
+def test_optional_reads_that_fail_are_notes(key, error, note):
+    answers = base_answers()
+    if error is None:
+        del answers[key]
+    else:
+        answers[key] = error
+    snapshot = reads.read_pod(FakeReader(answers), "p1")
+    assert snapshot.notes == [note]
+    assert [p["metadata"]["name"] for p in snapshot.pods] == ["p1"]
+
+
+def test_the_cluster_version_override_is_built_in_and_version_still_read():
+    reader = FakeReader(base_answers())
+    version = parse_cluster_version("1.28")
+    snapshot = reads.read_pod(reader, "p1", cluster_version=version)
+    assert snapshot.server_version == version
+    assert ("get", "/version", ()) in reader.asked
