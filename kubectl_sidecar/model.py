@@ -1,31 +1,103 @@
-"""Typed views of the raw API dicts: containers and their roles, events, cluster versions.
+"""The typed model: enums and frozen dataclasses parsed from the raw API dicts. No I/O.
 
 Everything here is parsed from the JSON the API server returns (or a file holds), never from the
 kubernetes client's models, and tolerates missing fields and values of unexpected types: a field
-that is absent or malformed reads as ``None`` rather than raising. No I/O.
+that is absent or malformed reads as ``None`` rather than raising. The enums are string-valued, so
+every rendered string and JSON value is the enum's value.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
-from dateutil import parser as dateparser
+from kubectl_sidecar.raw import (
+    Precision,
+    StrEnum,
+    as_dict,
+    as_int,
+    as_list,
+    as_str,
+    meta,
+    parse_time,
+    time_precision,
+)
 
-ROLE_INIT = "init"
-ROLE_SIDECAR = "sidecar"
-ROLE_APP = "app"
-ROLE_EPHEMERAL = "ephemeral"
+__all__ = ["Precision"]  # re-exported: the precision of a time belongs to the model's vocabulary too
 
-KIND_NATIVE = "native"
-KIND_ACS = "acs"
-KIND_ECI = "eci"
-KIND_KRUISE = "kruise"
-KIND_MESH = "mesh"
-KIND_DECLARED = "declared"
-LEGACY_KINDS = (KIND_ACS, KIND_ECI, KIND_KRUISE)
+
+class Role(StrEnum):
+    """What a container is for, inferred from the spec alone."""
+
+    INIT = "init"
+    SIDECAR = "sidecar"
+    APP = "app"
+    EPHEMERAL = "ephemeral"
+
+
+class SidecarKind(StrEnum):
+    """How a container is made (or meant to be) a sidecar."""
+
+    NATIVE = "native"
+    ACS = "acs"
+    ECI = "eci"
+    KRUISE = "kruise"
+    MESH = "mesh"
+    DECLARED = "declared"
+
+
+LEGACY_KINDS = (SidecarKind.ACS, SidecarKind.ECI, SidecarKind.KRUISE)
+
+
+class RunState(StrEnum):
+    """What the data says of one run of a container."""
+
+    RUNNING = "running"
+    TERMINATED = "terminated"
+    UNKNOWN = "unknown"  # seen starting in events; the status does not describe it
+    IMPLIED = "implied"  # restartCount or event counts say it happened; nothing says when
+
+
+class ContainerState(StrEnum):
+    """A container's current state, as ``status.state`` says."""
+
+    RUNNING = "running"
+    TERMINATED = "terminated"
+    WAITING = "waiting"
+
+
+class MarkKind(StrEnum):
+    """The kinds of points on a timeline."""
+
+    JOB_STARTED = "job started"
+    JOB_COMPLETED = "job completed"
+    JOB_FAILED = "job failed"
+    POD_CREATED = "pod created"
+    SCHEDULED = "scheduled"
+    POD_STARTED = "pod started"
+    CONDITION = "condition"
+    DELETION_REQUESTED = "deletion requested"
+    GRACE_ENDS = "grace period ends"
+    PULLING = "pulling"
+    PULLED = "pulled"
+    CREATED = "created"
+    STARTED = "started"
+    STOP_REQUESTED = "stop requested"
+    FINISHED = "finished"
+    BACK_OFF = "back-off"
+    EVENT = "event"
+
+
+class EventsState(StrEnum):
+    """What we know about the completeness of the events behind a snapshot."""
+
+    LISTED = "listed"  # the events of the pods were read (there may still be none: expired)
+    ABSENT = "absent"  # the input carried no events at all (e.g. a file of pods only)
+    FORBIDDEN = "forbidden"  # RBAC refused to list events
+    UNAVAILABLE = "unavailable"  # the API failed to answer for events
+
 
 SECTION_INIT = "initContainers"
 SECTION_REGULAR = "containers"
@@ -43,100 +115,9 @@ MESH_PROXIES = frozenset({"istio-proxy", "linkerd-proxy"})
 ENV_ACS = "__IS_SIDECAR__"
 ENV_ECI = "ECI_CONTAINER_TYPE"
 ENV_KRUISE = "KRUISE_TERMINATE_SIDECAR_WHEN_JOB_EXIT"
-
-PRECISION_SECONDS = "s"
-PRECISION_MICROS = "us"
-
-
-# --------------------------------------------------------------------------------------------- helpers
-
-def as_dict(value: Any) -> dict:
-    """Return ``value`` if it is a mapping, else an empty dict (fields of the wrong type read as absent)."""
-    return value if isinstance(value, dict) else {}
-
-
-def as_list(value: Any) -> list:
-    """Return ``value`` if it is a list, else an empty list."""
-    return value if isinstance(value, list) else []
-
-
-def as_str(value: Any) -> str | None:
-    """Return ``value`` if it is a non-empty string, else ``None``."""
-    return value if isinstance(value, str) and value != "" else None
-
-
-def as_int(value: Any) -> int | None:
-    """Return an int for ints and integral strings; ``None`` for anything else (bools included)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"-?\d{1,18}", value.strip()):
-        return int(value.strip())
-    return None
-
-
-def parse_time(value: Any) -> datetime | None:
-    """Parse an RFC3339 timestamp into an aware UTC datetime; ``None`` when absent or unparseable.
-
-    Naive times (no offset) are read as UTC, as the API server writes them.
-    """
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str) and value.strip():
-        parsed = _parse_utc_time(value.strip())
-        if parsed is not None:
-            return parsed  # aware UTC already
-        try:
-            parsed = dateparser.isoparse(value.strip())
-        except (ValueError, OverflowError):
-            return None
-    else:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    try:
-        return parsed.astimezone(timezone.utc)
-    except (OverflowError, ValueError):  # 9999-12-31T23:59:59-01:00 is past the last datetime
-        return None
-
-
-_UTC_TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,6}))?Z")
-
-
-@lru_cache(maxsize=16384)
-def _parse_utc_time(text: str) -> datetime | None:
-    """The API server's own format (``2024-05-01T09:00:05Z``, ``...05.412137Z``), 3-4 times faster
-    than dateutil, with the same result; ``None`` for anything else (dateutil decides then).
-
-    Cached: a Job's pods share most of their timestamps (whole seconds), so a large check parses
-    each one once and its timelines share one datetime object per instant (they are immutable)."""
-    match = _UTC_TIME.fullmatch(text)
-    if match is None:
-        return None
-    year, month, day, hour, minute, second, fraction = match.groups()
-    try:
-        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
-                        int(fraction.ljust(6, "0")) if fraction else 0, tzinfo=timezone.utc)
-    except ValueError:  # 24:00:00 (dateutil reads the next midnight), day 31 of a short month...
-        return None
-
-
-def format_time(value: datetime | None) -> str | None:
-    """Format as RFC3339 UTC: whole seconds when there is no fraction, microseconds otherwise."""
-    if value is None:
-        return None
-    # isoformat, not strftime: strftime writes the year 1 as "1", not "0001".
-    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat() + "Z"
-
-
-def time_precision(raw: Any) -> str:
-    """``us`` when an RFC3339 string carries a fraction of a second, else ``s``."""
-    if isinstance(raw, str) and re.search(r"T\d\d:\d\d:\d\d\.\d", raw):
-        return PRECISION_MICROS
-    return PRECISION_SECONDS
+MARKER_ENVS = (ENV_ACS, ENV_ECI, ENV_KRUISE)
+# The env variable behind each legacy marker kind.
+LEGACY_ENV = {SidecarKind.ACS: ENV_ACS, SidecarKind.ECI: ENV_ECI, SidecarKind.KRUISE: ENV_KRUISE}
 
 
 # --------------------------------------------------------------------------------------------- containers
@@ -148,44 +129,44 @@ class Container:
     name: str
     section: str  # initContainers | containers | ephemeralContainers
     index: int  # position within its section
-    role: str  # init | sidecar | app | ephemeral
-    sidecar_kind: str | None = None
+    role: Role
+    sidecar_kind: SidecarKind | None = None
     restart_policy: str | None = None
     has_startup_probe: bool = False
     # Every sidecar marker found on this container, e.g. ("native", "acs"): more than one is a conflict.
-    markers: tuple = ()
+    markers: tuple[SidecarKind, ...] = ()
     # For the ACS marker: whether its value is exactly "true" (the only value ACS honours).
     acs_marker_true: bool | None = None
     image: str | None = None
 
     @property
     def is_sidecar(self) -> bool:
-        return self.role == ROLE_SIDECAR
+        return self.role == Role.SIDECAR
 
     @property
     def is_legacy_sidecar(self) -> bool:
-        return self.role == ROLE_SIDECAR and self.sidecar_kind in LEGACY_KINDS
+        return self.role == Role.SIDECAR and self.sidecar_kind in LEGACY_KINDS
 
     @property
     def field_path(self) -> str:
         return f"spec.{self.section}{{{self.name}}}"
 
 
-def _env_markers(spec: Mapping) -> tuple[list[str], bool | None]:
+def _env_markers(spec: Mapping) -> tuple[list[SidecarKind], bool | None]:
     """Find legacy sidecar markers in a container's env. Only literal values are read, never printed."""
-    markers: list[str] = []
+    markers: list[SidecarKind] = []
     acs_true: bool | None = None
     for entry in as_list(spec.get("env")):
         entry = as_dict(entry)
         name = entry.get("name")
         value = entry.get("value")
         if name == ENV_ACS:
-            markers.append(KIND_ACS)
+            markers.append(SidecarKind.ACS)
             acs_true = value == "true"
         elif name == ENV_ECI and isinstance(value, str) and value.strip().lower() == "sidecar":
-            markers.append(KIND_ECI)
+            markers.append(SidecarKind.ECI)
         elif name == ENV_KRUISE and isinstance(value, str) and value.strip().lower() == "true":
-            markers.append(KIND_KRUISE)
+            markers.append(SidecarKind.KRUISE)
     return markers, acs_true
 
 
@@ -208,7 +189,7 @@ def parse_containers(pod: Mapping, declared_sidecars: Iterable[str] = ()) -> lis
             restart_policy = as_str(raw.get("restartPolicy"))
             markers, acs_true = _env_markers(raw)
             if restart_policy == "Always" and section == SECTION_INIT:
-                markers.insert(0, KIND_NATIVE)
+                markers.insert(0, SidecarKind.NATIVE)
             role, kind = _role_of(section, name, restart_policy, markers, declared)
             result.append(Container(
                 name=name, section=section, index=index, role=role, sidecar_kind=kind,
@@ -218,24 +199,25 @@ def parse_containers(pod: Mapping, declared_sidecars: Iterable[str] = ()) -> lis
     return result
 
 
-def _role_of(section: str, name: str, restart_policy: str | None, markers: list[str],
-             declared: set) -> tuple[str, str | None]:
+def _role_of(
+    section: str, name: str, restart_policy: str | None, markers: list[SidecarKind], declared: set
+) -> tuple[Role, SidecarKind | None]:
     if section == SECTION_EPHEMERAL:
-        return ROLE_EPHEMERAL, None
+        return Role.EPHEMERAL, None
     if section == SECTION_INIT:
         if restart_policy == "Always":
-            return ROLE_SIDECAR, KIND_NATIVE
+            return Role.SIDECAR, SidecarKind.NATIVE
         if name in declared:
-            return ROLE_SIDECAR, KIND_DECLARED
+            return Role.SIDECAR, SidecarKind.DECLARED
         # A legacy marker on an init container does nothing: it stays a plain init container.
-        return ROLE_INIT, None
+        return Role.INIT, None
     if markers:
-        return ROLE_SIDECAR, markers[0]
+        return Role.SIDECAR, markers[0]
     if name in MESH_PROXIES:
-        return ROLE_SIDECAR, KIND_MESH
+        return Role.SIDECAR, SidecarKind.MESH
     if name in declared:
-        return ROLE_SIDECAR, KIND_DECLARED
-    return ROLE_APP, None
+        return Role.SIDECAR, SidecarKind.DECLARED
+    return Role.APP, None
 
 
 # --------------------------------------------------------------------------------------------- events
@@ -253,7 +235,7 @@ class Event:
     first: datetime | None
     last: datetime | None
     count: int
-    precision: str
+    precision: Precision
     section: str | None  # the container's spec section, from involvedObject.fieldPath
     container: str | None
     object_kind: str | None
@@ -283,7 +265,7 @@ def parse_event(raw: Any) -> Event | None:
     event_time_raw = raw.get("eventTime")
     first = parse_time(first_raw)
     last = parse_time(last_raw)
-    precision = PRECISION_SECONDS
+    precision = Precision.SECONDS
     if first is None:
         first = parse_time(event_time_raw)
         precision = time_precision(event_time_raw)
@@ -307,14 +289,13 @@ def parse_event(raw: Any) -> Event | None:
         section, container = match.group(1), match.group(2)
     source = as_dict(raw.get("source")).get("component") or raw.get("reportingComponent") \
         or raw.get("reportingController")
-    metadata = as_dict(raw.get("metadata"))
     message = raw.get("message") if "message" in raw else raw.get("note")
     return Event(
         reason=reason, type=as_str(raw.get("type")), message=message if isinstance(message, str) else "",
         first=first, last=last, count=count, precision=precision, section=section, container=container,
         object_kind=as_str(involved.get("kind")), object_name=as_str(involved.get("name")),
         object_namespace=as_str(involved.get("namespace")), object_uid=as_str(involved.get("uid")),
-        source=as_str(source), name=as_str(metadata.get("name")), uid=as_str(metadata.get("uid")),
+        source=as_str(source), name=meta(raw, "name"), uid=meta(raw, "uid"),
     )
 
 
@@ -393,16 +374,16 @@ class Platform:
 
     virtual_node: bool = False
     acs: bool = False
-    evidence: tuple = field(default_factory=tuple)
+    evidence: tuple[str, ...] = field(default_factory=tuple)
 
 
 def detect_platform(pod: Mapping, node: Mapping | None, version: ClusterVersion | None) -> Platform:
     """Recognise ACS / ECI / virtual-kubelet from node name, labels, taints, annotations, gitVersion."""
     evidence: list[str] = []
     virtual = acs = False
-    meta = as_dict(as_dict(pod).get("metadata"))
-    annotations = as_dict(meta.get("annotations"))
-    labels = as_dict(meta.get("labels"))
+    metadata = as_dict(as_dict(pod).get("metadata"))
+    annotations = as_dict(metadata.get("annotations"))
+    labels = as_dict(metadata.get("labels"))
     node_name = as_str(as_dict(as_dict(pod).get("spec")).get("nodeName")) or ""
     if node_name.startswith("virtual-kubelet"):
         virtual = True
@@ -435,3 +416,209 @@ def pod_annotation_version(pod: Mapping) -> ClusterVersion | None:
     """ECI pods carry ``k8s.aliyun.com/k8s-version``: a version hint when the server's is unknown."""
     annotations = as_dict(as_dict(as_dict(pod).get("metadata")).get("annotations"))
     return parse_cluster_version(annotations.get("k8s.aliyun.com/k8s-version"), source="pod annotation")
+
+
+def node_version(node: Mapping | None) -> ClusterVersion | None:
+    """The node's ``status.nodeInfo.kubeletVersion`` as a version (source ``node``)."""
+    info = as_dict(as_dict(as_dict(node).get("status")).get("nodeInfo"))
+    return parse_cluster_version(info.get("kubeletVersion"), source="node")
+
+
+# --------------------------------------------------------------------------------------------- conditions
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A condition of a pod or a Job: ``type`` is never empty; the rest may be unknown."""
+
+    type: str
+    status: str | None
+    time: datetime | None  # lastTransitionTime
+    reason: str | None = None
+    message: str | None = None
+
+
+def parse_conditions(raw: Any) -> tuple[Condition, ...]:
+    """The conditions of ``status.conditions`` in list order; entries without a type are left out."""
+    result = []
+    for cond in as_list(raw):
+        cond = as_dict(cond)
+        ctype = as_str(cond.get("type"))
+        if ctype is None:
+            continue
+        result.append(
+            Condition(
+                type=ctype,
+                status=as_str(cond.get("status")),
+                time=parse_time(cond.get("lastTransitionTime")),
+                reason=as_str(cond.get("reason")),
+                message=as_str(cond.get("message")),
+            )
+        )
+    return tuple(result)
+
+
+def parse_pod_conditions(pod: Mapping) -> tuple[Condition, ...]:
+    """The pod's conditions ordered by time (those without a time last), ties in list order."""
+    conditions = parse_conditions(as_dict(as_dict(pod).get("status")).get("conditions"))
+    return tuple(sorted(conditions, key=lambda c: (c.time is None, c.time or _EPOCH)))
+
+
+# --------------------------------------------------------------------------------------------- Jobs
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """What the timeline, the checks and the report need of a Job."""
+
+    name: str | None
+    namespace: str | None
+    uid: str | None
+    state: str  # Complete, Failed, Failing, Suspended, Running or Pending
+    active: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    conditions: tuple[Condition, ...] = ()
+    start_time: datetime | None = None
+    completion_time: datetime | None = None
+    completion_text: str | None = None  # status.completionTime as written (evidence quotes it)
+    active_deadline_seconds: int | None = None
+    init_containers: tuple[str | None, ...] = ()  # the pod template's init container names, in order
+
+    def failed_condition(self) -> Condition | None:
+        """The first ``Failed=True`` condition, when the Job failed."""
+        return next((c for c in self.conditions if c.type == "Failed" and c.status == "True"), None)
+
+
+def job_state(job: Mapping) -> str:
+    """Complete, Failed, Failing, Suspended, Running or Pending, from the Job's conditions and counts."""
+    status = as_dict(as_dict(job).get("status"))
+    conditions = {
+        as_str(as_dict(c).get("type")): as_str(as_dict(c).get("status")) for c in as_list(status.get("conditions"))
+    }
+    if conditions.get("Complete") == "True":
+        return "Complete"
+    if conditions.get("Failed") == "True":
+        return "Failed"
+    if conditions.get("FailureTarget") == "True":
+        return "Failing"
+    if conditions.get("Suspended") == "True" or as_dict(as_dict(job).get("spec")).get("suspend") is True:
+        return "Suspended"
+    if (as_int(status.get("active")) or 0) > 0:
+        return "Running"
+    return "Pending"
+
+
+def parse_job(job: Mapping) -> JobInfo:
+    """Read a raw Job dict."""
+    status = as_dict(as_dict(job).get("status"))
+    spec = as_dict(as_dict(job).get("spec"))
+    template = as_dict(as_dict(spec.get("template")).get("spec"))
+    completion = status.get("completionTime")
+    return JobInfo(
+        name=meta(job, "name"),
+        namespace=meta(job, "namespace"),
+        uid=meta(job, "uid"),
+        state=job_state(job),
+        active=as_int(status.get("active")) or 0,
+        succeeded=as_int(status.get("succeeded")) or 0,
+        failed=as_int(status.get("failed")) or 0,
+        conditions=parse_conditions(status.get("conditions")),
+        start_time=parse_time(status.get("startTime")),
+        completion_time=parse_time(completion),
+        completion_text=completion if isinstance(completion, str) and completion else None,
+        active_deadline_seconds=as_int(spec.get("activeDeadlineSeconds")),
+        init_containers=tuple(as_str(as_dict(c).get("name")) for c in as_list(template.get("initContainers"))),
+    )
+
+
+# --------------------------------------------------------------------------------------------- pod facts
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """The facts of one container's spec the checks read. Env values are never kept, except whether a
+    legacy marker's literal value is what a platform acts on (compared here, never printed)."""
+
+    name: str
+    section: str
+    env: tuple[tuple[str, bool], ...] = ()  # (name, has a literal value), in spec order
+    marker_values: tuple[tuple[str, str | None], ...] = ()  # legacy marker env: (name, literal value)
+    startup_delay: int = 0  # the startupProbe's initialDelaySeconds (0 without a probe)
+    command: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
+
+    def env_value_is(self, name: str, expected: str) -> bool | None:
+        """Whether marker env ``name`` is literally ``expected``; ``None`` when the container has none."""
+        for env_name, value in self.marker_values:
+            if env_name == name:
+                return value == expected
+        return None
+
+
+@dataclass(frozen=True)
+class PodFacts:
+    """The facts of a pod's spec and status the checks need beyond the timeline's runs and marks."""
+
+    containers: tuple[ContainerSpec, ...] = ()
+    deletion_grace_seconds: int | None = None
+    termination_grace_seconds: int | None = None
+    status_reason: str | None = None
+    status_message: str | None = None
+
+    def spec(self, section: str, name: str) -> ContainerSpec:
+        """The container's spec facts (empty facts when the spec does not declare it)."""
+        for spec in self.containers:
+            if spec.section == section and spec.name == name:
+                return spec
+        return ContainerSpec(name=name, section=section)
+
+
+def _container_spec(raw: Mapping, name: str, section: str) -> ContainerSpec:
+    env: list[tuple[str, bool]] = []
+    markers: list[tuple[str, str | None]] = []
+    for entry in as_list(raw.get("env")):
+        entry = as_dict(entry)
+        env_name = as_str(entry.get("name"))
+        if env_name is not None:
+            env.append((env_name, "value" in entry))
+        if env_name in MARKER_ENVS and env_name not in {m for m, _ in markers}:
+            value = entry.get("value")
+            markers.append((env_name, value if isinstance(value, str) else None))
+    probe = raw.get("startupProbe")
+    delay = max(as_int(probe.get("initialDelaySeconds")) or 0, 0) if isinstance(probe, dict) else 0
+    return ContainerSpec(
+        name=name,
+        section=section,
+        env=tuple(env),
+        marker_values=tuple(markers),
+        startup_delay=delay,
+        command=tuple(c for c in as_list(raw.get("command")) if isinstance(c, str)),
+        args=tuple(a for a in as_list(raw.get("args")) if isinstance(a, str)),
+    )
+
+
+def parse_pod_facts(pod: Mapping) -> PodFacts:
+    """Read the spec and status facts of a raw Pod dict."""
+    spec = as_dict(as_dict(pod).get("spec"))
+    status = as_dict(as_dict(pod).get("status"))
+    metadata = as_dict(as_dict(pod).get("metadata"))
+    containers: list[ContainerSpec] = []
+    seen: set[tuple[str, str]] = set()
+    for section in SECTIONS:
+        for raw in as_list(spec.get(section)):
+            raw = as_dict(raw)
+            name = raw.get("name")
+            if not isinstance(name, str) or (section, name) in seen:
+                continue
+            seen.add((section, name))
+            containers.append(_container_spec(raw, name, section))
+    return PodFacts(
+        containers=tuple(containers),
+        deletion_grace_seconds=as_int(metadata.get("deletionGracePeriodSeconds")),
+        termination_grace_seconds=as_int(spec.get("terminationGracePeriodSeconds")),
+        status_reason=as_str(status.get("reason")),
+        status_message=as_str(status.get("message")),
+    )

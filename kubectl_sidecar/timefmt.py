@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from kubectl_sidecar.model import PRECISION_MICROS
+from kubectl_sidecar.raw import Precision
 
 
 def format_duration(seconds: float, precise: bool = False) -> str:
@@ -29,7 +29,7 @@ def format_offset(when: datetime, origin: datetime | None, precision: str = "s")
     if origin is None:
         return "?"
     delta = (when - origin).total_seconds()
-    text = format_duration(delta, precise=precision == PRECISION_MICROS)
+    text = format_duration(delta, precise=precision == Precision.MICROS)
     return text if text.startswith("-") else "+" + text
 
 

@@ -6,24 +6,21 @@ every run. Every code has a page in docs/checks/ (a test keeps the two in step).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-INFO = "info"
-WARNING = "warning"
-ERROR = "error"
-SEVERITIES = (INFO, WARNING, ERROR)  # ascending
-_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+from kubectl_sidecar.findings import Finding, Severity
+from kubectl_sidecar.timeline import Timeline
 
-
-def severity_rank(severity: str) -> int:
-    """``info`` < ``warning`` < ``error``; unknown names rank below ``info``."""
-    return _RANK.get(severity, -1)
+INFO = Severity.INFO
+WARNING = Severity.WARNING
+ERROR = Severity.ERROR
 
 
 @dataclass(frozen=True)
 class Code:
     code: str
-    severity: str
+    severity: Severity
     title: str
     family: str
 
@@ -64,3 +61,36 @@ CODES = {
         Code("SC012", ERROR, "a Job's pod failed only because a sidecar exited non-zero", "completion"),
     )
 }
+
+
+def make_finding(
+    code: str,
+    timeline: Timeline | None,
+    container: str | None,
+    message: str,
+    *,
+    evidence: Iterable[str | None] = (),
+    fix: str = "",
+    fix_yaml: str | None = None,
+    assumptions: Iterable[str | None] = (),
+    job: str | None = None,
+    namespace: str | None = None,
+) -> Finding:
+    """A finding of ``code`` on ``timeline``'s pod (or, with no timeline, on Job ``job``): the severity,
+    title and doc page come from the code; empty evidence lines and assumptions are left out."""
+    entry = CODES[code]  # KeyError for a code the catalogue does not know
+    return Finding(
+        code=code,
+        severity=entry.severity,
+        title=entry.title,
+        doc=entry.doc,
+        pod=timeline.pod.name if timeline is not None else None,
+        namespace=timeline.pod.namespace if timeline is not None else namespace,
+        container=container,
+        message=message,
+        evidence=tuple(e for e in evidence if e),
+        fix=fix,
+        fix_yaml=fix_yaml,
+        assumptions=tuple(a for a in assumptions if a),
+        job=timeline.pod.job if timeline is not None else job,
+    )

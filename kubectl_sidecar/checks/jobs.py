@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-from kubectl_sidecar.checks.finding import CheckContext, Finding
-from kubectl_sidecar.model import as_dict, as_list, as_str, format_time, parse_event
+from kubectl_sidecar.checks.catalogue import make_finding
+from kubectl_sidecar.checks.context import CheckContext
+from kubectl_sidecar.findings import Finding
+from kubectl_sidecar.model import Event, JobInfo
+from kubectl_sidecar.raw import format_time
 
 # The API server's answers when a pod template's init container has fields that need
 # restartPolicy: Always, which the server dropped or never knew (SidecarContainers gate off, or < 1.28).
@@ -14,34 +18,19 @@ _REFUSED = re.compile(
     r"lifecycle)[^;]*?(Forbidden|Unsupported|may not be set|unknown field)"
 )
 
-
-def job_events(snapshot, job: dict) -> list:
-    """The Job's own events (FailedCreate, SuccessfulCreate, ...), parsed, oldest first."""
-    meta = as_dict(job.get("metadata"))
-    name, namespace, uid = as_str(meta.get("name")), as_str(meta.get("namespace")), as_str(meta.get("uid"))
-    result = []
-    for raw in snapshot.events:
-        raw = as_dict(raw)
-        involved = as_dict(raw.get("involvedObject")) or as_dict(raw.get("regarding"))
-        if as_str(involved.get("kind")) != "Job":
-            continue  # as parse_event would read it: most events are the pods' (about 10 per pod)
-        event = parse_event(raw)
-        if event is None or event.object_kind != "Job" or event.object_name != name:
-            continue
-        if namespace and event.object_namespace not in (namespace, None):
-            continue
-        if uid and event.object_uid and event.object_uid != uid:
-            continue
-        result.append(event)
-    return sorted(result, key=lambda e: (e.first, e.last))
+_FIX = (
+    "Native sidecars need Kubernetes 1.29+ (or 1.28 with the SidecarContainers feature gate on the "
+    "API server and every kubelet). On older clusters declare the sidecar as a regular container and "
+    "have "
+    "the app tell it to stop when it is done."
+)
 
 
-def check_job(job: dict, events: list, context: CheckContext) -> list:
-    """SC006 on the Job: the Job controller could not create pods because of a native sidecar's fields."""
-    meta = as_dict(job.get("metadata"))
-    name, namespace = as_str(meta.get("name")), as_str(meta.get("namespace"))
-    template = as_dict(as_dict(as_dict(job.get("spec")).get("template")).get("spec"))
-    inits = [as_str(as_dict(c).get("name")) for c in as_list(template.get("initContainers"))]
+def check_job(job: JobInfo, events: Iterable[Event], context: CheckContext) -> list[Finding]:
+    """SC006 on the Job: the Job controller could not create pods because of a native sidecar's fields.
+
+    ``events`` are the Job's own events (``Snapshot.events_of_job``), oldest first.
+    """
     findings = []
     for event in events:
         if event.reason != "FailedCreate":
@@ -50,34 +39,26 @@ def check_job(job: dict, events: list, context: CheckContext) -> list:
         if not match:
             continue
         index = int(match.group(1))
-        container = inits[index] if index < len(inits) else None
+        container = job.init_containers[index] if index < len(job.init_containers) else None
         message = (
-            f"Job {name} cannot create pods: the API server refused init container "
+            f"Job {job.name} cannot create pods: the API server refused init container "
             f"{container or '#' + str(index)} ({match.group(2)} needs restartPolicy: Always, which this "
             "API server dropped or does not know): native sidecars are off on this cluster"
         )
-        evidence = [
-            (
-                f"FailedCreate x{event.count} from {format_time(event.first)} to "
-                f'{format_time(event.last)}: "{event.message}"'
-            )
-        ]
-        fix = (
-            "Native sidecars need Kubernetes 1.29+ (or 1.28 with the SidecarContainers feature gate on the "
-            "API server and every kubelet). On older clusters declare the sidecar as a regular container and "
-            "have "
-            "the app tell it to stop when it is done."
+        evidence = (
+            f"FailedCreate x{event.count} from {format_time(event.first)} to "
+            f'{format_time(event.last)}: "{event.message}"'
         )
         findings.append(
-            Finding(
-                code="SC006",
-                pod=None,
-                namespace=namespace,
-                container=container,
-                message=message,
-                evidence=tuple(evidence),
-                fix=fix,
-                job=name,
+            make_finding(
+                "SC006",
+                None,
+                container,
+                message,
+                evidence=[evidence],
+                fix=_FIX,
+                job=job.name,
+                namespace=job.namespace,
             )
         )
     return findings

@@ -3,15 +3,16 @@ form on clusters that have it (SC005), exit codes the platform forced (SC007).""
 
 from __future__ import annotations
 
-from kubectl_sidecar.checks import facts
-from kubectl_sidecar.checks.finding import CheckContext
-from kubectl_sidecar.model import KIND_ACS, KIND_ECI, KIND_KRUISE, LEGACY_KINDS, SECTION_REGULAR
-from kubectl_sidecar.timeline import BACK_OFF, RUN_IMPLIED, RUN_TERMINATED, RUN_UNKNOWN, STARTED, Timeline
+from kubectl_sidecar.checks import catalogue, fixes, platform, prose, queries
+from kubectl_sidecar.checks.context import CheckContext
+from kubectl_sidecar.findings import Finding
+from kubectl_sidecar.model import LEGACY_KINDS, SECTION_REGULAR, ContainerState, MarkKind, RunState, SidecarKind
+from kubectl_sidecar.timeline import Timeline
 
 _MARKER_TEXT = {
-    KIND_ACS: "__IS_SIDECAR__ (ACS)",
-    KIND_ECI: "ECI_CONTAINER_TYPE=sidecar (ECI)",
-    KIND_KRUISE: "KRUISE_TERMINATE_SIDECAR_WHEN_JOB_EXIT (OpenKruise)",
+    SidecarKind.ACS: "__IS_SIDECAR__ (ACS)",
+    SidecarKind.ECI: "ECI_CONTAINER_TYPE=sidecar (ECI)",
+    SidecarKind.KRUISE: "KRUISE_TERMINATE_SIDECAR_WHEN_JOB_EXIT (OpenKruise)",
 }
 
 
@@ -19,11 +20,11 @@ def _legacy_markers(container) -> list:
     return [m for m in container.markers if m in LEGACY_KINDS]
 
 
-def check_stale_legacy_status(timeline: Timeline, context: CheckContext) -> list:
+def check_stale_legacy_status(timeline: Timeline, context: CheckContext) -> list[Finding]:
     """SC004: a legacy sidecar's status shows terminated or waiting, yet it ran again later."""
     findings = []
-    for ct in facts.sidecars(timeline):
-        if ct.container.sidecar_kind not in LEGACY_KINDS or ct.state not in (RUN_TERMINATED, "waiting"):
+    for ct in queries.sidecars(timeline):
+        if ct.container.sidecar_kind not in LEGACY_KINDS or ct.state not in (ContainerState.TERMINATED, ContainerState.WAITING):
             continue
         status_runs = [r for r in ct.runs if r.source.startswith("status")]
         last_status = max([t for r in status_runs for t in (r.started_at, r.finished_at) if t], default=None)
@@ -32,12 +33,12 @@ def check_stale_legacy_status(timeline: Timeline, context: CheckContext) -> list
             for e in ct.events
             if e.reason == "Started"
             and e.last is not None
-            and (last_status is None or facts.earlier(last_status, e.last))
+            and (last_status is None or prose.earlier(last_status, e.last))
         ]
-        event_runs = [r for r in ct.runs if r.state == RUN_UNKNOWN]
-        uncounted = sum(r.count for r in ct.runs if r.state == RUN_IMPLIED and r.source == "event count")
+        event_runs = [r for r in ct.runs if r.state == RunState.UNKNOWN]
+        uncounted = sum(r.count for r in ct.runs if r.state == RunState.IMPLIED and r.source == "event count")
         restarted_by_platform = (
-            ct.state == RUN_TERMINATED
+            ct.state == RunState.TERMINATED
             and (ct.restart_count or 0) > 0
             and timeline.pod.restart_policy == "Never"
             and timeline.pod.phase == "Running"
@@ -52,7 +53,7 @@ def check_stale_legacy_status(timeline: Timeline, context: CheckContext) -> list
         if later:
             starts = sum(e.count for e in ct.events if e.reason == "Started")
             evidence.append(
-                f"Started events: {starts} start(s), the last at {facts.at(timeline, last_start)}"
+                f"Started events: {starts} start(s), the last at {prose.at(timeline, last_start)}"
             )
         if uncounted:
             evidence.append(
@@ -63,15 +64,15 @@ def check_stale_legacy_status(timeline: Timeline, context: CheckContext) -> list
                 f"restartCount {ct.restart_count} in a pod with restartPolicy Never: only the "
                 "platform restarts such a container, and its state was not updated after that"
             )
-        backoffs = facts.back_offs(ct)
+        backoffs = queries.back_offs(ct)
         for event in backoffs:
             evidence.append(
-                f"BackOff events: {event.count}, from {facts.at(timeline, event.first)} to "
-                f"{facts.offset(timeline, event.last)}"
+                f"BackOff events: {event.count}, from {prose.at(timeline, event.first)} to "
+                f"{prose.offset(timeline, event.last)}"
             )
         likely = _likely_state(timeline, ct, last_start)
         message = f"the status of {ct.name} shows {shown}, but it ran again later: it is most likely {likely}"
-        view = facts.version_view(timeline, context)
+        view = platform.version_view(timeline, context)
         fix = (
             f"Read {ct.name}'s real state from its events and logs (kubectl logs {timeline.pod.name} -c "
             f"{ct.name}), not from its status. On Kubernetes 1.29+ the status of a restarted legacy "
@@ -80,11 +81,11 @@ def check_stale_legacy_status(timeline: Timeline, context: CheckContext) -> list
         )
         fix_yaml = None
         if view.native is not False:
-            fix_yaml = facts.native_sidecar_yaml(
-                timeline, [ct.name], drop_env=facts.legacy_env_name(ct.container)
+            fix_yaml = fixes.native_sidecar_yaml(
+                timeline, [ct.name], drop_env=platform.legacy_env_name(ct.container)
             )
         findings.append(
-            facts.make_finding(
+            catalogue.make_finding(
                 "SC004",
                 timeline,
                 ct.name,
@@ -99,13 +100,13 @@ def check_stale_legacy_status(timeline: Timeline, context: CheckContext) -> list
 
 
 def _shown_state(timeline: Timeline, ct, status_runs: list) -> str:
-    if ct.state == "waiting":
+    if ct.state == ContainerState.WAITING:
         return f"waiting ({ct.waiting_reason or 'no reason'})"
-    run = facts.final_run(ct)
+    run = queries.final_run(ct)
     if run is None:
         return "terminated"
-    code, reason = facts.real_exit(run)
-    return f"terminated with {facts.describe_exit(code, reason)} at {facts.at(timeline, run.finished_at)}"
+    code, reason = queries.real_exit(run)
+    return f"terminated with {prose.describe_exit(code, reason)} at {prose.at(timeline, run.finished_at)}"
 
 
 def _likely_state(timeline: Timeline, ct, last_start) -> str:
@@ -116,25 +117,25 @@ def _likely_state(timeline: Timeline, ct, last_start) -> str:
         m
         for m in timeline.marks
         if m.container == ct.name
-        and m.kind not in (STARTED,)
-        and facts.earlier(last_start, m.last or m.time)
-        and m.kind in (BACK_OFF, "stop requested")
+        and m.kind not in (MarkKind.STARTED,)
+        and prose.earlier(last_start, m.last or m.time)
+        and m.kind in (MarkKind.BACK_OFF, MarkKind.STOP_REQUESTED)
     ]
     if after:
         mark = after[-1]
-        if mark.kind == BACK_OFF:
-            return f"crash-looping (back-off at {facts.offset(timeline, mark.last or mark.time)})"
-        return f"stopping since {facts.at(timeline, mark.time)} (Killing event)"
+        if mark.kind == MarkKind.BACK_OFF:
+            return f"crash-looping (back-off at {prose.offset(timeline, mark.last or mark.time)})"
+        return f"stopping since {prose.at(timeline, mark.time)} (Killing event)"
     if timeline.pod.phase in ("Succeeded", "Failed"):
         return (
-            f"ended with the pod; it had run since {facts.at(timeline, last_start)}, the last Started event"
+            f"ended with the pod; it had run since {prose.at(timeline, last_start)}, the last Started event"
         )
-    return f"running since {facts.at(timeline, last_start)}, the last Started event"
+    return f"running since {prose.at(timeline, last_start)}, the last Started event"
 
 
-def check_legacy_marker_on_native_cluster(timeline: Timeline, context: CheckContext) -> list:
+def check_legacy_marker_on_native_cluster(timeline: Timeline, context: CheckContext) -> list[Finding]:
     """SC005: a legacy sidecar marker on a cluster with native sidecars (1.29+): the native form."""
-    view = facts.version_view(timeline, context)
+    view = platform.version_view(timeline, context)
     if view.native is not True:
         return []
     findings = []
@@ -149,7 +150,7 @@ def check_legacy_marker_on_native_cluster(timeline: Timeline, context: CheckCont
             "as an init container with restartPolicy: Always"
         )
         evidence = [
-            f"{ct.name}: env {facts.legacy_env_name_of(markers[0])} in spec.containers",
+            f"{ct.name}: env {platform.legacy_env_name_of(markers[0])} in spec.containers",
             f"cluster version {view.describe()}",
         ]
         if timeline.platform.acs or timeline.platform.virtual_node:
@@ -160,11 +161,11 @@ def check_legacy_marker_on_native_cluster(timeline: Timeline, context: CheckCont
             "stays accurate. ACS recommends them from 1.29 on: the status of a restarted legacy sidecar "
             "is no longer updated there (SC004)."
         )
-        fix_yaml = facts.native_sidecar_yaml(
-            timeline, [ct.name], drop_env=facts.legacy_env_name_of(markers[0])
+        fix_yaml = fixes.native_sidecar_yaml(
+            timeline, [ct.name], drop_env=platform.legacy_env_name_of(markers[0])
         )
         findings.append(
-            facts.make_finding(
+            catalogue.make_finding(
                 "SC005",
                 timeline,
                 ct.name,
@@ -178,7 +179,7 @@ def check_legacy_marker_on_native_cluster(timeline: Timeline, context: CheckCont
     return findings
 
 
-def check_forced_exit_code(timeline: Timeline, context: CheckContext) -> list:
+def check_forced_exit_code(timeline: Timeline, context: CheckContext) -> list[Finding]:
     """SC007: the platform reported success for a sidecar and kept the real exit code in the message."""
     findings = []
     for ct in timeline.containers:
@@ -188,7 +189,7 @@ def check_forced_exit_code(timeline: Timeline, context: CheckContext) -> list:
             real = f"exit code {run.original_exit_code}"
             if run.original_reason:
                 real += f", reason {run.original_reason}"
-            signal = facts.describe_exit(run.original_exit_code)
+            signal = prose.describe_exit(run.original_exit_code)
             if signal != str(run.original_exit_code):
                 real += f" ({signal.split(' ', 1)[1].strip('()')})"
             message = (
@@ -197,7 +198,7 @@ def check_forced_exit_code(timeline: Timeline, context: CheckContext) -> list:
             )
             evidence = [
                 (
-                    f"{ct.name} finished at {facts.at(timeline, run.finished_at)}: exitCode "
+                    f"{ct.name} finished at {prose.at(timeline, run.finished_at)}: exitCode "
                     f'{run.exit_code}, reason {run.reason or "-"}, message "{run.message}" ({run.source})'
                 )
             ]
@@ -214,6 +215,6 @@ def check_forced_exit_code(timeline: Timeline, context: CheckContext) -> list:
             if run.original_exit_code == 137:
                 fix += " A 137 there means it did not stop on SIGTERM (see SC010)."
             findings.append(
-                facts.make_finding("SC007", timeline, ct.name, message, evidence=evidence, fix=fix)
+                catalogue.make_finding("SC007", timeline, ct.name, message, evidence=evidence, fix=fix)
             )
     return findings

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from kubectl_sidecar.checks import facts
-from kubectl_sidecar.checks.finding import CheckContext
-from kubectl_sidecar.model import (
-    ENV_ACS,
-    ENV_KRUISE,
-    KIND_NATIVE,
-    LEGACY_KINDS,
-    SECTION_INIT,
-    SECTION_REGULAR,
-)
+from kubectl_sidecar.checks import catalogue, platform, queries
+from kubectl_sidecar.checks.context import CheckContext
+from kubectl_sidecar.findings import Finding
+from kubectl_sidecar.model import ENV_ACS, ENV_KRUISE, LEGACY_KINDS, SECTION_INIT, SECTION_REGULAR, SidecarKind
 from kubectl_sidecar.timeline import Timeline
 
 # The literal value each platform acts on. ECI_CONTAINER_TYPE is left out: other values of it may
@@ -19,24 +13,24 @@ from kubectl_sidecar.timeline import Timeline
 _EXPECTED = {ENV_ACS: "true", ENV_KRUISE: "true"}
 
 
-def check_marker_conflicts(timeline: Timeline, context: CheckContext) -> list:
+def check_marker_conflicts(timeline: Timeline, context: CheckContext) -> list[Finding]:
     """SC009: native and legacy markers on one container, legacy markers with values no platform acts
     on, and legacy markers on init containers."""
     findings = []
     for ct in timeline.containers:
         container = ct.container
         legacy = [m for m in container.markers if m in LEGACY_KINDS]
-        names = [n for n, _ in facts.env_names(timeline, container)]
+        names = [n for n, _ in queries.env_names(timeline, container)]
         problems, evidence = [], []
-        if KIND_NATIVE in container.markers and legacy:
-            envs = ", ".join(facts.legacy_env_name_of(k) for k in legacy)
+        if SidecarKind.NATIVE in container.markers and legacy:
+            envs = ", ".join(platform.legacy_env_name_of(k) for k in legacy)
             problems.append(
                 f"native sidecar {ct.name} also carries the legacy marker {envs}, which does "
                 "nothing on an init container"
             )
             evidence.append(f"{ct.name}: restartPolicy: Always in spec.initContainers and env {envs}")
         elif container.section == SECTION_INIT and legacy:
-            envs = ", ".join(facts.legacy_env_name_of(k) for k in legacy)
+            envs = ", ".join(platform.legacy_env_name_of(k) for k in legacy)
             problems.append(
                 f"init container {ct.name} carries the legacy marker {envs}, which no platform acts "
                 "on there: it stays an ordinary init container that must exit before the next one "
@@ -45,8 +39,8 @@ def check_marker_conflicts(timeline: Timeline, context: CheckContext) -> list:
             evidence.append(f"{ct.name}: env {envs} in spec.initContainers, no restartPolicy: Always")
         if container.section == SECTION_REGULAR:
             for env, expected in _EXPECTED.items():
-                if env in names and facts.env_value_is(timeline, container, env, expected) is False:
-                    literal = dict(facts.env_names(timeline, container)).get(env)
+                if env in names and queries.env_value_is(timeline, container, env, expected) is False:
+                    literal = dict(queries.env_names(timeline, container)).get(env)
                     how = "a value" if literal else "valueFrom, not a literal value"
                     problems.append(
                         f'{ct.name} sets {env} with {how} other than "{expected}", the only value '
@@ -59,20 +53,20 @@ def check_marker_conflicts(timeline: Timeline, context: CheckContext) -> list:
             continue
         message = "; ".join(problems)
         findings.append(
-            facts.make_finding(
+            catalogue.make_finding(
                 "SC009",
                 timeline,
                 ct.name,
                 message,
                 evidence=evidence,
-                fix=_fix(container, facts.version_view(timeline, context)),
+                fix=_fix(container, platform.version_view(timeline, context)),
             )
         )
     return findings
 
 
 def _fix(container, view) -> str:
-    if KIND_NATIVE in container.markers:
+    if SidecarKind.NATIVE in container.markers:
         return "Drop the legacy env marker: restartPolicy: Always alone makes it a native sidecar."
     if container.section == SECTION_INIT:
         if view.native is True:

@@ -4,18 +4,10 @@ API server dropped the field."""
 
 from __future__ import annotations
 
-from kubectl_sidecar.checks import facts
-from kubectl_sidecar.checks.finding import CheckContext
-from kubectl_sidecar.model import (
-    KIND_DECLARED,
-    KIND_NATIVE,
-    LEGACY_KINDS,
-    ROLE_INIT,
-    ROLE_SIDECAR,
-    SECTION_INIT,
-    as_dict,
-    as_str,
-)
+from kubectl_sidecar.checks import catalogue, fixes, platform, prose, queries
+from kubectl_sidecar.checks.context import CheckContext
+from kubectl_sidecar.findings import Finding
+from kubectl_sidecar.model import LEGACY_KINDS, SECTION_INIT, Condition, ContainerState, Role, SidecarKind
 from kubectl_sidecar.timeline import Timeline
 
 _FORBIDDEN = "InitContainerRestartPolicyForbidden"
@@ -23,33 +15,32 @@ _FORBIDDEN = "InitContainerRestartPolicyForbidden"
 
 def _ran_alongside_apps(timeline: Timeline, sidecar) -> bool:
     """An app container started while the sidecar ran: the kubelet treated it as a native sidecar."""
-    for app in facts.apps(timeline):
-        started = facts.first_start(app)
+    for app in queries.apps(timeline):
+        started = queries.first_start(app)
         if started is None:
             continue
-        for run in facts.known_runs(sidecar):
+        for run in sidecar.known_runs():
             if (
                 run.started_at is not None
-                and not facts.earlier(started, run.started_at)
-                and (run.finished_at is None or not facts.earlier(run.finished_at, started))
+                and not prose.earlier(started, run.started_at)
+                and (run.finished_at is None or not prose.earlier(run.finished_at, started))
             ):
                 return True
     return False
 
 
-def check_native_sidecar_cannot_work(timeline: Timeline, context: CheckContext) -> list:
+def check_native_sidecar_cannot_work(timeline: Timeline, context: CheckContext) -> list[Finding]:
     """SC006: a native sidecar this cluster cannot run, or an init container that blocks the pod's start."""
-    view = facts.version_view(timeline, context)
-    status = as_dict(as_dict(timeline.raw_pod).get("status"))
+    view = platform.version_view(timeline, context)
     findings = []
     for ct in timeline.containers:
         container = ct.container
         if container.section != SECTION_INIT:
             continue
-        if KIND_NATIVE in container.markers:
-            finding = _native_marker(timeline, ct, view, status)
-        elif container.role == ROLE_INIT or (
-            container.role == ROLE_SIDECAR and container.sidecar_kind == KIND_DECLARED
+        if SidecarKind.NATIVE in container.markers:
+            finding = _native_marker(timeline, ct, view)
+        elif container.role == Role.INIT or (
+            container.role == Role.SIDECAR and container.sidecar_kind == SidecarKind.DECLARED
         ):
             finding = _blocking_init(timeline, ct, view, context)
         else:
@@ -59,10 +50,10 @@ def check_native_sidecar_cannot_work(timeline: Timeline, context: CheckContext) 
     return findings
 
 
-def _native_marker(timeline: Timeline, ct, view, status: dict):
+def _native_marker(timeline: Timeline, ct, view) -> Finding | None:
     name = ct.name
     node = timeline.pod.node or "its node"
-    if as_str(status.get("reason")) == _FORBIDDEN:
+    if timeline.facts.status_reason == _FORBIDDEN:
         message = (
             f"the kubelet on {node} rejected the pod ({_FORBIDDEN}): its SidecarContainers feature gate is "
             f"off, so native sidecar {name} cannot run there"
@@ -71,13 +62,13 @@ def _native_marker(timeline: Timeline, ct, view, status: dict):
             f"pod status.reason {_FORBIDDEN}",
             f"{name}: restartPolicy: Always in spec.initContainers",
         ]
-        if as_str(status.get("message")):
-            evidence.append(f'pod status.message "{status["message"]}"')
+        if timeline.facts.status_message:
+            evidence.append(f'pod status.message "{timeline.facts.status_message}"')
         fix = (
             "Run the pod on nodes whose kubelet has native sidecars (1.29+, or 1.28 with the "
             "SidecarContainers feature gate on), or declare the sidecar the old way until they do."
         )
-        return facts.make_finding("SC006", timeline, name, message, evidence=evidence, fix=fix)
+        return catalogue.make_finding("SC006", timeline, name, message, evidence=evidence, fix=fix)
     if view.native is True:
         return None
     if view.native is None and _ran_alongside_apps(timeline, ct):
@@ -103,49 +94,48 @@ def _native_marker(timeline: Timeline, ct, view, status: dict):
         "container that the app tells to stop when it is done. With the gate off the API server drops "
         "restartPolicy from init containers, and the sidecar becomes an init container that never exits."
     )
-    return facts.make_finding("SC006", timeline, name, message, evidence=evidence, fix=fix)
+    return catalogue.make_finding("SC006", timeline, name, message, evidence=evidence, fix=fix)
 
 
 def _init_evidence(timeline: Timeline, ct) -> list:
     lines = []
-    if ct.state == "running":
-        run = facts.known_runs(ct)[-1] if facts.known_runs(ct) else None
+    if ct.state == ContainerState.RUNNING:
+        run = ct.known_runs()[-1] if ct.known_runs() else None
         if run is not None and run.started_at is not None:
-            lines.append(f"{ct.name} is running since {facts.at(timeline, run.started_at)}")
+            lines.append(f"{ct.name} is running since {prose.at(timeline, run.started_at)}")
     initialized = _initialized(timeline)
-    if initialized is not None and initialized["status"] != "True":
+    if initialized is not None and initialized.status != "True":
         lines.append(
-            f"pod condition Initialized={initialized['status']}"
-            + (f" ({initialized['reason']})" if initialized.get("reason") else "")
+            f"pod condition Initialized={initialized.status}"
+            + (f" ({initialized.reason})" if initialized.reason else "")
         )
-    waiting = [a.name for a in facts.apps(timeline) if not facts.known_runs(a)]
+    waiting = [a.name for a in queries.apps(timeline) if not a.known_runs()]
     if waiting:
         lines.append(f"{', '.join(waiting)} {'has' if len(waiting) == 1 else 'have'} not started")
     return lines
 
 
-def _initialized(timeline: Timeline) -> dict | None:
-    found = [c for c in timeline.conditions if c["type"] == "Initialized"]
-    return found[-1] if found else None
+def _initialized(timeline: Timeline) -> Condition | None:
+    return queries.pod_condition(timeline, "Initialized")
 
 
 def _blocking_init(timeline: Timeline, ct, view, context: CheckContext):
     """An init container that runs on and on: a sidecar whose restartPolicy is missing or was dropped."""
-    if ct.state != "running":
+    if ct.state != ContainerState.RUNNING:
         return None
     initialized = _initialized(timeline)
-    if initialized is not None and initialized["status"] == "True":
+    if initialized is not None and initialized.status == "True":
         return None
-    if any(facts.known_runs(app) for app in facts.apps(timeline)):
+    if any(app.known_runs() for app in queries.apps(timeline)):
         return None
-    run = facts.known_runs(ct)[-1] if facts.known_runs(ct) else None
+    run = ct.known_runs()[-1] if ct.known_runs() else None
     started = run.started_at if run is not None else None
-    reference = facts.reference_time(timeline, context)
+    reference = queries.reference_time(timeline, context)
     waited = (reference - started) if reference is not None and started is not None else None
-    word = facts.looks_like_sidecar(ct.container)
+    word = queries.looks_like_sidecar(ct.container)
     legacy = [m for m in ct.container.markers if m in LEGACY_KINDS]
-    declared = ct.container.sidecar_kind == KIND_DECLARED
-    if not (word or legacy or declared or (waited is not None and waited >= facts.BLOCK_AFTER)):
+    declared = ct.container.sidecar_kind == SidecarKind.DECLARED
+    if not (word or legacy or declared or (waited is not None and waited >= queries.BLOCK_AFTER)):
         return None
     why = (
         f'its name or image says "{word}"'
@@ -154,7 +144,7 @@ def _blocking_init(timeline: Timeline, ct, view, context: CheckContext):
         if legacy
         else "it is declared a sidecar (--sidecar)"
         if declared
-        else f"it has run for {facts.span(waited.total_seconds())}"
+        else f"it has run for {prose.span(waited.total_seconds())}"
     )
     if view.native is True:
         cause = (
@@ -175,25 +165,21 @@ def _blocking_init(timeline: Timeline, ct, view, context: CheckContext):
     message = f"init container {ct.name} blocks the pod's start ({why}): {cause}"
     evidence = _init_evidence(timeline, ct)
     if waited is not None and context.now is None:
-        evidence.append(f"the data ends at {facts.at(timeline, reference)}")
+        evidence.append(f"the data ends at {prose.at(timeline, reference)}")
     if view.native is True:
         fix = (
             f"If {ct.name} is a sidecar, add restartPolicy: Always to it (a native sidecar: the app "
             "containers "
             "start once it has started). If it is a real init container, find out why it does not exit."
         )
-        fix_yaml = (
-            f"# {facts.pod_spec_path(timeline)}\ninitContainers:\n- name: {ct.name}\n"
-            "  restartPolicy: Always        # makes it a native sidecar\n"
-            "  # keep the rest of the container as it is\n"
-        )
+        fix_yaml = fixes.restart_policy_yaml(timeline, ct.name)
     else:
         fix = (
             "Upgrade to 1.29+ (or enable the SidecarContainers gate on the 1.28 API server and kubelets), or "
             f"move {ct.name} to the regular containers and have the app tell it to stop when it is done."
         )
         fix_yaml = None
-    return facts.make_finding(
+    return catalogue.make_finding(
         "SC006",
         timeline,
         ct.name,

@@ -5,56 +5,56 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from kubectl_sidecar.checks import facts
-from kubectl_sidecar.checks.finding import CheckContext
-from kubectl_sidecar.model import KIND_ACS, KIND_ECI, KIND_MESH, KIND_NATIVE, LEGACY_KINDS, as_dict, as_int
+from kubectl_sidecar.checks import catalogue, fixes, platform, prose, queries
+from kubectl_sidecar.checks.context import CheckContext
+from kubectl_sidecar.findings import Finding
+from kubectl_sidecar.model import LEGACY_KINDS, SidecarKind
 from kubectl_sidecar.timeline import Timeline
 
 
-def check_app_started_before_sidecar(timeline: Timeline, context: CheckContext) -> list:
+def check_app_started_before_sidecar(timeline: Timeline, context: CheckContext) -> list[Finding]:
     """SC001: an app container started before a sidecar had started (or its startupProbe could pass)."""
     findings = []
-    app_starts = [(ct, facts.first_start(ct)) for ct in facts.apps(timeline)]
-    for sidecar in facts.sidecars(timeline):
-        started = facts.first_start(sidecar)
+    app_starts = [(ct, queries.first_start(ct)) for ct in queries.apps(timeline)]
+    for sidecar in queries.sidecars(timeline):
+        started = queries.first_start(sidecar)
         if started is None:
             continue
-        probe = as_dict(facts.spec_of(timeline, sidecar.container).get("startupProbe"))
         delay = (
-            max(as_int(probe.get("initialDelaySeconds")) or 0, 0)
+            queries.spec_of(timeline, sidecar.container).startup_delay
             if sidecar.container.has_startup_probe
             else 0
         )
         # Whole seconds: the app surely started first only if its second ended before the sidecar's
         # earliest possible "started" (its start second, plus the probe's initial delay).
-        ready_at = facts.second(started) + timedelta(seconds=delay)
+        ready_at = prose.second(started) + timedelta(seconds=delay)
         early = [
-            (app, when) for app, when in app_starts if when is not None and facts.second(when) < ready_at
+            (app, when) for app, when in app_starts if when is not None and prose.second(when) < ready_at
         ]
         if not early:
             continue
-        names = ", ".join(f"{app.name} (at {facts.offset(timeline, when)})" for app, when in early)
+        names = ", ".join(f"{app.name} (at {prose.offset(timeline, when)})" for app, when in early)
         if sidecar.container.has_startup_probe and delay:
             message = (
                 f"{names} started before sidecar {sidecar.name}'s startupProbe could have passed: "
-                f"the sidecar started at {facts.offset(timeline, started)} and its probe waits "
+                f"the sidecar started at {prose.offset(timeline, started)} and its probe waits "
                 f"{delay}s (initialDelaySeconds), so it was not ready before "
-                f"{facts.offset(timeline, ready_at)}"
+                f"{prose.offset(timeline, ready_at)}"
             )
         else:
             message = (
                 f"{names} started before sidecar {sidecar.name} had started "
-                f"({facts.offset(timeline, started)})"
+                f"({prose.offset(timeline, started)})"
             )
         evidence = [
-            f"{sidecar.name} ({_kind(sidecar.container)}) first started at {facts.at(timeline, started)}"
+            f"{sidecar.name} ({_kind(sidecar.container)}) first started at {prose.at(timeline, started)}"
         ]
         if sidecar.container.has_startup_probe:
             evidence.append(f"{sidecar.name} has a startupProbe with initialDelaySeconds {delay}")
-        evidence += [f"{app.name} (app) first started at {facts.at(timeline, when)}" for app, when in early]
-        view = facts.version_view(timeline, context)
+        evidence += [f"{app.name} (app) first started at {prose.at(timeline, when)}" for app, when in early]
+        view = platform.version_view(timeline, context)
         findings.append(
-            facts.make_finding(
+            catalogue.make_finding(
                 "SC001",
                 timeline,
                 sidecar.name,
@@ -62,7 +62,7 @@ def check_app_started_before_sidecar(timeline: Timeline, context: CheckContext) 
                 evidence=evidence,
                 fix=_sc001_fix(timeline, sidecar, view),
                 fix_yaml=_sc001_yaml(timeline, sidecar, view),
-                assumptions=[view.assumption] if sidecar.container.sidecar_kind != KIND_NATIVE else [],
+                assumptions=[view.assumption] if sidecar.container.sidecar_kind != SidecarKind.NATIVE else [],
             )
         )
     return findings
@@ -74,7 +74,7 @@ def _kind(container) -> str:
 
 def _sc001_fix(timeline: Timeline, sidecar, view) -> str:
     kind = sidecar.container.sidecar_kind
-    if kind == KIND_NATIVE:
+    if kind == SidecarKind.NATIVE:
         if sidecar.container.has_startup_probe:
             return (
                 "The kubelet starts the next container only once a native sidecar's startupProbe has "
@@ -88,20 +88,20 @@ def _sc001_fix(timeline: Timeline, sidecar, view) -> str:
             "ready. If the app started even before the sidecar's process, the node did not order "
             "containers (virtual nodes may not): let the app retry its first use of the sidecar."
         )
-    honoured = kind in (KIND_ACS, KIND_ECI) and facts.on_alibaba_serverless(timeline)
+    honoured = kind in (SidecarKind.ACS, SidecarKind.ECI) and platform.on_alibaba_serverless(timeline)
     head = (
         "The platform starts a legacy-marked sidecar first but does not wait for it to be ready. "
         if honoured
         else "Regular containers start in spec order without waiting for each other. "
     )
-    if kind == KIND_MESH:
-        return head + facts.MESH_NATIVE_FIX
+    if kind == SidecarKind.MESH:
+        return head + fixes.MESH_NATIVE_FIX
     if view.native is not False:
         return head + (
             "Make it a native sidecar with a startupProbe: the kubelet then starts the app "
             "containers only once the probe has passed (YAML below)."
         )
-    extra = " For Istio, set holdApplicationUntilProxyStarts." if kind == KIND_MESH else ""
+    extra = " For Istio, set holdApplicationUntilProxyStarts." if kind == SidecarKind.MESH else ""
     return head + (
         "This cluster has no native sidecars: list the sidecar before the app and give it a "
         "postStart hook that waits until it is ready (the kubelet starts the next container "
@@ -112,86 +112,86 @@ def _sc001_fix(timeline: Timeline, sidecar, view) -> str:
 def _sc001_yaml(timeline: Timeline, sidecar, view) -> str | None:
     if view.native is False:
         return None
-    if sidecar.container.sidecar_kind == KIND_NATIVE and sidecar.container.has_startup_probe:
+    if sidecar.container.sidecar_kind == SidecarKind.NATIVE and sidecar.container.has_startup_probe:
         return None
-    if sidecar.container.sidecar_kind == KIND_MESH:
-        return facts.mesh_native_yaml(timeline, [sidecar.container])
+    if sidecar.container.sidecar_kind == SidecarKind.MESH:
+        return fixes.mesh_native_yaml(timeline, [sidecar.container])
     drop = (
-        facts.legacy_env_name(sidecar.container) if sidecar.container.sidecar_kind in LEGACY_KINDS else None
+        platform.legacy_env_name(sidecar.container) if sidecar.container.sidecar_kind in LEGACY_KINDS else None
     )
-    return facts.native_sidecar_yaml(timeline, [sidecar.name], drop_env=drop, probe=True)
+    return fixes.native_sidecar_yaml(timeline, [sidecar.name], drop_env=drop, probe=True)
 
 
-def check_sidecar_stopped_early(timeline: Timeline, context: CheckContext) -> list:
+def check_sidecar_stopped_early(timeline: Timeline, context: CheckContext) -> list[Finding]:
     """SC002: a sidecar terminated while app containers were still running, outside pod termination.
 
     A sidecar that keeps restarting is left to SC008, which names these exits in its evidence.
     """
     findings = []
-    app_cts = facts.apps(timeline)
-    ending = facts.termination_start(timeline)
-    for sidecar in facts.sidecars(timeline):
-        if facts.keeps_restarting(sidecar):
+    app_cts = queries.apps(timeline)
+    ending = queries.termination_start(timeline)
+    for sidecar in queries.sidecars(timeline):
+        if queries.keeps_restarting(sidecar):
             continue
         incidents = []
-        for run in facts.known_runs(sidecar):
+        for run in sidecar.known_runs():
             finish = run.finished_at
-            if finish is None or (ending is not None and not facts.earlier(finish, ending)):
+            if finish is None or (ending is not None and not prose.earlier(finish, ending)):
                 continue
-            running = [(app, facts.running_at(app, finish)) for app in app_cts]
+            running = [(app, queries.running_at(app, finish)) for app in app_cts]
             running = [(app, r) for app, r in running if r is not None]
             if running:
                 incidents.append((run, running))
         if not incidents:
             continue
         run, running = incidents[0]
-        code, reason = facts.real_exit(run)
+        code, reason = queries.real_exit(run)
         names = ", ".join(app.name for app, _ in running)
         message = (
-            f"{sidecar.name} exited with {facts.describe_exit(code, reason)} at "
-            f"{facts.offset(timeline, run.finished_at)} while {names} "
+            f"{sidecar.name} exited with {prose.describe_exit(code, reason)} at "
+            f"{prose.offset(timeline, run.finished_at)} while {names} "
             f"{'was' if len(running) == 1 else 'were'} still running"
         )
         if len(incidents) > 1:
             message += f" ({len(incidents)} such exits)"
         evidence = []
         for run, running in incidents[:3]:
-            code, reason = facts.real_exit(run)
+            code, reason = queries.real_exit(run)
             evidence.append(
-                f"{sidecar.name}: run from {facts.at(timeline, run.started_at)} ended at "
-                f"{facts.at(timeline, run.finished_at)} with {facts.describe_exit(code, reason)} "
+                f"{sidecar.name}: run from {prose.at(timeline, run.started_at)} ended at "
+                f"{prose.at(timeline, run.finished_at)} with {prose.describe_exit(code, reason)} "
                 f"({run.source})"
             )
             for app, app_run in running:
                 evidence.append(
-                    f"{app.name}: running since {facts.at(timeline, app_run.started_at)}"
-                    + (f" until {facts.offset(timeline, app_run.finished_at)}" if app_run.finished_at else "")
+                    f"{app.name}: running since {prose.at(timeline, app_run.started_at)}"
+                    + (f" until {prose.offset(timeline, app_run.finished_at)}" if app_run.finished_at else "")
                 )
-        for mark in facts.stop_requests(timeline, sidecar.name):
+        for mark in queries.stop_requests(timeline, sidecar.name):
             if mark.time <= incidents[0][0].finished_at:
                 evidence.append(
-                    f"Killing event at {facts.at(timeline, mark.time)}: {mark.message or ''}".rstrip(": ")
+                    f"Killing event at {prose.at(timeline, mark.time)}: {mark.message or ''}".rstrip(": ")
                 )
         evidence.append(
             "no deletion or eviction of the pod before then"
             if ending is None
-            else f"the pod's termination began only at {facts.at(timeline, ending)}"
+            else f"the pod's termination began only at {prose.at(timeline, ending)}"
         )
         findings.append(
-            facts.make_finding(
+            catalogue.make_finding(
                 "SC002",
                 timeline,
                 sidecar.name,
                 message,
                 evidence=evidence,
-                fix=_sc002_fix(timeline, sidecar, incidents[0][0], facts.version_view(timeline, context)),
+                fix=_sc002_fix(timeline, sidecar, incidents[0][0], platform.version_view(timeline, context)),
             )
         )
     return findings
 
 
 def _sc002_fix(timeline: Timeline, sidecar, run, view) -> str:
-    _, reason = facts.real_exit(run)
+    _, reason = queries.real_exit(run)
     pod = timeline.pod.name
     logs = f"kubectl logs {pod} -c {sidecar.name} --previous"
     if reason == "OOMKilled":
@@ -199,7 +199,7 @@ def _sc002_fix(timeline: Timeline, sidecar, run, view) -> str:
     else:
         cause = f"Find out why it exited ({logs}, or its termination message). "
     kind = sidecar.container.sidecar_kind
-    if kind == KIND_NATIVE:
+    if kind == SidecarKind.NATIVE:
         return cause + "The kubelet restarts a native sidecar, but the app ran without it in between."
     if view.native is not False:
         return cause + (

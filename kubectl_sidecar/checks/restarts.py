@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from kubectl_sidecar.checks import facts
-from kubectl_sidecar.checks.finding import CheckContext
+from kubectl_sidecar.checks import catalogue, prose, queries
+from kubectl_sidecar.checks.context import CheckContext
+from kubectl_sidecar.findings import Finding
 from kubectl_sidecar.timeline import Timeline
 
 
-def check_sidecar_restarts(timeline: Timeline, context: CheckContext) -> list:
+def check_sidecar_restarts(timeline: Timeline, context: CheckContext) -> list[Finding]:
     """SC008: a sidecar keeps restarting."""
     findings = []
-    app_cts = facts.apps(timeline)
-    for ct in facts.sidecars(timeline):
-        if not facts.keeps_restarting(ct):
+    app_cts = queries.apps(timeline)
+    for ct in queries.sidecars(timeline):
+        if not queries.keeps_restarting(ct):
             continue
-        count = facts.restarts(ct)
-        backoffs = facts.back_offs(ct)
+        count = queries.restarts(ct)
+        backoffs = queries.back_offs(ct)
         parts = [f"{count} restart{'s' if count != 1 else ''}"]
         if backoffs:
             parts.append(f"{sum(e.count for e in backoffs)} BackOff event(s)")
@@ -28,28 +29,28 @@ def check_sidecar_restarts(timeline: Timeline, context: CheckContext) -> list:
         if ct.event_starts:
             starts = [e for e in ct.events if e.reason == "Started"]
             last = max(e.last for e in starts)
-            evidence.append(f"Started events: {ct.event_starts}, the last at {facts.at(timeline, last)}")
+            evidence.append(f"Started events: {ct.event_starts}, the last at {prose.at(timeline, last)}")
         for event in backoffs:
             evidence.append(
-                f"BackOff x{event.count} from {facts.at(timeline, event.first)} to "
-                f"{facts.offset(timeline, event.last)}"
+                f"BackOff x{event.count} from {prose.at(timeline, event.first)} to "
+                f"{prose.offset(timeline, event.last)}"
             )
         if ct.waiting_reason:
             evidence.append(f"state waiting ({ct.waiting_reason})")
-        exits = [r for r in facts.known_runs(ct) if r.finished_at is not None]
+        exits = [r for r in ct.known_runs() if r.finished_at is not None]
         reasons = set()
         for run in exits[-3:]:
-            code, reason = facts.real_exit(run)
+            code, reason = queries.real_exit(run)
             reasons.add(reason)
-            line = f"exited with {facts.describe_exit(code, reason)} at {facts.at(timeline, run.finished_at)}"
-            busy = [app.name for app in app_cts if facts.running_at(app, run.finished_at)]
+            line = f"exited with {prose.describe_exit(code, reason)} at {prose.at(timeline, run.finished_at)}"
+            busy = [app.name for app in app_cts if queries.running_at(app, run.finished_at)]
             if busy:
                 line += f" while {', '.join(busy)} {'was' if len(busy) == 1 else 'were'} running"
             evidence.append(line)
         probes = [e for e in ct.events if e.reason == "Unhealthy" and "liveness" in e.message.lower()]
         for event in probes:
             evidence.append(
-                f"Unhealthy (liveness) x{event.count}, the last at {facts.at(timeline, event.last)}"
+                f"Unhealthy (liveness) x{event.count}, the last at {prose.at(timeline, event.last)}"
             )
         logs = f"kubectl logs {timeline.pod.name} -c {ct.name} --previous"
         if "OOMKilled" in reasons:
@@ -64,5 +65,5 @@ def check_sidecar_restarts(timeline: Timeline, context: CheckContext) -> list:
                 f"Find out why it exits: {logs}, and its termination message. Each restart leaves the app "
                 "containers without it for the back-off delay (up to 5 minutes)."
             )
-        findings.append(facts.make_finding("SC008", timeline, ct.name, message, evidence=evidence, fix=fix))
+        findings.append(catalogue.make_finding("SC008", timeline, ct.name, message, evidence=evidence, fix=fix))
     return findings

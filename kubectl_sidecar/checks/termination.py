@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from kubectl_sidecar.checks import facts
-from kubectl_sidecar.checks.finding import CheckContext
-from kubectl_sidecar.model import KIND_NATIVE
+from kubectl_sidecar.checks import catalogue, fixes, prose, queries
+from kubectl_sidecar.checks.context import CheckContext
+from kubectl_sidecar.findings import Finding
+from kubectl_sidecar.model import SidecarKind
 from kubectl_sidecar.timeline import Timeline
 
 # Whole-second times on both ends: a kill "at the end of the grace period" may read a second or two short.
@@ -16,42 +17,42 @@ def _stop_requested(timeline: Timeline, sidecar, run) -> tuple:
     finish = run.finished_at
     asks = [
         m
-        for m in facts.stop_requests(timeline, sidecar.name)
-        if not facts.earlier(finish, m.time)
-        and (run.started_at is None or not facts.earlier(m.time, run.started_at))
+        for m in queries.stop_requests(timeline, sidecar.name)
+        if not prose.earlier(finish, m.time)
+        and (run.started_at is None or not prose.earlier(m.time, run.started_at))
     ]
     if asks:
         mark = asks[-1]
         message = f': "{mark.message}"' if mark.message else ""
-        return mark.time, f"Killing event at {facts.at(timeline, mark.time)}{message}"
-    ending = facts.termination_start(timeline)
-    if ending is not None and not facts.earlier(finish, ending):
+        return mark.time, f"Killing event at {prose.at(timeline, mark.time)}{message}"
+    ending = queries.termination_start(timeline)
+    if ending is not None and not prose.earlier(finish, ending):
         return (
             ending,
-            f"the pod's termination began at {facts.at(timeline, ending)} (no Killing event is left)",
+            f"the pod's termination began at {prose.at(timeline, ending)} (no Killing event is left)",
         )
-    exits = [facts.final_run(ct) for ct in facts.apps(timeline)]
+    exits = [queries.final_run(ct) for ct in queries.apps(timeline)]
     if exits and all(r is not None and r.finished_at is not None for r in exits):
         last = max(r.finished_at for r in exits)
-        if not facts.earlier(finish, last):
+        if not prose.earlier(finish, last):
             return last, (
-                f"the last app container exited at {facts.at(timeline, last)}: the sidecar's stop was "
+                f"the last app container exited at {prose.at(timeline, last)}: the sidecar's stop was "
                 "requested then (no Killing event is left)"
             )
     return None, ""
 
 
-def check_sidecar_ignored_sigterm(timeline: Timeline, context: CheckContext) -> list:
+def check_sidecar_ignored_sigterm(timeline: Timeline, context: CheckContext) -> list[Finding]:
     """SC010: a sidecar ended with 137 a grace period after its stop was requested."""
-    grace = facts.grace_seconds(timeline)
+    grace = queries.grace_seconds(timeline)
     if grace <= 0:
         return []
     hits = []
-    for sidecar in facts.sidecars(timeline):
-        for run in reversed(facts.known_runs(sidecar)):
+    for sidecar in queries.sidecars(timeline):
+        for run in reversed(sidecar.known_runs()):
             if run.finished_at is None:
                 continue
-            code, reason = facts.real_exit(run)
+            code, reason = queries.real_exit(run)
             if code != 137 or reason in ("OOMKilled", "ContainerStatusUnknown"):
                 continue
             asked, how = _stop_requested(timeline, sidecar, run)
@@ -63,7 +64,7 @@ def check_sidecar_ignored_sigterm(timeline: Timeline, context: CheckContext) -> 
                 break
     # Native sidecars stop one by one, last declared first: those killed with the one that used up the
     # grace period never had their turn. Keep only the first in stop order of each such group.
-    natives = [h for h in hits if h[0].container.sidecar_kind == KIND_NATIVE]
+    natives = [h for h in hits if h[0].container.sidecar_kind == SidecarKind.NATIVE]
     dropped = set()
     for hit in natives:
         for other in natives:
@@ -83,18 +84,18 @@ def check_sidecar_ignored_sigterm(timeline: Timeline, context: CheckContext) -> 
             else ""
         )
         message = (
-            f"{sidecar.name} ignored SIGTERM: asked to stop at {facts.offset(timeline, asked)}, it was "
-            f"killed {facts.span(waited)} later (137, SIGKILL), at the end of the {grace}s grace period, "
+            f"{sidecar.name} ignored SIGTERM: asked to stop at {prose.offset(timeline, asked)}, it was "
+            f"killed {prose.span(waited)} later (137, SIGKILL), at the end of the {grace}s grace period, "
             f"which delays the end of every pod it runs in{forced}"
         )
         evidence = [
             how,
-            f"{sidecar.name} ended at {facts.at(timeline, run.finished_at)} with exit "
-            f"{facts.describe_exit(*facts.real_exit(run))}"
+            f"{sidecar.name} ended at {prose.at(timeline, run.finished_at)} with exit "
+            f"{prose.describe_exit(*queries.real_exit(run))}"
             + (f', status message "{run.message}"' if run.forced and run.message else ""),
             f"grace period {grace}s (terminationGracePeriodSeconds or the deletion's)",
         ]
-        for ct in facts.sidecars(timeline):
+        for ct in queries.sidecars(timeline):
             if ct.name in dropped:
                 evidence.append(
                     f"{ct.name} was killed at the same time without its turn to stop "
@@ -102,19 +103,19 @@ def check_sidecar_ignored_sigterm(timeline: Timeline, context: CheckContext) -> 
                 )
         for event in sidecar.events:
             if event.reason == "ExceededGracePeriod":
-                evidence.append(f"ExceededGracePeriod event at {facts.at(timeline, event.first)}")
-        script = facts.shell_script(timeline, sidecar.container)
+                evidence.append(f"ExceededGracePeriod event at {prose.at(timeline, event.first)}")
+        script = queries.shell_script(timeline, sidecar.container)
         if script is not None:
             evidence.append(f"{sidecar.name} runs a shell as PID 1 (sh -c), which ignores SIGTERM")
         findings.append(
-            facts.make_finding(
+            catalogue.make_finding(
                 "SC010",
                 timeline,
                 sidecar.name,
                 message,
                 evidence=evidence,
                 fix=_FIX,
-                fix_yaml=_fix_yaml(timeline, sidecar, script),
+                fix_yaml=fixes.trap_sigterm_yaml(timeline, sidecar.name, script),
             )
         )
     return findings
@@ -126,14 +127,3 @@ _FIX = (
     "shell and wait for the command, start it under an init such as tini or dumb-init, or use a "
     "program that exits on SIGTERM. A shorter terminationGracePeriodSeconds only hides the problem."
 )
-
-
-def _fix_yaml(timeline: Timeline, sidecar, script: str | None) -> str:
-    body = script if script is not None and len(script) <= 160 and "\n" not in script else "<the command>"
-    trapped = f"trap 'exit 0' TERM; ({body}) & wait"
-    return (
-        f"# {facts.pod_spec_path(timeline)}, container {sidecar.name}\n"
-        f"command: {facts.quote_yaml_list(['sh', '-c', trapped])}\n"
-        "# the shell handles SIGTERM and exits at once; `& wait` keeps it able to\n"
-        '# run the trap while the command runs. Or: command: ["tini", "--", ...]\n'
-    )

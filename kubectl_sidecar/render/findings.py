@@ -3,13 +3,10 @@ fix and doc page. Pure: width and colour are passed in."""
 
 from __future__ import annotations
 
-import json
 import textwrap
+from collections.abc import Sequence
 
-import yaml
-
-from kubectl_sidecar.checks.catalogue import SEVERITIES
-from kubectl_sidecar.checks.report import job_state
+from kubectl_sidecar.findings import SEVERITIES, CheckReport, Finding, JobReport, PodResult
 
 _COLOURS = {"error": "1;31", "warning": "33", "info": "36"}
 _HEAD = ("SEVERITY", "CODE", "CONTAINER", "FINDING")
@@ -23,7 +20,7 @@ def _paint(text: str, severity: str, colour: bool) -> str:
     return f"\x1b[{_COLOURS[severity]}m{text}\x1b[0m"
 
 
-def _wrap(text: str, width: int) -> list:
+def _wrap(text: str, width: int) -> list[str]:
     lines = []
     for paragraph in text.splitlines() or [""]:
         lines += textwrap.wrap(
@@ -32,7 +29,7 @@ def _wrap(text: str, width: int) -> list:
     return lines
 
 
-def render_findings_table(findings: list, *, width: int = 80, colour: bool = False, indent: str = "") -> str:
+def render_findings_table(findings: Sequence[Finding], *, width: int = 80, colour: bool = False, indent: str = "") -> str:
     """One row per finding: SEVERITY, CODE, CONTAINER, FINDING (the message wrapped to ``width``)."""
     sev_w = max(len(_HEAD[0]), *(len(f.severity) for f in findings))
     code_w = max(len(_HEAD[1]), *(len(f.code) for f in findings))
@@ -51,7 +48,7 @@ def render_findings_table(findings: list, *, width: int = 80, colour: bool = Fal
     return "\n".join(out) + "\n"
 
 
-def render_finding_details(finding, *, width: int = 80, indent: str = "") -> str:
+def render_finding_details(finding: Finding, *, width: int = 80, indent: str = "") -> str:
     """Evidence, assumptions, the fix (with its YAML, never wrapped) and the doc page of one finding."""
     where = finding.container or ("(pod)" if finding.pod else "(job)")
     out = [f"{indent}{finding.code} {where}"]
@@ -80,7 +77,7 @@ def render_finding_details(finding, *, width: int = 80, indent: str = "") -> str
     return "\n".join(out) + "\n"
 
 
-def render_findings(findings: list, *, width: int = 80, colour: bool = False, indent: str = "") -> str:
+def render_findings(findings: Sequence[Finding], *, width: int = 80, colour: bool = False, indent: str = "") -> str:
     """The table, then the details of each finding, separated by blank lines."""
     parts = [render_findings_table(findings, width=width, colour=colour, indent=indent)]
     parts += [render_finding_details(f, width=width, indent=indent) for f in findings]
@@ -88,19 +85,19 @@ def render_findings(findings: list, *, width: int = 80, colour: bool = False, in
 
 
 def render_timeline_findings(
-    timeline, *, width: int = 80, colour: bool = False, details: bool = False
+    result: PodResult, *, width: int = 80, colour: bool = False, details: bool = False
 ) -> str:
-    """The findings section under ``timeline``'s chart: the table, and with ``details`` (``-o wide``)
+    """The findings section under a timeline's chart: the table, and with ``details`` (``-o wide``)
     each finding's evidence and fix; otherwise a pointer to ``check``, which shows them."""
-    counts = {}
-    for finding in timeline.findings:
+    counts: dict[str, int] = {}
+    for finding in result.findings:
         counts[finding.severity] = counts.get(finding.severity, 0) + 1
     tally = ", ".join(_count(counts.get(s, 0), s) for s in reversed(SEVERITIES) if counts.get(s))
     if details:
-        return f"Findings: {tally}\n\n" + render_findings(timeline.findings, width=width, colour=colour)
-    hint = f"evidence and fixes: kubectl sidecar check pod/{timeline.pod.name}"
+        return f"Findings: {tally}\n\n" + render_findings(result.findings, width=width, colour=colour)
+    hint = f"evidence and fixes: kubectl sidecar check pod/{result.timeline.pod.name}"
     return f"Findings: {tally} ({hint})\n\n" + render_findings_table(
-        timeline.findings, width=width, colour=colour
+        result.findings, width=width, colour=colour
     )
 
 
@@ -112,8 +109,8 @@ def _head(text: str, width: int) -> str:
     return "\n".join(_wrap(text, width)) + "\n\n"
 
 
-def _pod_header(timeline) -> str:
-    pod = timeline.pod
+def _pod_header(result: PodResult) -> str:
+    pod = result.timeline.pod
     where = f"{pod.namespace}/{pod.name}" if pod.namespace else pod.name
     parts = [
         p
@@ -123,17 +120,18 @@ def _pod_header(timeline) -> str:
     return f"pod {where}" + (f" ({', '.join(parts)})" if parts else "")
 
 
-def _job_header(job_report) -> str:
+def _job_header(job_report: JobReport) -> str:
     where = f"{job_report.namespace}/{job_report.name}" if job_report.namespace else job_report.name
-    pods = len(job_report.timelines)
-    return f"Job {where} ({job_state(job_report.job)}, {pods} pod{'s' if pods != 1 else ''})"
+    pods = len(job_report.pods)
+    return f"Job {where} ({job_report.job.state}, {pods} pod{'s' if pods != 1 else ''})"
 
 
-def summary_line(report) -> str:
-    summary = report.summary()
-    counts = ", ".join(_count(summary["bySeverity"][s], s) for s in reversed(SEVERITIES))
-    jobs = summary["jobs"]
-    pods = summary["pods"]
+def summary_line(report: CheckReport) -> str:
+    """``checked 1 Job, 2 pods: 1 error, 0 warnings, 0 info (exit 1: ...)``."""
+    by_severity = report.count_by_severity()
+    counts = ", ".join(_count(by_severity[s], s) for s in reversed(SEVERITIES))
+    jobs = len(report.jobs)
+    pods = len(report.results())
     checked = (
         f"{jobs} Job{'s' if jobs != 1 else ''}, " if jobs else ""
     ) + f"{pods} pod{'s' if pods != 1 else ''}"
@@ -145,20 +143,20 @@ def summary_line(report) -> str:
     return f"checked {checked}: {counts} ({verdict})\n"
 
 
-def render_report(report, *, width: int = 80, colour: bool = False) -> str:
+def render_report(report: CheckReport, *, width: int = 80, colour: bool = False) -> str:
     """``check``'s default output: findings grouped by Job and pod, the pods without any, a summary."""
-    parts = []
-    clean = []
+    parts: list[str] = []
+    clean: list[str] = []
 
-    def add_pods(timelines) -> None:
-        for timeline in timelines:
-            if timeline.findings:
+    def add_pods(results: Sequence[PodResult]) -> None:
+        for result in results:
+            if result.findings:
                 parts.append(
-                    _head(_pod_header(timeline), width)
-                    + render_findings(timeline.findings, width=width, colour=colour, indent="  ")
+                    _head(_pod_header(result), width)
+                    + render_findings(result.findings, width=width, colour=colour, indent="  ")
                 )
             else:
-                clean.append(timeline.pod.name)
+                clean.append(result.timeline.pod.name)
 
     for job_report in report.jobs:
         if job_report.findings:
@@ -166,8 +164,8 @@ def render_report(report, *, width: int = 80, colour: bool = False) -> str:
                 _head(_job_header(job_report), width)
                 + render_findings(job_report.findings, width=width, colour=colour, indent="  ")
             )
-        add_pods(job_report.timelines)
-        if not job_report.timelines and not job_report.findings:
+        add_pods(job_report.pods)
+        if not job_report.pods and not job_report.findings:
             parts.append(_job_header(job_report) + ": no pods to check\n")
     add_pods(report.pods)
     if clean:
@@ -177,30 +175,3 @@ def render_report(report, *, width: int = 80, colour: bool = False) -> str:
         parts.append("\n".join(_wrap(f"no findings: {names}", width)) + "\n")
     parts.append("\n".join(_wrap(summary_line(report).rstrip("\n"), width)) + "\n")
     return "\n".join(parts)
-
-
-class _BlockDumper(yaml.SafeDumper):
-    """Multi-line strings (fixYaml) as literal blocks, so the YAML inside the report stays readable."""
-
-
-def _str_presenter(dumper, text):
-    if "\n" in text:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", text)
-
-
-_BlockDumper.add_representer(str, _str_presenter)
-
-
-def dump_report(document: dict, fmt: str) -> str:
-    """The ``CheckReport`` for ``-o json`` or ``-o yaml``."""
-    if fmt == "json":
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    return yaml.dump(
-        document,
-        Dumper=_BlockDumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=100,
-    )

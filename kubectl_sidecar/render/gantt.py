@@ -9,12 +9,9 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from kubectl_sidecar.render.table import role_label
+from kubectl_sidecar.model import MarkKind, RunState
 from kubectl_sidecar.timefmt import format_duration
-from kubectl_sidecar.timeline import (
-    CONDITION, DELETION_REQUESTED, JOB_COMPLETED, RUN_IMPLIED, RUN_RUNNING, RUN_UNKNOWN, SCHEDULED,
-    STOP_REQUESTED, Timeline,
-)
+from kubectl_sidecar.timeline import Timeline
 
 
 @dataclass(frozen=True)
@@ -66,9 +63,9 @@ def _run_summary(ct) -> str:
     codes = [(str(r.exit_code) if r.exit_code is not None else "?")
              + (f" ({r.original_exit_code})" if r.forced else "") for r in ct.runs if r.finished_at is not None]
     text = ",".join(codes)
-    if any(r.state == RUN_RUNNING for r in ct.runs):
+    if any(r.state == RunState.RUNNING for r in ct.runs):
         text = (text + "," if text else "") + "run"
-    elif ct.runs and ct.runs[-1].state == RUN_UNKNOWN:
+    elif ct.runs and ct.runs[-1].state == RunState.UNKNOWN:
         text = (text + "," if text else "") + "?"
     elif not text and ct.waiting_reason:
         text = ct.waiting_reason
@@ -115,8 +112,8 @@ def render_gantt(timeline: Timeline, *, width: int = 80, colour: bool = False, a
 
 
 def _draw_container(row: _Row, ct, timeline: Timeline, end: datetime, col, glyphs: Glyphs) -> None:
-    runs = [r for r in ct.runs if r.state != RUN_IMPLIED and r.started_at is not None]
-    stops = [m for m in timeline.marks if m.container == ct.name and m.kind == STOP_REQUESTED]
+    runs = [r for r in ct.runs if r.state != RunState.IMPLIED and r.started_at is not None]
+    stops = [m for m in timeline.marks if m.container == ct.name and m.kind == MarkKind.STOP_REQUESTED]
     previous_end = None
     for index, run in enumerate(runs):
         begin = col(run.started_at)
@@ -125,7 +122,7 @@ def _draw_container(row: _Row, ct, timeline: Timeline, end: datetime, col, glyph
         else:
             following = runs[index + 1].started_at if index + 1 < len(runs) else end
             finish = col(following)
-        fill = "unknown" if run.state == RUN_UNKNOWN else "running"
+        fill = "unknown" if run.state == RunState.UNKNOWN else "running"
         glyph = glyphs.unknown if fill == "unknown" else glyphs.running
         priority = _P_UNKNOWN if fill == "unknown" else _P_RUNNING
         if previous_end is not None:
@@ -144,7 +141,7 @@ def _draw_container(row: _Row, ct, timeline: Timeline, end: datetime, col, glyph
                 for i in range(stop_col + 1, int(finish)):
                     row.put(i, _P_STOPPING, glyphs.stopping, "stopping")
                 row.put(stop_col, _P_STOP, glyphs.stop, "stop")
-        if index > 0 or any(r.state == RUN_IMPLIED for r in ct.runs[:1]):
+        if index > 0 or any(r.state == RunState.IMPLIED for r in ct.runs[:1]):
             row.put(first, _P_RESTART, glyphs.restart, "restart")
         if run.finished_at is not None:
             ok = run.exit_code == 0 and not (run.forced and run.original_exit_code)
@@ -184,17 +181,17 @@ def _pod_line(timeline: Timeline, separator: str) -> str:
     seen = set()
     for mark in timeline.marks:
         label = None
-        if mark.kind == SCHEDULED:
+        if mark.kind == MarkKind.SCHEDULED:
             label = "scheduled"
-        elif mark.kind == CONDITION and mark.detail.startswith("Initialized=True"):
+        elif mark.kind == MarkKind.CONDITION and mark.detail.startswith("Initialized=True"):
             label = "initialized"
-        elif mark.kind == CONDITION and mark.detail.startswith("Ready=True"):
+        elif mark.kind == MarkKind.CONDITION and mark.detail.startswith("Ready=True"):
             label = "ready"
-        elif mark.kind == CONDITION and mark.detail.startswith("Ready=False") and "PodCompleted" in mark.detail:
+        elif mark.kind == MarkKind.CONDITION and mark.detail.startswith("Ready=False") and "PodCompleted" in mark.detail:
             label = "completed"
-        elif mark.kind == DELETION_REQUESTED:
+        elif mark.kind == MarkKind.DELETION_REQUESTED:
             label = "deletion requested"
-        elif mark.kind == JOB_COMPLETED:
+        elif mark.kind == MarkKind.JOB_COMPLETED:
             label = "job completed"
         if label and label not in seen:
             seen.add(label)

@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 
 from kubectl_sidecar import app, files
-from kubectl_sidecar.checks import CHECKS, CODES, ERROR, INFO, WARNING, CheckContext, Finding, check_timeline
-from kubectl_sidecar.checks.targets import KIND_ALL, Target
+from kubectl_sidecar.checks import CHECKS, CODES, ERROR, INFO, WARNING, CheckContext, check_timeline
+from kubectl_sidecar.findings import Finding
+from kubectl_sidecar.render import document
+from kubectl_sidecar.select import KIND_ALL, Target
 from kubectl_sidecar.model import parse_cluster_version
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,7 +127,7 @@ def test_each_check_alone_fires_on_its_case_and_not_on_its_near_miss(code):
     hit, miss = (_BY_ID[name] for name in BOTH_WAYS[code])
     for case, fires in ((hit, True), (miss, False)):
         report = report_of(case[1], case[2])
-        own = [f for t in report.timelines() for f in check_timeline(t, CheckContext(), codes={code})]
+        own = [f for t in [r.timeline for r in report.results()] for f in check_timeline(t, CheckContext(), codes={code})]
         own += [f for j in report.jobs for f in j.findings if f.code == code]
         assert bool(own) is fires, (code, case[0])
 
@@ -146,7 +148,7 @@ def test_every_finding_names_pod_container_evidence_fix_and_doc(case, finding):
     assert finding.message and finding.evidence and finding.fix
     assert all(isinstance(e, str) and e for e in finding.evidence)
     assert (ROOT / finding.doc).is_file()
-    doc = finding.to_dict()
+    doc = document.finding_to_dict(finding)
     assert json.loads(json.dumps(doc)) == doc
     assert {"code", "severity", "pod", "namespace", "container", "message", "evidence", "fix"} <= set(doc)
     assert doc["severity"] in (INFO, WARNING, ERROR)
@@ -156,12 +158,12 @@ def test_findings_never_show_env_values():
     """Env is read only to recognise markers: values (even of the markers) never reach the output."""
     secrets = ["etl-nightly", "SCRAPE_INTERVAL", "15s"]
     for case in CASES:
-        text = json.dumps(report_of(case[1], case[2]).to_dict())
+        text = json.dumps(document.report_to_dict(report_of(case[1], case[2])))
         for secret in secrets:
             assert secret not in text, (case[0], secret)
     markers = report_of(DATA / "sc009-markers.yaml", "v1.28.15-aliyun.1")
     metrics = next(f for f in markers.findings() if f.container == "metrics")
-    assert '"True"' not in json.dumps(metrics.to_dict()) and "value is not shown" in metrics.evidence[0]
+    assert '"True"' not in json.dumps(document.finding_to_dict(metrics)) and "value is not shown" in metrics.evidence[0]
 
 
 # ------------------------------------------------------------------------------------------ the seed examples

@@ -1,5 +1,5 @@
-"""Unit tests of the helpers the checks share (checks/facts.py), target selection (checks/targets.py) and
-the report (checks/report.py): small, table-driven, on dicts shaped like API output."""
+"""Unit tests of the helpers the checks share (checks/prose.py, queries.py, platform.py, fixes.py), target
+selection (select.py) and the report (findings.py): small, table-driven, on dicts shaped like API output."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from builders import T0, container, event, job, pod, running, status, terminated, ts, waiting
-from kubectl_sidecar.checks import CheckContext, check_timeline, facts, severity_rank
+from kubectl_sidecar import model
+from kubectl_sidecar.checks import CheckContext, check_timeline, fixes, make_finding, platform, prose, queries
 from kubectl_sidecar.checks.catalogue import CODES, ERROR, INFO, WARNING
-from kubectl_sidecar.checks.report import CheckReport, job_state
-from kubectl_sidecar.checks.targets import (
+from kubectl_sidecar.findings import CheckReport, PodResult, severity_rank
+from kubectl_sidecar.model import job_state, parse_job
+from kubectl_sidecar.render import document
+from kubectl_sidecar.select import (
     KIND_ALL,
     KIND_JOB,
     KIND_POD,
@@ -44,7 +47,7 @@ def timeline_of(pod_obj, events=(), version=None, node=None, job_obj=None):
     return build_timeline(
         pod_obj,
         snap.events_for(pod_obj),
-        job=job_obj,
+        job=parse_job(job_obj) if job_obj is not None else None,
         node=node,
         cluster_version=parse_cluster_version(version) if version else None,
     )
@@ -70,13 +73,13 @@ def at(seconds):
     ids=["earlier", "later", "same-second", "second-boundary", "none-a", "none-b"],
 )
 def test_earlier_means_an_earlier_second(a, b, expected):
-    assert facts.earlier(a, b) is expected
+    assert prose.earlier(a, b) is expected
 
 
 def test_at_and_offset_read_from_the_pod_creation():
     tl = timeline_of(pod(containers=[container("app")], statuses=[status("app", running(3))]))
-    assert facts.at(tl, at(25)) == f"{ts(25)} (+25s)"
-    assert facts.offset(tl, None) == "?" and facts.at(tl, None) == "an unknown time"
+    assert prose.at(tl, at(25)) == f"{ts(25)} (+25s)"
+    assert prose.offset(tl, None) == "?" and prose.at(tl, None) == "an unknown time"
 
 
 @pytest.mark.parametrize(
@@ -92,7 +95,7 @@ def test_at_and_offset_read_from_the_pod_creation():
     ],
 )
 def test_describe_exit(code, reason, text):
-    assert facts.describe_exit(code, reason) == text
+    assert prose.describe_exit(code, reason) == text
 
 
 # ------------------------------------------------------------------------------------------ containers
@@ -114,7 +117,7 @@ def test_looks_like_sidecar(name, image, word):
     from kubectl_sidecar.model import parse_containers
 
     (c,) = parse_containers({"spec": {"containers": [{"name": name, "image": image}]}})
-    assert facts.looks_like_sidecar(c) == word
+    assert queries.looks_like_sidecar(c) == word
 
 
 def test_first_start_prefers_events_and_refuses_to_guess_when_the_first_run_is_lost():
@@ -127,10 +130,10 @@ def test_first_start_prefers_events_and_refuses_to_guess_when_the_first_run_is_l
         ],
     )
     tl = timeline_of(lost)
-    assert facts.first_start(tl.container("agent")) is None  # runs before +40s exist, their times do not
+    assert queries.first_start(tl.container("agent")) is None  # runs before +40s exist, their times do not
     tl = timeline_of(lost, [event("Started", container="agent", at=2, last=60, count=4)])
-    assert facts.first_start(tl.container("agent")) == at(2)
-    assert facts.first_start(tl.container("app")) == at(5)
+    assert queries.first_start(tl.container("agent")) == at(2)
+    assert queries.first_start(tl.container("app")) == at(5)
 
 
 def test_restarts_take_the_largest_count_and_keeps_restarting_needs_two_or_back_off():
@@ -144,7 +147,7 @@ def test_restarts_take_the_largest_count_and_keeps_restarting_needs_two_or_back_
             ],
         )
     )
-    assert facts.restarts(once.container("agent")) == 1 and not facts.keeps_restarting(
+    assert queries.restarts(once.container("agent")) == 1 and not queries.keeps_restarting(
         once.container("agent")
     )
     looping = timeline_of(
@@ -156,25 +159,25 @@ def test_restarts_take_the_largest_count_and_keeps_restarting_needs_two_or_back_
             ],
         )
     )
-    assert facts.keeps_restarting(looping.container("agent"))
+    assert queries.keeps_restarting(looping.container("agent"))
     counted = timeline_of(
         pod(containers=spec, statuses=[status("app", running(5)), status("agent", terminated(2, 50, 1))]),
         [event("Started", container="agent", at=2, last=90, count=3)],
     )
-    assert facts.restarts(counted.container("agent")) == 2 and facts.keeps_restarting(
+    assert queries.restarts(counted.container("agent")) == 2 and queries.keeps_restarting(
         counted.container("agent")
     )
 
 
 def test_grace_seconds_from_deletion_then_spec_then_default():
     p = pod(containers=[container("app")], statuses=[status("app", running(3))])
-    assert facts.grace_seconds(timeline_of(p)) == 30
+    assert queries.grace_seconds(timeline_of(p)) == 30
     p["spec"]["terminationGracePeriodSeconds"] = 90
-    assert facts.grace_seconds(timeline_of(p)) == 90
+    assert queries.grace_seconds(timeline_of(p)) == 90
     p["metadata"]["deletionGracePeriodSeconds"] = 5
-    assert facts.grace_seconds(timeline_of(p)) == 5
+    assert queries.grace_seconds(timeline_of(p)) == 5
     del p["spec"]["terminationGracePeriodSeconds"], p["metadata"]["deletionGracePeriodSeconds"]
-    assert facts.grace_seconds(timeline_of(p)) == 30
+    assert queries.grace_seconds(timeline_of(p)) == 30
 
 
 def test_env_is_compared_never_returned():
@@ -184,9 +187,9 @@ def test_env_is_compared_never_returned():
     )
     tl = timeline_of(p)
     c = tl.container("m").container
-    assert facts.env_value_is(tl, c, "__IS_SIDECAR__", "true") is False
-    assert facts.env_value_is(tl, c, "MISSING", "true") is None
-    assert facts.env_names(tl, c) == [("__IS_SIDECAR__", True), ("TOKEN", True)]
+    assert queries.env_value_is(tl, c, "__IS_SIDECAR__", "true") is False
+    assert queries.env_value_is(tl, c, "MISSING", "true") is None
+    assert queries.env_names(tl, c) == [("__IS_SIDECAR__", True), ("TOKEN", True)]
 
 
 @pytest.mark.parametrize(
@@ -205,7 +208,7 @@ def test_shell_script(command, args, script):
     if args:
         spec["args"] = args
     tl = timeline_of(pod(containers=[spec], statuses=[status("s", running(3))]))
-    assert facts.shell_script(tl, tl.container("s").container) == script
+    assert queries.shell_script(tl, tl.container("s").container) == script
 
 
 # ------------------------------------------------------------------------------------------ the cluster
@@ -225,7 +228,7 @@ def test_version_view(version, native, known):
     tl = timeline_of(
         pod(containers=[container("app")], statuses=[status("app", running(3))]), version=version
     )
-    view = facts.version_view(tl)
+    view = platform.version_view(tl)
     assert (view.native, view.known) == (native, known)
     assert (view.assumption is None) is known
 
@@ -233,9 +236,9 @@ def test_version_view(version, native, known):
 def test_version_view_falls_back_to_the_node_kubelet_version_and_says_so():
     tl = timeline_of(pod(containers=[container("app")], statuses=[status("app", running(3))]))
     node = {"status": {"nodeInfo": {"kubeletVersion": "v1.28.15-aliyun.1"}}}
-    view = facts.version_view(tl, CheckContext(node_version=facts.node_version(node)))
+    view = platform.version_view(tl, CheckContext(node_version=model.node_version(node)))
     assert view.native is None and "kubeletVersion v1.28.15-aliyun.1" in view.assumption
-    assert facts.node_version(None) is None and facts.node_version({"status": {}}) is None
+    assert model.node_version(None) is None and model.node_version({"status": {}}) is None
 
 
 @pytest.mark.parametrize(
@@ -258,7 +261,7 @@ def test_legacy_honoured(env, node_name, annotations, honoured):
         statuses=[status("app", running(3)), status("agent", running(3))],
     )
     tl = timeline_of(p)
-    assert facts.legacy_honoured(tl, tl.container("agent").container)[0] is honoured
+    assert platform.legacy_honoured(tl, tl.container("agent").container)[0] is honoured
 
 
 def test_native_sidecar_yaml_moves_the_container_and_never_prints_env():
@@ -267,7 +270,7 @@ def test_native_sidecar_yaml_moves_the_container_and_never_prints_env():
         job="nightly",
         statuses=[status("app", running(3)), status("agent", running(3))],
     )
-    text = facts.native_sidecar_yaml(timeline_of(p), ["agent"], drop_env="__IS_SIDECAR__")
+    text = fixes.native_sidecar_yaml(timeline_of(p), ["agent"], drop_env="__IS_SIDECAR__")
     assert text.startswith("# Job nightly: spec.template.spec\ninitContainers:\n- name: agent\n")
     assert "restartPolicy: Always" in text and "drop the __IS_SIDECAR__ env entry" in text
     assert "s3cret" not in text and "- name: app                # unchanged" in text
@@ -577,23 +580,10 @@ def test_job_state(status_obj, spec, state):
 def test_exit_code_follows_fail_on(fail_on, severities, exit_code):
     code_of = {INFO: "SC005", WARNING: "SC002", ERROR: "SC003"}
     tl = timeline_of(pod(containers=[container("app")], statuses=[status("app", running(3))]))
-    from kubectl_sidecar.checks import Finding
-
-    tl.findings = [
-        Finding(
-            code=code_of[s],
-            pod="p",
-            namespace="default",
-            container="app",
-            message="m",
-            evidence=("e",),
-            fix="f",
-        )
-        for s in severities
-    ]
-    report = CheckReport(target=Target(KIND_ALL), pods=[tl], fail_on=fail_on)
+    findings = tuple(make_finding(code_of[s], tl, "app", "m", evidence=("e",), fix="f") for s in severities)
+    report = CheckReport(target=Target(KIND_ALL), pods=(PodResult(tl, findings),), fail_on=fail_on)
     assert report.exit_code() == exit_code
-    assert report.summary()["failed"] is bool(exit_code)
+    assert document.report_summary(report)["failed"] is bool(exit_code)
 
 
 def test_severities_order_and_every_code_has_one():
@@ -602,15 +592,52 @@ def test_severities_order_and_every_code_has_one():
     assert [c for c in CODES] == [f"SC{n:03d}" for n in range(1, len(CODES) + 1)]
 
 
-def test_now_is_never_read_from_the_clock():
-    """Checks are pure: the same timeline and context give the same findings."""
+class _NoClock(datetime):
+    """A datetime whose clock cannot be read: a check that asks it for the time fails."""
+
+    @classmethod
+    def now(cls, tz=None):
+        raise AssertionError("a check read the clock")
+
+    @classmethod
+    def utcnow(cls):
+        raise AssertionError("a check read the clock")
+
+    @classmethod
+    def today(cls):
+        raise AssertionError("a check read the clock")
+
+
+def _check_modules():
+    import importlib
+    import pkgutil
+
+    import kubectl_sidecar.checks as package
+
+    yield package
+    for info in pkgutil.iter_modules(package.__path__):
+        yield importlib.import_module(f"{package.__name__}.{info.name}")
+
+
+def test_now_is_never_read_from_the_clock(monkeypatch):
+    """Checks are pure: with the clock unreadable they still run, and only ``context.now`` moves them."""
+    patched = 0
+    for module in _check_modules():
+        if getattr(module, "datetime", None) is datetime:
+            monkeypatch.setattr(module, "datetime", _NoClock)
+            patched += 1
+    assert patched, "no check module imports datetime: patch where the clock could be read"
+    with pytest.raises(AssertionError, match="read the clock"):
+        _NoClock.now(timezone.utc)
     p = pod(
         containers=[container("report"), container("load")],
         job="d",
         statuses=[status("report", terminated(3, 47)), status("load", running(3))],
     )
     tl = timeline_of(p, version="1.30")
-    now = datetime(2030, 1, 1, tzinfo=timezone.utc)
-    first = [f.to_dict() for f in check_timeline(tl, CheckContext(now=now))]
-    assert first == [f.to_dict() for f in check_timeline(tl, CheckContext(now=now))]
-    assert first and first[0]["code"] == "SC003"
+    # Live readings: 13 s after the app's exit "load" may still be at work; years later it blocks the pod.
+    years_later = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    soon = [document.finding_to_dict(f) for f in check_timeline(tl, CheckContext(now=at(60)))]
+    later = [document.finding_to_dict(f) for f in check_timeline(tl, CheckContext(now=years_later))]
+    assert [f["code"] for f in soon] == []
+    assert [f["code"] for f in later] == ["SC003"]

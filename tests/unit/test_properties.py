@@ -31,11 +31,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kubectl_sidecar import app, checks, model
-from kubectl_sidecar.checks.targets import KIND_ALL, Target
+from kubectl_sidecar.select import KIND_ALL, Target
 from kubectl_sidecar.files import snapshot_from_sources
 from kubectl_sidecar.options import RenderOptions
+from kubectl_sidecar.findings import PodResult
 from kubectl_sidecar.render import document
 from kubectl_sidecar.snapshot import EVENTS_LISTED, Snapshot
+from kubectl_sidecar.timeline import build_timeline
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "kubectl_sidecar" / "demo"
@@ -201,8 +203,8 @@ def _timeline(bundle):
     snap.jobs = [job] if job else []
     snap.nodes = [node] if node else []
     evs = snap.events_for(pod) if isinstance(pod, dict) else []
-    return app.build_timeline(pod, evs, job=job, node=node, cluster_version=None, events_state=EVENTS_LISTED,
-                              now=NOW)
+    return build_timeline(pod, evs, job=model.parse_job(job) if job else None, node=node, cluster_version=None,
+                          events_state=EVENTS_LISTED, now=NOW)
 
 
 def _spec_order(pod) -> list:
@@ -223,7 +225,7 @@ def _spec_order(pod) -> list:
 @given(case=mutated())
 def test_mutated_pods_build_and_render_in_every_format(case):
     _, bundle = case
-    timeline = _timeline(bundle)
+    timeline = PodResult(_timeline(bundle))
     for output in ("table", "wide"):
         for ascii_only in (False, True):
             text = app.render_timeline(timeline, RenderOptions(output=output, ascii_only=ascii_only, width=100,
@@ -280,8 +282,8 @@ def odd_times(draw):
 def test_times_out_of_range_or_malformed_never_raise(bundle):
     timeline = _timeline(bundle)
     for opts in (RenderOptions(output="table", absolute_time=True), RenderOptions(output="wide", utc=True)):
-        app.render_timeline(timeline, opts)
-    jsonschema.validate(json.loads(app.render_timeline(timeline, RenderOptions(output="json"))), SCHEMA)
+        app.render_timeline(PodResult(timeline), opts)
+    jsonschema.validate(json.loads(app.render_timeline(PodResult(timeline), RenderOptions(output="json"))), SCHEMA)
 
 
 @pytest.mark.parametrize("index", range(len(SCENARIOS)), ids=SCENARIO_IDS)
@@ -314,15 +316,15 @@ def test_checks_never_raise_and_name_only_what_exists(case):
     _, bundle = case
     timeline = _timeline(bundle)
     node = bundle["node"] if isinstance(bundle["node"], dict) else None
-    context = checks.CheckContext(now=NOW, node_version=checks.node_version(node))
+    context = checks.CheckContext(now=NOW, node_version=model.node_version(node))
     names = {c.name for c in timeline.containers}
     found = checks.check_timeline(timeline, context)
     if isinstance(bundle["job"], dict):
-        found += checks.check_job(bundle["job"], checks.job_events(_snapshot(bundle), bundle["job"]), context)
+        found += checks.check_job(model.parse_job(bundle["job"]), _snapshot(bundle).events_of_job(bundle["job"]), context)
     for finding in found:
         assert finding.code in checks.CODES
         assert finding.container is None or finding.container in names, finding
-        json.dumps(finding.to_dict())
+        json.dumps(document.finding_to_dict(finding))
 
 
 @PROPERTY_SETTINGS

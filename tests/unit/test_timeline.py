@@ -8,9 +8,11 @@ from kubectl_sidecar.model import parse_cluster_version, parse_containers, parse
 from kubectl_sidecar.snapshot import (
     EVENTS_ABSENT, EVENTS_FORBIDDEN, EVENTS_LISTED, EVENTS_UNAVAILABLE, Snapshot,
 )
-from kubectl_sidecar.timeline import (
-    RUN_IMPLIED, RUN_RUNNING, RUN_TERMINATED, RUN_UNKNOWN, build_timeline, parse_forced_exit,
-)
+from kubectl_sidecar.model import RunState, parse_job
+from kubectl_sidecar.timeline import build_timeline, parse_forced_exit
+
+RUN_IMPLIED, RUN_RUNNING = RunState.IMPLIED, RunState.RUNNING
+RUN_TERMINATED, RUN_UNKNOWN = RunState.TERMINATED, RunState.UNKNOWN
 
 ACS = {"__IS_SIDECAR__": "true"}
 
@@ -121,7 +123,7 @@ def test_conditions_are_ordered_by_transition_time_not_list_position():
     p = pod(containers=[container("app")], statuses=[status("app", running(3))],
             conditions=[("Ready", "True", 4, None), ("PodScheduled", "True", 0, None),
                         ("ContainersReady", "True", 4, None), ("Initialized", "True", 1, None)])
-    details = [m.detail for m in timeline_of(p).marks if m.sources == ["condition"]]
+    details = [m.detail for m in timeline_of(p).marks if m.sources == ("condition",)]
     assert details == ["PodScheduled=True", "Initialized=True", "ContainersReady=True", "Ready=True"]
 
 
@@ -164,7 +166,7 @@ def test_started_event_matching_the_status_run_is_not_a_second_run():
     ct = timeline_of(p, [event("Started", container="app", at=2)]).container("app")
     assert [r.state for r in ct.runs] == [RUN_RUNNING]
     (start,) = [m for m in timeline_of(p, [event("Started", container="app", at=2)]).marks if m.kind == "started"]
-    assert start.sources == ["status", "event"]
+    assert start.sources == ("status", "event")
 
 
 def test_runs_from_events_alone_when_the_pod_has_no_status():
@@ -281,7 +283,7 @@ def test_deletion_request_is_deadline_minus_grace():
 
 def test_job_start_and_completion_are_marks():
     p = pod(containers=[container("app")], statuses=[status("app", terminated(3, 9))], job="test", created=1)
-    tl = build_timeline(p, [], job=job(start=0, completion=12))
+    tl = build_timeline(p, [], job=parse_job(job(start=0, completion=12)))
     assert [m.kind for m in tl.marks][0] == "job started" and tl.marks[-1].kind == "job completed"
     assert tl.pod.job == "test"
 

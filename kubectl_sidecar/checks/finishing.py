@@ -3,19 +3,14 @@ failed only because of a sidecar's exit code (SC012)."""
 
 from __future__ import annotations
 
-from kubectl_sidecar.checks import facts
-from kubectl_sidecar.checks.finding import CheckContext
-from kubectl_sidecar.model import (
-    KIND_DECLARED,
-    KIND_KRUISE,
-    KIND_MESH,
-    LEGACY_KINDS,
-    ROLE_SIDECAR,
-    as_dict,
-    as_int,
-    parse_time,
-)
-from kubectl_sidecar.timeline import RUN_TERMINATED, Timeline
+from kubectl_sidecar.checks import catalogue, fixes, platform, prose, queries
+from kubectl_sidecar.checks.context import CheckContext
+from datetime import timedelta
+
+from kubectl_sidecar.checks.platform import VersionView
+from kubectl_sidecar.findings import Finding
+from kubectl_sidecar.model import LEGACY_KINDS, Role, RunState, SidecarKind
+from kubectl_sidecar.timeline import ContainerTimeline, Timeline
 
 
 def _is_job_pod(timeline: Timeline) -> bool:
@@ -27,35 +22,35 @@ def _blocker_reason(timeline: Timeline, ct, last_exit, reference) -> str | None:
     the data does not show that it does (yet)."""
     container = ct.container
     waited = (reference - last_exit) if reference is not None and last_exit is not None else None
-    long_enough = waited is not None and waited >= facts.BLOCK_AFTER
-    stopping = [m for m in facts.stop_requests(timeline, ct.name) if not facts.earlier(m.time, last_exit)]
-    if container.role == ROLE_SIDECAR and container.sidecar_kind in LEGACY_KINDS:
-        honoured, why = facts.legacy_honoured(timeline, container)
+    long_enough = waited is not None and waited >= queries.BLOCK_AFTER
+    stopping = [m for m in queries.stop_requests(timeline, ct.name) if not prose.earlier(m.time, last_exit)]
+    if container.role == Role.SIDECAR and container.sidecar_kind in LEGACY_KINDS:
+        honoured, why = platform.legacy_honoured(timeline, container)
         if honoured is False:
             return f"a legacy marker this cluster does not honour: {why}"
         if not long_enough or stopping:
             return None  # the platform stops it after the apps exit; give it time
         if honoured is None:
             return (
-                f"{why}, and nothing stopped it {facts.span(waited.total_seconds())} after the app "
+                f"{why}, and nothing stopped it {prose.span(waited.total_seconds())} after the app "
                 "containers exited: is OpenKruise's SidecarTerminator installed and enabled?"
             )
         return (
             f"the platform should have stopped it ({why}), yet it still runs "
-            f"{facts.span(waited.total_seconds())} after the app containers exited"
+            f"{prose.span(waited.total_seconds())} after the app containers exited"
         )
     if stopping and not long_enough:
         return None
-    if container.role == ROLE_SIDECAR and container.sidecar_kind == KIND_MESH:
+    if container.role == Role.SIDECAR and container.sidecar_kind == SidecarKind.MESH:
         return "a mesh proxy injected as a regular container: it runs until it is told to quit"
-    if container.role == ROLE_SIDECAR and container.sidecar_kind == KIND_DECLARED:
+    if container.role == Role.SIDECAR and container.sidecar_kind == SidecarKind.DECLARED:
         return "declared a sidecar (--sidecar), but the pod runs it as a regular container"
-    word = facts.looks_like_sidecar(container)
+    word = queries.looks_like_sidecar(container)
     if word:
         return f'an unmarked sidecar: its name or image says "{word}", but nothing marks it as a sidecar'
     if long_enough:
         return (
-            f"a regular container still running {facts.span(waited.total_seconds())} after the other "
+            f"a regular container still running {prose.span(waited.total_seconds())} after the other "
             "containers exited: an unmarked sidecar?"
         )
     return None
@@ -65,28 +60,28 @@ def check_job_pod_can_finish(timeline: Timeline, context: CheckContext) -> list:
     """SC003: a Job's pod cannot finish: its apps exited, a regular container keeps it running."""
     if not _is_job_pod(timeline):
         return []
-    view = facts.version_view(timeline, context)
+    view = platform.version_view(timeline, context)
     if timeline.pod.phase == "Failed":
         return _failed_at_deadline(timeline, view)
-    if timeline.pod.phase not in ("Running", None) or facts.termination_start(timeline) is not None:
+    if timeline.pod.phase not in ("Running", None) or queries.termination_start(timeline) is not None:
         return []
-    regular = facts.regular(timeline)
+    regular = queries.regular(timeline)
     exited = []  # app containers only: a sidecar that exited (crashed, or a stale status) is no app's end
     for ct in regular:
-        run = facts.final_run(ct)
+        run = queries.final_run(ct)
         if (
-            ct.container.role != ROLE_SIDECAR
-            and ct.state == RUN_TERMINATED
+            ct.container.role != Role.SIDECAR
+            and ct.state == RunState.TERMINATED
             and run is not None
             and run.finished_at is not None
-            and not facts.will_restart(timeline, run)
+            and not queries.will_restart(timeline, run)
         ):
             exited.append((ct, run))
-    running = [ct for ct in regular if facts.is_running(ct)]
+    running = [ct for ct in regular if queries.is_running(ct)]
     if not exited or not running:
         return []
     last_exit = max(run.finished_at for _, run in exited)
-    reference = facts.reference_time(timeline, context)
+    reference = queries.reference_time(timeline, context)
     blockers = [(ct, _blocker_reason(timeline, ct, last_exit, reference)) for ct in running]
     if any(why is None for _, why in blockers):
         return []  # something still running may be an app at work: the pod is not (yet) shown blocked
@@ -95,24 +90,24 @@ def check_job_pod_can_finish(timeline: Timeline, context: CheckContext) -> list:
     job = timeline.pod.job or "?"
     verb = "exited at" if len(exited) == 1 else "exited by"
     message = (
-        f"Job {job}'s pod cannot finish: {app_names} {verb} {facts.offset(timeline, last_exit)}, but "
+        f"Job {job}'s pod cannot finish: {app_names} {verb} {prose.offset(timeline, last_exit)}, but "
         f"{names} keep{'s' if len(blockers) == 1 else ''} running, so the pod stays Running and the "
         "Job does not complete"
     )
     evidence = [
-        f"{ct.name} exited with {facts.describe_exit(*facts.real_exit(run))} at "
-        f"{facts.at(timeline, run.finished_at)}"
+        f"{ct.name} exited with {prose.describe_exit(*queries.real_exit(run))} at "
+        f"{prose.at(timeline, run.finished_at)}"
         for ct, run in exited
     ]
     for ct, why in blockers:
-        run = next((r for r in reversed(ct.runs) if r.state == "running"), None)
-        since = f" since {facts.at(timeline, run.started_at)}" if run and run.started_at else ""
+        run = next((r for r in reversed(ct.runs) if r.state == RunState.RUNNING), None)
+        since = f" since {prose.at(timeline, run.started_at)}" if run and run.started_at else ""
         evidence.append(f"{ct.name} is running{since}: {why}")
     evidence += _job_evidence(timeline)
     if context.now is None and reference is not None:
-        evidence.append(f"the data ends at {facts.at(timeline, reference)}")
+        evidence.append(f"the data ends at {prose.at(timeline, reference)}")
     return [
-        facts.make_finding(
+        catalogue.make_finding(
             "SC003",
             timeline,
             blockers[0][0].name,
@@ -125,60 +120,57 @@ def check_job_pod_can_finish(timeline: Timeline, context: CheckContext) -> list:
     ]
 
 
-def _job_evidence(timeline: Timeline) -> list:
-    status = facts.job_status(timeline)
-    if not timeline.job:
+def _job_evidence(timeline: Timeline) -> list[str]:
+    job = timeline.job
+    if job is None:
         return []
-    parts = [f"{key} {as_int(status.get(key)) or 0}" for key in ("active", "succeeded", "failed")]
-    done = "completed at " + status["completionTime"] if status.get("completionTime") else "no completionTime"
+    parts = [f"active {job.active}", f"succeeded {job.succeeded}", f"failed {job.failed}"]
+    done = "completed at " + job.completion_text if job.completion_text else "no completionTime"
     lines = [f"Job {timeline.pod.job}: " + ", ".join(parts) + f", {done}"]
-    spec = as_dict(timeline.job.get("spec"))
-    deadline = as_int(spec.get("activeDeadlineSeconds"))
-    start = parse_time(status.get("startTime"))
+    deadline = job.active_deadline_seconds
+    start = job.start_time
     if deadline and start:
-        from datetime import timedelta
-
         lines.append(
             f"activeDeadlineSeconds {deadline}: the Job will fail with DeadlineExceeded at "
-            f"{facts.at(timeline, start + timedelta(seconds=deadline))}"
+            f"{prose.at(timeline, start + timedelta(seconds=deadline))}"
         )
     return lines
 
 
 def _failed_at_deadline(timeline: Timeline, view) -> list:
     """The same problem seen afterwards: the Job hit its deadline long after the apps had exited 0."""
-    reason, failed_at = facts.job_failed(timeline)
+    reason, failed_at = queries.job_failed(timeline)
     if reason != "DeadlineExceeded" or failed_at is None:
         return []
     apps, killed = [], []
-    for ct in facts.regular(timeline):
-        run = facts.final_run(ct)
+    for ct in queries.regular(timeline):
+        run = queries.final_run(ct)
         if run is None or run.finished_at is None:
             continue
-        code, _ = facts.real_exit(run)
-        if code == 0 and facts.earlier(run.finished_at, failed_at):
+        code, _ = queries.real_exit(run)
+        if code == 0 and prose.earlier(run.finished_at, failed_at):
             apps.append((ct, run))
-        elif not facts.earlier(run.finished_at, failed_at):
+        elif not prose.earlier(run.finished_at, failed_at):
             killed.append((ct, run))
     if not apps or not killed:
         return []
     last_exit = max(run.finished_at for _, run in apps)
     names = ", ".join(ct.name for ct, _ in killed)
     message = (
-        f"Job {timeline.pod.job} failed with DeadlineExceeded at {facts.offset(timeline, failed_at)}: "
-        f"its app containers had exited 0 by {facts.offset(timeline, last_exit)}, but {names} kept the "
+        f"Job {timeline.pod.job} failed with DeadlineExceeded at {prose.offset(timeline, failed_at)}: "
+        f"its app containers had exited 0 by {prose.offset(timeline, last_exit)}, but {names} kept the "
         "pod running until the deadline killed it"
     )
-    evidence = [f"{ct.name} exited 0 at {facts.at(timeline, run.finished_at)}" for ct, run in apps]
+    evidence = [f"{ct.name} exited 0 at {prose.at(timeline, run.finished_at)}" for ct, run in apps]
     evidence += [
-        f"{ct.name} ended with {facts.describe_exit(*facts.real_exit(run))} at "
-        f"{facts.at(timeline, run.finished_at)}"
+        f"{ct.name} ended with {prose.describe_exit(*queries.real_exit(run))} at "
+        f"{prose.at(timeline, run.finished_at)}"
         for ct, run in killed
     ]
-    evidence.append(f"Job condition Failed=True (DeadlineExceeded) at {facts.at(timeline, failed_at)}")
+    evidence.append(f"Job condition Failed=True (DeadlineExceeded) at {prose.at(timeline, failed_at)}")
     blockers = [ct for ct, _ in killed]
     return [
-        facts.make_finding(
+        catalogue.make_finding(
             "SC003",
             timeline,
             blockers[0].name,
@@ -193,15 +185,15 @@ def _failed_at_deadline(timeline: Timeline, view) -> list:
 
 def _sc003_fix(timeline: Timeline, blockers: list, view) -> str:
     names = ", ".join(ct.name for ct in blockers)
-    if view.native is True and all(ct.container.sidecar_kind == KIND_MESH for ct in blockers):
-        return f"{names} is injected by the mesh: " + facts.MESH_NATIVE_FIX
+    if view.native is True and all(ct.container.sidecar_kind == SidecarKind.MESH for ct in blockers):
+        return f"{names} is injected by the mesh: " + fixes.MESH_NATIVE_FIX
     if view.native is True:
         return (
             f"Make {names} a native sidecar: move it to initContainers with restartPolicy: Always "
             "(YAML below). The kubelet then stops it once the app containers have exited, and the pod "
             "and Job complete."
         )
-    mesh = any(ct.container.sidecar_kind == KIND_MESH for ct in blockers)
+    mesh = any(ct.container.sidecar_kind == SidecarKind.MESH for ct in blockers)
     options = [
         (
             "have the app tell it to stop when it is done (a file on a shared emptyDir volume that the "
@@ -214,9 +206,9 @@ def _sc003_fix(timeline: Timeline, blockers: list, view) -> str:
             "have the app call the proxy's quit endpoint when it is done "
             "(Istio: curl -fsS -X POST localhost:15020/quitquitquit)",
         )
-    if facts.on_alibaba_serverless(timeline):
+    if platform.on_alibaba_serverless(timeline):
         options.insert(0, 'mark it with env __IS_SIDECAR__: "true" (ACS stops it after the app exits)')
-    if any(ct.container.sidecar_kind == KIND_KRUISE for ct in blockers):
+    if any(ct.container.sidecar_kind == SidecarKind.KRUISE for ct in blockers):
         options.insert(0, "install or enable OpenKruise's SidecarTerminator")
     where = (
         "Kubernetes 1.28 has native sidecars only behind the alpha SidecarContainers gate"
@@ -229,29 +221,29 @@ def _sc003_fix(timeline: Timeline, blockers: list, view) -> str:
 def _sc003_yaml(timeline: Timeline, blockers: list, view) -> str | None:
     if view.native is not True:
         return None
-    if all(ct.container.sidecar_kind == KIND_MESH for ct in blockers):
-        return facts.mesh_native_yaml(timeline, [ct.container for ct in blockers])
+    if all(ct.container.sidecar_kind == SidecarKind.MESH for ct in blockers):
+        return fixes.mesh_native_yaml(timeline, [ct.container for ct in blockers])
     drops = {
-        facts.legacy_env_name(ct.container) for ct in blockers if ct.container.sidecar_kind in LEGACY_KINDS
+        platform.legacy_env_name(ct.container) for ct in blockers if ct.container.sidecar_kind in LEGACY_KINDS
     }
     drop = ", ".join(sorted(d for d in drops if d)) or None
-    return facts.native_sidecar_yaml(timeline, [ct.name for ct in blockers], drop_env=drop)
+    return fixes.native_sidecar_yaml(timeline, [ct.name for ct in blockers], drop_env=drop)
 
 
 def check_pod_failed_by_sidecar(timeline: Timeline, context: CheckContext) -> list:
     """SC012: a Job's pod failed although every app container exited 0: a sidecar's exit code failed it."""
     if not _is_job_pod(timeline) or timeline.pod.phase != "Failed":
         return []
-    reason, _ = facts.job_failed(timeline)
+    reason, _ = queries.job_failed(timeline)
     if reason == "DeadlineExceeded":
         return []  # SC003 tells that story
     apps, culprits = [], []
-    for ct in facts.regular(timeline):
-        run = facts.final_run(ct)
+    for ct in queries.regular(timeline):
+        run = queries.final_run(ct)
         if run is None:
             return []  # a container we cannot account for may be what failed the pod
-        code, _ = facts.real_exit(run)
-        helper = ct.container.role == ROLE_SIDECAR or facts.looks_like_sidecar(ct.container)
+        code, _ = queries.real_exit(run)
+        helper = ct.container.role == Role.SIDECAR or queries.looks_like_sidecar(ct.container)
         if helper and run.exit_code not in (0, None):
             culprits.append((ct, run))
         elif code == 0:
@@ -263,17 +255,17 @@ def check_pod_failed_by_sidecar(timeline: Timeline, context: CheckContext) -> li
     names = ", ".join(ct.name for ct, _ in culprits)
     message = (
         f"the pod failed although its app containers exited 0: {names} ended with "
-        f"{facts.describe_exit(culprits[0][1].exit_code, culprits[0][1].reason)}, and a regular "
+        f"{prose.describe_exit(culprits[0][1].exit_code, culprits[0][1].reason)}, and a regular "
         "container's exit code counts towards the pod's phase"
     )
-    evidence = [f"{ct.name} exited 0 at {facts.at(timeline, run.finished_at)}" for ct, run in apps]
+    evidence = [f"{ct.name} exited 0 at {prose.at(timeline, run.finished_at)}" for ct, run in apps]
     for ct, run in culprits:
         evidence.append(
             f"{ct.name} ({ct.container.sidecar_kind or 'unmarked'}) ended with "
-            f"{facts.describe_exit(run.exit_code, run.reason)} at {facts.at(timeline, run.finished_at)}"
+            f"{prose.describe_exit(run.exit_code, run.reason)} at {prose.at(timeline, run.finished_at)}"
         )
-        for mark in facts.stop_requests(timeline, ct.name):
-            evidence.append(f"Killing event for {ct.name} at {facts.at(timeline, mark.time)}")
+        for mark in queries.stop_requests(timeline, ct.name):
+            evidence.append(f"Killing event for {ct.name} at {prose.at(timeline, mark.time)}")
     evidence.append("pod phase Failed")
     evidence += _job_evidence(timeline)
     kinds = {ct.container.sidecar_kind for ct, _ in culprits}
@@ -282,16 +274,16 @@ def check_pod_failed_by_sidecar(timeline: Timeline, context: CheckContext) -> li
         "(an init container with restartPolicy: Always) where the cluster has them (1.29+). Otherwise "
         "make it exit 0 when it is stopped: handle SIGTERM and exit cleanly."
     )
-    if KIND_KRUISE in kinds:
+    if SidecarKind.KRUISE in kinds:
         fix += " OpenKruise stops the sidecar with SIGTERM; its exit code must be 0 or the Job fails."
-    if KIND_MESH in kinds:
+    if SidecarKind.MESH in kinds:
         fix += " For Istio, end the proxy through /quitquitquit, which exits 0."
-    view = facts.version_view(timeline, context)
+    view = platform.version_view(timeline, context)
     fix_yaml = (
-        facts.native_sidecar_yaml(timeline, [ct.name for ct, _ in culprits]) if view.native is True else None
+        fixes.native_sidecar_yaml(timeline, [ct.name for ct, _ in culprits]) if view.native is True else None
     )
     return [
-        facts.make_finding(
+        catalogue.make_finding(
             "SC012",
             timeline,
             culprits[0][0].name,

@@ -1,0 +1,17 @@
+"""What the checks may know beyond the timeline: the time of the reading and the node's version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from kubectl_sidecar.model import ClusterVersion
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """The time of the reading (``None`` for files: the checks never read the clock)."""
+
+    now: datetime | None = None
+    # The kubeletVersion of the pod's node: the version to go by when the server's is unknown (files).
+    node_version: ClusterVersion | None = None

@@ -1,0 +1,66 @@
+"""Notes on a timeline: what the data lacks or where its writers disagree, said once, in words."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from kubectl_sidecar.model import Container, EventsState, MarkKind, RunState
+from kubectl_sidecar.timeline.types import ContainerTimeline, Mark, PodSummary
+
+
+def note_events(state: str, count: int, summary: PodSummary, now: datetime | None) -> list[str]:
+    """Say what the timeline rests on when events are missing."""
+    if state == EventsState.ABSENT:
+        return [
+            "the input holds no events: the timeline rests on statuses and conditions "
+            "(save them with: kubectl get pod,events -o json)"
+        ]
+    if state == EventsState.FORBIDDEN:
+        return ["listing events was forbidden: the timeline rests on statuses and conditions"]
+    if state == EventsState.UNAVAILABLE:
+        return ["events could not be read: the timeline rests on statuses and conditions"]
+    if count == 0:
+        age = ""
+        if now is not None and summary.created is not None:
+            minutes = int((now - summary.created).total_seconds() // 60)
+            if minutes >= 60:
+                age = f" (the pod is {minutes // 60}h{minutes % 60:02d}m old)"
+        return [
+            "no events found for this pod: events expire after 1 hour by default"
+            + age
+            + "; the timeline rests on statuses and conditions"
+        ]
+    return []
+
+
+def note_containers(
+    cts: list[ContainerTimeline], statuses: dict[tuple[str, str], dict], containers: list[Container]
+) -> list[str]:
+    """Statuses the spec does not explain, runs only counted, runs that end before they start."""
+    notes: list[str] = []
+    if not statuses:
+        notes.append("the pod has no container statuses (not started yet, or the input was cut)")
+    declared = {(c.section, c.name) for c in containers}
+    for section, name in statuses:
+        if (section, name) not in declared:
+            notes.append(f'a status names container "{name}", which the pod spec does not declare')
+    for ct in cts:
+        for run in ct.runs:
+            if run.state == RunState.IMPLIED:
+                notes.append(f"{ct.name}: {run.note}")
+        for run in ct.runs:
+            if run.started_at and run.finished_at and run.finished_at < run.started_at:
+                notes.append(f"{ct.name}: a run finished before it started ({run.source}); the writer's clock is off")
+    return notes
+
+
+def note_clock_skew(marks: list[Mark], origin: datetime | None) -> list[str]:
+    """Marks dated before the pod's creation: the writers' clocks disagree."""
+    if origin is not None and any(
+        (m.time - origin).total_seconds() < -1 and m.kind != MarkKind.JOB_STARTED for m in marks
+    ):
+        return [
+            "some events are dated before the pod's creation: the kubelet's and the API "
+            "server's clocks disagree; such marks keep the times their writers gave"
+        ]
+    return []

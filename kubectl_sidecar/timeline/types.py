@@ -1,0 +1,133 @@
+"""The nouns of a timeline: runs, marks, container timelines, the pod summary and the timeline itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from kubectl_sidecar.model import (
+    ClusterVersion,
+    Condition,
+    Container,
+    ContainerState,
+    Event,
+    EventsState,
+    JobInfo,
+    MarkKind,
+    Platform,
+    PodFacts,
+    Precision,
+    RunState,
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a container, as far as the data tells."""
+
+    started_at: datetime | None
+    finished_at: datetime | None = None
+    exit_code: int | None = None
+    reason: str | None = None
+    message: str | None = None
+    original_exit_code: int | None = None
+    original_reason: str | None = None
+    state: RunState = RunState.TERMINATED
+    source: str = "status"
+    count: int = 1  # implied runs are folded into one entry with their count
+    note: str | None = None
+
+    @property
+    def forced(self) -> bool:
+        return self.original_exit_code is not None
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One point on the timeline. ``order`` is its place in the timeline's order (set when it is added)."""
+
+    time: datetime
+    kind: MarkKind
+    container: str | None
+    sources: tuple[str, ...]
+    detail: str = ""
+    message: str | None = None
+    precision: Precision = Precision.SECONDS
+    count: int = 1
+    last: datetime | None = None
+    reason: str | None = None
+    exit_code: int | None = None
+    run: int | None = None
+    aggregate: str | None = None  # "first"/"last" of an aggregated event
+    order: tuple = ()
+
+    @property
+    def source(self) -> str:
+        return ",".join(self.sources)
+
+
+@dataclass(frozen=True)
+class ContainerTimeline:
+    """A container with its runs and the status facts the checks need."""
+
+    container: Container
+    runs: list[Run]
+    restart_count: int | None = None
+    ready: bool | None = None
+    started: bool | None = None
+    state: ContainerState | None = None  # from status.state
+    waiting_reason: str | None = None
+    has_status: bool = False
+    event_starts: int = 0  # Started occurrences counted by events
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.container.name
+
+    def known_runs(self) -> list[Run]:
+        """The runs the data describes (implied runs, which nothing dates, left out)."""
+        return [r for r in self.runs if r.state != RunState.IMPLIED]
+
+    def total_runs(self) -> int:
+        return sum(r.count for r in self.runs)
+
+
+@dataclass(frozen=True)
+class PodSummary:
+    name: str
+    namespace: str | None
+    uid: str | None
+    phase: str | None
+    node: str | None
+    created: datetime | None
+    started: datetime | None
+    deletion_requested: datetime | None
+    deletion_deadline: datetime | None
+    restart_policy: str | None
+    job: str | None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Everything the renderers and the checks read about one pod."""
+
+    pod: PodSummary
+    containers: list[ContainerTimeline]
+    marks: list[Mark]
+    notes: list[str]
+    origin: datetime | None
+    end: datetime | None
+    cluster_version: ClusterVersion | None
+    platform: Platform
+    events_state: EventsState
+    events_count: int
+    conditions: tuple[Condition, ...]
+    facts: PodFacts = field(default_factory=PodFacts)
+    job: JobInfo | None = None
+
+    def container(self, name: str) -> ContainerTimeline | None:
+        for c in self.containers:
+            if c.name == name:
+                return c
+        return None
