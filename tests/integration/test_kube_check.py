@@ -4,6 +4,7 @@ Budget for a Job of N pods and E events: at most ceil(N/500) + ceil(E/500) + 4 r
 listed namespace-wide (one request per page), never one request per pod; nodes without a request per
 node.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,32 +23,57 @@ JOB_UID = "job-uid-1"
 @pytest.fixture(autouse=True)
 def no_kubeconfig(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
-    for var in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST", "HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+    for var in (
+        "KUBECONFIG",
+        "KUBERNETES_SERVICE_HOST",
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "https_proxy",
+        "http_proxy",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 
 def job(name="batch", namespace="ns", selector=None):
-    return {"apiVersion": "batch/v1", "kind": "Job",
-            "metadata": {"name": name, "namespace": namespace, "uid": JOB_UID},
-            "spec": {"selector": selector or {"matchLabels": {"batch.kubernetes.io/controller-uid": JOB_UID}}},
-            "status": {"startTime": "2025-01-01T00:00:00Z"}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name, "namespace": namespace, "uid": JOB_UID},
+        "spec": {"selector": selector or {"matchLabels": {"batch.kubernetes.io/controller-uid": JOB_UID}}},
+        "status": {"startTime": "2025-01-01T00:00:00Z"},
+    }
 
 
 def pod(i, namespace="ns", node="node-1", owned=True, labels=None):
-    meta = {"name": f"batch-{i:05d}", "namespace": namespace, "uid": f"pod-uid-{i}",
-            "labels": labels if labels is not None else {"batch.kubernetes.io/controller-uid": JOB_UID,
-                                                         "tier": "batch"}}
+    meta = {
+        "name": f"batch-{i:05d}",
+        "namespace": namespace,
+        "uid": f"pod-uid-{i}",
+        "labels": labels
+        if labels is not None
+        else {"batch.kubernetes.io/controller-uid": JOB_UID, "tier": "batch"},
+    }
     if owned:
         meta["ownerReferences"] = [{"apiVersion": "batch/v1", "kind": "Job", "name": "batch", "uid": JOB_UID}]
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
-            "spec": {"nodeName": node, "containers": [{"name": "app"}]}, "status": {"phase": "Succeeded"}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": meta,
+        "spec": {"nodeName": node, "containers": [{"name": "app"}]},
+        "status": {"phase": "Succeeded"},
+    }
 
 
 def event(i, pod_name, namespace="ns", kind="Pod"):
-    return {"apiVersion": "v1", "kind": "Event",
-            "metadata": {"name": f"{pod_name}.{i:x}", "namespace": namespace, "uid": f"ev-{pod_name}-{i}"},
-            "involvedObject": {"kind": kind, "name": pod_name, "namespace": namespace},
-            "reason": "Started", "firstTimestamp": "2025-01-01T00:00:01Z", "lastTimestamp": "2025-01-01T00:00:01Z"}
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": f"{pod_name}.{i:x}", "namespace": namespace, "uid": f"ev-{pod_name}-{i}"},
+        "involvedObject": {"kind": kind, "name": pod_name, "namespace": namespace},
+        "reason": "Started",
+        "firstTimestamp": "2025-01-01T00:00:01Z",
+        "lastTimestamp": "2025-01-01T00:00:01Z",
+    }
 
 
 def node(name, virtual=False):
@@ -60,8 +86,11 @@ def opts(api, **kwargs):
     return KubeOptions(server=api.url, **kwargs)
 
 
-@pytest.mark.parametrize("pods, events", [(1, 0), (3, 7), (1203, 1), (501, 1502)],
-                         ids=["1-pod-no-events", "small", "many-pods", "many-events"])
+@pytest.mark.parametrize(
+    "pods, events",
+    [(1, 0), (3, 7), (1203, 1), (501, 1502)],
+    ids=["1-pod-no-events", "small", "many-pods", "many-events"],
+)
 def test_job_budget(fake_api, pods, events):
     objects = [job()] + [pod(i) for i in range(pods)] + [node("node-1")]
     objects += [event(i, f"batch-{i % pods:05d}") for i in range(events)]
@@ -81,8 +110,15 @@ def test_job_budget(fake_api, pods, events):
 
 
 def test_job_pods_on_several_nodes_list_virtual_nodes_once(fake_api):
-    fake_api.load([job(), pod(0, node="node-1"), pod(1, node="virtual-kubelet-cn-shenzhen-f"), node("node-1"),
-                   node("virtual-kubelet-cn-shenzhen-f", virtual=True)])
+    fake_api.load(
+        [
+            job(),
+            pod(0, node="node-1"),
+            pod(1, node="virtual-kubelet-cn-shenzhen-f"),
+            node("node-1"),
+            node("virtual-kubelet-cn-shenzhen-f", virtual=True),
+        ]
+    )
     snap = kube.fetch_check_snapshot(opts(fake_api), job="batch")
     assert [n["metadata"]["name"] for n in snap.nodes] == ["virtual-kubelet-cn-shenzhen-f"]
     node_requests = [r for r in fake_api.requests if "/nodes" in r.path]
@@ -91,16 +127,24 @@ def test_job_pods_on_several_nodes_list_virtual_nodes_once(fake_api):
 
 
 def test_job_selector_with_match_expressions(fake_api):
-    selector = {"matchLabels": {"tier": "batch"},
-                "matchExpressions": [{"key": "track", "operator": "In", "values": ["a", "b"]},
-                                     {"key": "canary", "operator": "DoesNotExist"},
-                                     {"key": "tier", "operator": "Exists"},
-                                     {"key": "zone", "operator": "NotIn", "values": ["x"]}]}
-    fake_api.load([job(selector=selector),
-                   pod(0, labels={"tier": "batch", "track": "a"}),
-                   pod(1, labels={"tier": "batch", "track": "b", "zone": "x"}),
-                   pod(2, labels={"tier": "batch", "track": "c"}),
-                   pod(3, labels={"tier": "batch", "track": "a", "canary": "1"})])
+    selector = {
+        "matchLabels": {"tier": "batch"},
+        "matchExpressions": [
+            {"key": "track", "operator": "In", "values": ["a", "b"]},
+            {"key": "canary", "operator": "DoesNotExist"},
+            {"key": "tier", "operator": "Exists"},
+            {"key": "zone", "operator": "NotIn", "values": ["x"]},
+        ],
+    }
+    fake_api.load(
+        [
+            job(selector=selector),
+            pod(0, labels={"tier": "batch", "track": "a"}),
+            pod(1, labels={"tier": "batch", "track": "b", "zone": "x"}),
+            pod(2, labels={"tier": "batch", "track": "c"}),
+            pod(3, labels={"tier": "batch", "track": "a", "canary": "1"}),
+        ]
+    )
     assert job_selector_string(selector) == "tier=batch,track in (a,b),!canary,tier,zone notin (x)"
     snap = kube.fetch_check_snapshot(opts(fake_api), job="batch")
     assert [p["metadata"]["name"] for p in snap.pods] == ["batch-00000"]
@@ -129,8 +173,15 @@ def test_selector_reads_matching_pods_and_their_job(fake_api):
 
 
 def test_whole_namespace_and_all_namespaces(fake_api):
-    fake_api.load([job(), pod(0), pod(1, namespace="other"), event(1, "batch-00000"),
-                   event(2, "batch-00001", namespace="other")])
+    fake_api.load(
+        [
+            job(),
+            pod(0),
+            pod(1, namespace="other"),
+            event(1, "batch-00000"),
+            event(2, "batch-00001", namespace="other"),
+        ]
+    )
     snap = kube.fetch_check_snapshot(opts(fake_api))
     assert [p["metadata"]["name"] for p in snap.pods] == ["batch-00000"] and len(snap.jobs) == 1
     assert all(p["kind"] == "Pod" and p["apiVersion"] == "v1" for p in snap.pods)
@@ -172,9 +223,14 @@ def test_a_job_without_pods_is_read_with_its_own_events(fake_api):
     is checked "by its status and events alone"; live, its own events were never read, so SC006 on
     the Job was missed (exit 0) where its files found it (exit 1). Jobs with pods read no Job events."""
     refused = event(1, "batch", kind="Job")
-    refused.update(reason="FailedCreate", type="Warning", message=(
-        'Error creating: Pod "batch-x2k9p" is invalid: spec.initContainers[0].startupProbe: Forbidden: '
-        "may not be set for init containers without restartPolicy=Always"))
+    refused.update(
+        reason="FailedCreate",
+        type="Warning",
+        message=(
+            'Error creating: Pod "batch-x2k9p" is invalid: spec.initContainers[0].startupProbe: Forbidden: '
+            "may not be set for init containers without restartPolicy=Always"
+        ),
+    )
     fake_api.load([job(), refused, event(2, "other", kind="Job"), event(3, "batch-00009")])
     snap = kube.fetch_check_snapshot(opts(fake_api), job="batch")
     assert snap.pods == [] and [e["metadata"]["uid"] for e in snap.events] == ["ev-batch-1"]
@@ -188,4 +244,6 @@ def test_a_job_without_pods_is_read_with_its_own_events(fake_api):
     everywhere = kube.fetch_check_snapshot(opts(fake_api, all_namespaces=True))
     assert [e["metadata"]["uid"] for e in everywhere.events] == ["ev-batch-1"]
     assert [r.query["fieldSelector"] for r in fake_api.requests if r.path.endswith("/events")] == [
-        "involvedObject.kind=Pod", "involvedObject.kind=Job"]
+        "involvedObject.kind=Pod",
+        "involvedObject.kind=Job",
+    ]

@@ -15,13 +15,29 @@ from kubectl_sidecar.kube import checkreads, reads
 from kubectl_sidecar.model import parse_cluster_version
 from kubectl_sidecar.snapshot import EVENTS_FORBIDDEN, EVENTS_LISTED
 
-JOB = {"kind": "Job", "apiVersion": "batch/v1", "metadata": {"name": "j", "namespace": "ns", "uid": "ju"},
-       "spec": {"selector": {"matchLabels": {"app": "j"}}}}
-POD = {"kind": "Pod", "apiVersion": "v1", "spec": {"nodeName": "n1"},
-       "metadata": {"name": "p1", "namespace": "ns", "uid": "u1",
-                    "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": "j", "uid": "ju"}]}}
-EVENT = {"kind": "Event", "metadata": {"name": "p1.1", "namespace": "ns", "uid": "e1"},
-         "involvedObject": {"kind": "Pod", "name": "p1", "namespace": "ns"}, "reason": "Started"}
+JOB = {
+    "kind": "Job",
+    "apiVersion": "batch/v1",
+    "metadata": {"name": "j", "namespace": "ns", "uid": "ju"},
+    "spec": {"selector": {"matchLabels": {"app": "j"}}},
+}
+POD = {
+    "kind": "Pod",
+    "apiVersion": "v1",
+    "spec": {"nodeName": "n1"},
+    "metadata": {
+        "name": "p1",
+        "namespace": "ns",
+        "uid": "u1",
+        "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": "j", "uid": "ju"}],
+    },
+}
+EVENT = {
+    "kind": "Event",
+    "metadata": {"name": "p1.1", "namespace": "ns", "uid": "e1"},
+    "involvedObject": {"kind": "Pod", "name": "p1", "namespace": "ns"},
+    "reason": "Started",
+}
 NODE = {"kind": "Node", "metadata": {"name": "n1"}}
 
 
@@ -73,33 +89,90 @@ def base_answers() -> dict:
     }
 
 
-POD_EVENTS = [("list", "/api/v1/namespaces/ns/events", (("fieldSelector", "involvedObject.uid=u1"),)),
-              ("list", "/api/v1/namespaces/ns/events", (("fieldSelector",
-               "involvedObject.kind=Pod,involvedObject.name=p1,involvedObject.uid="),))]
+POD_EVENTS = [
+    ("list", "/api/v1/namespaces/ns/events", (("fieldSelector", "involvedObject.uid=u1"),)),
+    (
+        "list",
+        "/api/v1/namespaces/ns/events",
+        (("fieldSelector", "involvedObject.kind=Pod,involvedObject.name=p1,involvedObject.uid="),),
+    ),
+]
 POD_EVENTS_NS = ("list", "/api/v1/namespaces/ns/events", (("fieldSelector", "involvedObject.kind=Pod"),))
 
 
-@pytest.mark.parametrize("run, expected", [
-    (lambda r: reads.read_pod(r, "p1"),
-     [("get", "/api/v1/namespaces/ns/pods/p1", ()), ("get", "/version", ()), *POD_EVENTS,
-      ("get", "/api/v1/nodes/n1", ()), ("get", "/apis/batch/v1/namespaces/ns/jobs/j", ())]),
-    (lambda r: checkreads.read_check(r, job="j"),
-     [("get", "/apis/batch/v1/namespaces/ns/jobs/j", ()), ("get", "/version", ()),
-      ("list", "/api/v1/namespaces/ns/pods", (("labelSelector", "app=j"),)), POD_EVENTS_NS,
-      ("get", "/api/v1/nodes/n1", ())]),
-    (lambda r: checkreads.read_check(r, pod="p1"),
-     [("get", "/api/v1/namespaces/ns/pods/p1", ()), ("get", "/version", ()), *POD_EVENTS,
-      ("get", "/api/v1/nodes/n1", ()), ("get", "/apis/batch/v1/namespaces/ns/jobs/j", ())]),
-    (lambda r: checkreads.read_check(r, selector="app=j"),
-     [("list", "/api/v1/namespaces/ns/pods", (("labelSelector", "app=j"),)), POD_EVENTS_NS, ("get", "/version", ()),
-      ("get", "/apis/batch/v1/namespaces/ns/jobs/j", ()), ("get", "/api/v1/nodes/n1", ())]),
-    (lambda r: checkreads.read_check(r),
-     [("list", "/api/v1/namespaces/ns/pods", ()), POD_EVENTS_NS, ("get", "/version", ()),
-      ("list", "/apis/batch/v1/namespaces/ns/jobs", ()), ("get", "/api/v1/nodes/n1", ())]),
-    (lambda r: checkreads.read_check(r, all_namespaces=True),
-     [("list", "/api/v1/pods", ()), ("list", "/api/v1/events", (("fieldSelector", "involvedObject.kind=Pod"),)),
-      ("get", "/version", ()), ("list", "/apis/batch/v1/jobs", ()), ("get", "/api/v1/nodes/n1", ())]),
-], ids=["timeline-pod", "check-job", "check-pod", "check-selector", "check-namespace", "check-all-namespaces"])
+@pytest.mark.parametrize(
+    "run, expected",
+    [
+        (
+            lambda r: reads.read_pod(r, "p1"),
+            [
+                ("get", "/api/v1/namespaces/ns/pods/p1", ()),
+                ("get", "/version", ()),
+                *POD_EVENTS,
+                ("get", "/api/v1/nodes/n1", ()),
+                ("get", "/apis/batch/v1/namespaces/ns/jobs/j", ()),
+            ],
+        ),
+        (
+            lambda r: checkreads.read_check(r, job="j"),
+            [
+                ("get", "/apis/batch/v1/namespaces/ns/jobs/j", ()),
+                ("get", "/version", ()),
+                ("list", "/api/v1/namespaces/ns/pods", (("labelSelector", "app=j"),)),
+                POD_EVENTS_NS,
+                ("get", "/api/v1/nodes/n1", ()),
+            ],
+        ),
+        (
+            lambda r: checkreads.read_check(r, pod="p1"),
+            [
+                ("get", "/api/v1/namespaces/ns/pods/p1", ()),
+                ("get", "/version", ()),
+                *POD_EVENTS,
+                ("get", "/api/v1/nodes/n1", ()),
+                ("get", "/apis/batch/v1/namespaces/ns/jobs/j", ()),
+            ],
+        ),
+        (
+            lambda r: checkreads.read_check(r, selector="app=j"),
+            [
+                ("list", "/api/v1/namespaces/ns/pods", (("labelSelector", "app=j"),)),
+                POD_EVENTS_NS,
+                ("get", "/version", ()),
+                ("get", "/apis/batch/v1/namespaces/ns/jobs/j", ()),
+                ("get", "/api/v1/nodes/n1", ()),
+            ],
+        ),
+        (
+            lambda r: checkreads.read_check(r),
+            [
+                ("list", "/api/v1/namespaces/ns/pods", ()),
+                POD_EVENTS_NS,
+                ("get", "/version", ()),
+                ("list", "/apis/batch/v1/namespaces/ns/jobs", ()),
+                ("get", "/api/v1/nodes/n1", ()),
+            ],
+        ),
+        (
+            lambda r: checkreads.read_check(r, all_namespaces=True),
+            [
+                ("list", "/api/v1/pods", ()),
+                ("list", "/api/v1/events", (("fieldSelector", "involvedObject.kind=Pod"),)),
+                ("get", "/version", ()),
+                ("list", "/apis/batch/v1/jobs", ()),
+                ("get", "/api/v1/nodes/n1", ()),
+            ],
+        ),
+    ],
+    ids=[
+        "timeline-pod",
+        "check-job",
+        "check-pod",
+        "check-selector",
+        "check-namespace",
+        "check-all-namespaces",
+    ],
+)
 def test_which_reads_each_command_makes(run, expected):
     reader = FakeReader(base_answers())
     snapshot = run(reader)
@@ -124,21 +197,40 @@ def test_a_missing_job_is_an_error():
         checkreads.read_check(FakeReader(answers), job="j")
 
 
-@pytest.mark.parametrize("key, error, note", [
-    (("get", "/api/v1/nodes/n1"), forbidden("get nodes"),
-     "reading node \"n1\" was forbidden (403: cannot get nodes): virtual-node detection rests on the node name "
-     "and the pod's annotations"),
-    (("get", "/api/v1/nodes/n1"), None,
-     "node \"n1\" does not exist (404): virtual-node detection rests on the node name and the pod's annotations"),
-    (("get", "/apis/batch/v1/namespaces/ns/jobs/j"), forbidden("get jobs"),
-     "reading Job \"j\" was forbidden (403: cannot get jobs): the timeline leaves out the Job's start and "
-     "completion"),
-    (("get", "/apis/batch/v1/namespaces/ns/jobs/j"), None,
-     "Job \"j\" does not exist (404): the timeline leaves out the Job's start and completion"),
-    (("get", "/version"), forbidden("get /version"),
-     "reading the server version (/version) was forbidden (403: cannot get /version): pass --cluster-version to "
-     "say which Kubernetes this is"),
-], ids=["node-403", "node-404", "job-403", "job-404", "version-403"])
+@pytest.mark.parametrize(
+    "key, error, note",
+    [
+        (
+            ("get", "/api/v1/nodes/n1"),
+            forbidden("get nodes"),
+            'reading node "n1" was forbidden (403: cannot get nodes): virtual-node detection rests on the node name '
+            "and the pod's annotations",
+        ),
+        (
+            ("get", "/api/v1/nodes/n1"),
+            None,
+            'node "n1" does not exist (404): virtual-node detection rests on the node name and the pod\'s annotations',
+        ),
+        (
+            ("get", "/apis/batch/v1/namespaces/ns/jobs/j"),
+            forbidden("get jobs"),
+            'reading Job "j" was forbidden (403: cannot get jobs): the timeline leaves out the Job\'s start and '
+            "completion",
+        ),
+        (
+            ("get", "/apis/batch/v1/namespaces/ns/jobs/j"),
+            None,
+            'Job "j" does not exist (404): the timeline leaves out the Job\'s start and completion',
+        ),
+        (
+            ("get", "/version"),
+            forbidden("get /version"),
+            "reading the server version (/version) was forbidden (403: cannot get /version): pass --cluster-version to "
+            "say which Kubernetes this is",
+        ),
+    ],
+    ids=["node-403", "node-404", "job-403", "job-404", "version-403"],
+)
 def test_optional_reads_that_fail_are_notes(key, error, note):
     answers = base_answers()
     if error is None:

@@ -21,7 +21,9 @@ SERVER = "http://api.test:8080"
 
 
 class FakeResponse:
-    def __init__(self, status: int, body: object = None, headers: dict | None = None, lines: list | None = None):
+    def __init__(
+        self, status: int, body: object = None, headers: dict | None = None, lines: list | None = None
+    ):
         self.status = status
         self.headers = headers or {}
         self.body = json.dumps(body).encode() if not isinstance(body, bytes) else body
@@ -47,7 +49,7 @@ class FakeTransport:
 
     def request(self, method, url, **kwargs):
         self.sent.append((method, url, kwargs))
-        path = url[len(SERVER):]
+        path = url[len(SERVER) :]
         answers = self.routes.get(path)
         if not answers:
             return FakeResponse(404, {"kind": "Status", "reason": "NotFound", "message": "not found"})
@@ -73,8 +75,13 @@ def make_session(routes: dict, *, timeout=None, sleeps=None, user=None) -> tuple
 
 POD_TARGET = ApiTarget("get", "pods", name="p1", namespace="ns", kind="pod")
 POD_PATH = "/api/v1/namespaces/ns/pods/p1"
-POD = {"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "p1", "namespace": "ns", "uid": "u1",
-                                                      "resourceVersion": "5"}, "spec": {}, "status": {}}
+POD = {
+    "kind": "Pod",
+    "apiVersion": "v1",
+    "metadata": {"name": "p1", "namespace": "ns", "uid": "u1", "resourceVersion": "5"},
+    "spec": {},
+    "status": {},
+}
 
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504], ids=str)
@@ -86,8 +93,11 @@ def test_retries_on_429_and_5xx_then_succeeds(status):
     assert sleeps == [session.BACKOFF_SECONDS]
 
 
-@pytest.mark.parametrize("header, waited", [("1.5", 1.5), ("600", session.RETRY_AFTER_CAP), ("soon", 0.25)],
-                         ids=["honoured", "capped", "unreadable"])
+@pytest.mark.parametrize(
+    "header, waited",
+    [("1.5", 1.5), ("600", session.RETRY_AFTER_CAP), ("soon", 0.25)],
+    ids=["honoured", "capped", "unreadable"],
+)
 def test_retry_after_is_honoured_and_capped(header, waited):
     sleeps: list = []
     answers = [FakeResponse(429, headers={"Retry-After": header}), FakeResponse(200, POD)]
@@ -103,10 +113,14 @@ def test_gives_up_after_max_attempts():
     assert len(transport.sent) == session.MAX_ATTEMPTS
 
 
-@pytest.mark.parametrize("error, sentence", [
-    (ux.ReadTimeoutError(None, SERVER, "read timed out"), "did not answer within 2s (--request-timeout)"),
-    (ux.ConnectTimeoutError("connect timed out"), "did not answer within 2s (--request-timeout)"),
-], ids=["read", "connect"])
+@pytest.mark.parametrize(
+    "error, sentence",
+    [
+        (ux.ReadTimeoutError(None, SERVER, "read timed out"), "did not answer within 2s (--request-timeout)"),
+        (ux.ConnectTimeoutError("connect timed out"), "did not answer within 2s (--request-timeout)"),
+    ],
+    ids=["read", "connect"],
+)
 def test_timeouts_are_not_retried(error, sentence):
     api, transport = make_session({POD_PATH: [error]}, timeout=2.0)
     with pytest.raises(ApiError, match=sentence.replace("(", r"\(").replace(")", r"\)")):
@@ -122,16 +136,32 @@ def test_only_get_without_redirects_or_urllib3_retries():
     assert (method, kwargs["redirect"], kwargs["retries"]) == ("GET", False, False)
 
 
-@pytest.mark.parametrize("status, body, error, sentence", [
-    (401, {"message": "Unauthorized"}, ApiError,
-     'the API server http://api.test:8080 rejected the credentials of user "alice" (401 Unauthorized): the '
-     "token, client certificate or credential plugin output is wrong or expired"),
-    (403, {"message": 'pods "p1" is forbidden'}, ApiError,
-     'the API server http://api.test:8080 refused to get pods "p1" in namespace "ns" (403 Forbidden): '
-     'pods "p1" is forbidden'),
-    (404, {"message": "not found"}, NotFoundError,
-     'pod "p1" not found in namespace "ns" on the API server http://api.test:8080'),
-], ids=["401", "403", "404"])
+@pytest.mark.parametrize(
+    "status, body, error, sentence",
+    [
+        (
+            401,
+            {"message": "Unauthorized"},
+            ApiError,
+            'the API server http://api.test:8080 rejected the credentials of user "alice" (401 Unauthorized): the '
+            "token, client certificate or credential plugin output is wrong or expired",
+        ),
+        (
+            403,
+            {"message": 'pods "p1" is forbidden'},
+            ApiError,
+            'the API server http://api.test:8080 refused to get pods "p1" in namespace "ns" (403 Forbidden): '
+            'pods "p1" is forbidden',
+        ),
+        (
+            404,
+            {"message": "not found"},
+            NotFoundError,
+            'pod "p1" not found in namespace "ns" on the API server http://api.test:8080',
+        ),
+    ],
+    ids=["401", "403", "404"],
+)
 def test_error_sentences(status, body, error, sentence):
     api, _transport = make_session({POD_PATH: [FakeResponse(status, body)]}, user="alice")
     with pytest.raises(error) as caught:
@@ -142,15 +172,26 @@ def test_error_sentences(status, body, error, sentence):
 
 
 def _list(kind: str, items: list, rv: str = "7") -> FakeResponse:
-    return FakeResponse(200, {"kind": f"{kind}List", "apiVersion": "v1", "metadata": {"resourceVersion": rv},
-                              "items": items})
+    return FakeResponse(
+        200, {"kind": f"{kind}List", "apiVersion": "v1", "metadata": {"resourceVersion": rv}, "items": items}
+    )
 
 
 def test_every_request_of_a_check_and_a_follow_is_a_get():
-    job = {"kind": "Job", "apiVersion": "batch/v1", "metadata": {"name": "j", "namespace": "ns", "uid": "ju"},
-           "spec": {"selector": {"matchLabels": {"app": "j"}}}}
-    owned = dict(POD, metadata=dict(POD["metadata"], ownerReferences=[
-        {"apiVersion": "batch/v1", "kind": "Job", "name": "j", "uid": "ju"}]), spec={"nodeName": "n1"})
+    job = {
+        "kind": "Job",
+        "apiVersion": "batch/v1",
+        "metadata": {"name": "j", "namespace": "ns", "uid": "ju"},
+        "spec": {"selector": {"matchLabels": {"app": "j"}}},
+    }
+    owned = dict(
+        POD,
+        metadata=dict(
+            POD["metadata"],
+            ownerReferences=[{"apiVersion": "batch/v1", "kind": "Job", "name": "j", "uid": "ju"}],
+        ),
+        spec={"nodeName": "n1"},
+    )
     gone = {"type": "DELETED", "object": owned}
 
     def pods(kwargs):
