@@ -21,7 +21,7 @@ class CertFiles(NamedTuple):
 
 
 _lock = threading.Lock()
-_cached = None  # type: Optional[CertFiles]
+_cached: Optional[CertFiles] = None
 
 
 def session_certs() -> CertFiles:

@@ -2,7 +2,8 @@
 
 import json
 import os
-from typing import Iterable, List, Optional
+from collections.abc import Iterable
+from typing import Optional
 
 __all__ = ["write_kubeconfig", "kubeconfig_dict"]
 
@@ -23,7 +24,7 @@ def kubeconfig_dict(server_url: str, token: Optional[str] = None, ca_path: Optio
                     cluster: str = "test-cluster", insecure: bool = False,
                     extra_contexts: Optional[Iterable[dict]] = None, current_context: object = _DEFAULT,
                     include_main: bool = True) -> dict:
-    clusters, users, contexts = [], [], []  # type: List[dict], List[dict], List[dict]
+    clusters, users, contexts = [], [], []  # type: list[dict], list[dict], list[dict]
     if include_main:
         clusters.append({"name": cluster, "cluster": _cluster(server_url, ca_path, insecure)})
         users.append({"name": user, "user": {"token": token} if token else {}})

@@ -4,7 +4,8 @@ import os
 import shutil
 import subprocess
 import tempfile
-from typing import Any, Dict, List, Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Any, Optional
 
 __all__ = ["KUBECTL", "kubectl_env", "run_kubectl"]
 
@@ -13,7 +14,7 @@ KUBECTL = shutil.which("kubectl")
 _PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
-def kubectl_env(kubeconfig: str, home: str, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+def kubectl_env(kubeconfig: str, home: str, extra: Optional[dict[str, str]] = None) -> dict[str, str]:
     """The environment for a kubectl run: KUBECONFIG set, HOME (discovery cache) private, no proxies."""
     env = {k: v for k, v in os.environ.items() if k not in _PROXY_VARS and not k.startswith("KUBECTL_")}
     env["KUBECONFIG"] = kubeconfig
@@ -24,7 +25,7 @@ def kubectl_env(kubeconfig: str, home: str, extra: Optional[Dict[str, str]] = No
 
 
 def run_kubectl(target: Any, args: Sequence[str], home: Optional[str] = None, timeout: float = 60,
-                env: Optional[Dict[str, str]] = None, check: bool = False,
+                env: Optional[dict[str, str]] = None, check: bool = False,
                 input: Optional[str] = None) -> "subprocess.CompletedProcess[str]":  # noqa: A002
     """Run ``kubectl ARGS``. target: a FakeApiServer (a kubeconfig is written for it) or a kubeconfig
     path (or "a:b" list). home: the HOME (and so the discovery cache) to use; default: a fresh one."""
@@ -39,7 +40,7 @@ def run_kubectl(target: Any, args: Sequence[str], home: Optional[str] = None, ti
             kubeconfig = os.fspath(target)
         else:
             kubeconfig = target.write_kubeconfig(os.path.join(home, "kubeconfig"))
-        cmd = [KUBECTL] + [str(a) for a in args]  # type: List[Union[str]]
+        cmd = [KUBECTL] + [str(a) for a in args]  # type: list[str]
         return subprocess.run(cmd, env=kubectl_env(kubeconfig, home, env), capture_output=True, text=True,
                               timeout=timeout, check=check, input=input)
     finally:

@@ -2,14 +2,15 @@
 
 import json
 import os
-from typing import Iterable, Iterator, List, Union
+from collections.abc import Iterable, Iterator
+from typing import Union
 
 __all__ = ["load_objects", "iter_objects"]
 
 PathOrObject = Union[str, "os.PathLike[str]", dict]
 
 
-def _documents_from_text(text: str, name: str) -> List[object]:
+def _documents_from_text(text: str, name: str) -> list[object]:
     stripped = text.lstrip()
     if stripped.startswith("{") or stripped.startswith("["):
         try:
@@ -27,7 +28,7 @@ def _documents_from_text(text: str, name: str) -> List[object]:
     try:
         import yaml  # PyYAML: a dependency of the plugin
     except ImportError:  # pragma: no cover
-        raise RuntimeError("reading YAML (%s) needs PyYAML" % name)
+        raise RuntimeError("reading YAML (%s) needs PyYAML" % name) from None
     return [d for d in yaml.safe_load_all(text) if d is not None]
 
 
@@ -56,11 +57,11 @@ def iter_objects(doc: object) -> Iterator[dict]:
     yield doc
 
 
-def load_objects(paths_or_dicts: Union[PathOrObject, Iterable[PathOrObject]]) -> List[dict]:
+def load_objects(paths_or_dicts: Union[PathOrObject, Iterable[PathOrObject]]) -> list[dict]:
     """Objects from files (JSON, YAML, multi-document YAML, Lists) and/or dicts, in order."""
     if isinstance(paths_or_dicts, (str, dict)) or hasattr(paths_or_dicts, "__fspath__"):
         paths_or_dicts = [paths_or_dicts]  # type: ignore[list-item]
-    out = []  # type: List[dict]
+    out = []  # type: list[dict]
     for item in paths_or_dicts:  # type: ignore[union-attr]
         if isinstance(item, (dict, list)):
             out.extend(iter_objects(item))

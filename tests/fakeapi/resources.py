@@ -1,6 +1,6 @@
 """The resources the stand-in serves, with what discovery says about them."""
 
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional
 
 __all__ = ["Resource", "RESOURCES", "GROUP_VERSIONS", "find_resource", "resource_for_kind"]
 
@@ -14,13 +14,13 @@ class Resource(NamedTuple):
     singular: str
     kind: str
     namespaced: bool
-    short_names: Tuple[str, ...] = ()
-    categories: Tuple[str, ...] = ()
-    verbs: Tuple[str, ...] = tuple(_ALL_VERBS)
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = tuple(_ALL_VERBS)
     # subresource -> (response kind or "" for text, verbs)
-    subresources: Tuple[Tuple[str, str, Tuple[str, ...]], ...] = ()
+    subresources: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     # the store this resource reads: (group, plural); events.k8s.io events share core events
-    storage: Optional[Tuple[str, str]] = None
+    storage: Optional[tuple[str, str]] = None
     storage_version_hash: str = ""
 
     @property
@@ -28,7 +28,7 @@ class Resource(NamedTuple):
         return "%s/%s" % (self.group, self.version) if self.group else self.version
 
     @property
-    def store_key(self) -> Tuple[str, str]:
+    def store_key(self) -> tuple[str, str]:
         return self.storage or (self.group, self.plural)
 
     @property
@@ -108,7 +108,7 @@ RESOURCES = [
 ]
 
 # group -> versions in preference order; "" is the legacy core group served under /api
-GROUP_VERSIONS = {}  # type: Dict[str, List[str]]
+GROUP_VERSIONS = {}  # type: dict[str, list[str]]
 for _r in RESOURCES:
     GROUP_VERSIONS.setdefault(_r.group, [])
     if _r.version not in GROUP_VERSIONS[_r.group]:

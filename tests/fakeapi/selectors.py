@@ -8,7 +8,8 @@ Field selectors: ``f=v``, ``f==v``, ``f!=v``, comma-joined, with ``\\,``, ``\\=`
 """
 
 import re
-from typing import Callable, Dict, List, Optional, Tuple
+from collections.abc import Callable
+from typing import Optional
 
 __all__ = [
     "SelectorError",
@@ -34,11 +35,11 @@ _LABEL_KEY_RE = re.compile(
 _LABEL_VALUE_RE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 
 # One requirement is (key, operator, values); operators: "=", "!=", "in", "notin", "exists", "!", "gt", "lt"
-Requirement = Tuple[str, str, Tuple[str, ...]]
+Requirement = tuple[str, str, tuple[str, ...]]
 
 
-def _tokenize(sel: str) -> List[str]:
-    tokens = []  # type: List[str]
+def _tokenize(sel: str) -> list[str]:
+    tokens = []  # type: list[str]
     i, n = 0, len(sel)
     while i < n:
         c = sel[i]
@@ -65,12 +66,12 @@ def _tokenize(sel: str) -> List[str]:
     return tokens
 
 
-def parse_label_selector(selector: Optional[str]) -> List[Requirement]:
+def parse_label_selector(selector: Optional[str]) -> list[Requirement]:
     """Parse a label selector string into requirements; raise SelectorError when invalid."""
     if selector is None or not selector.strip():
         return []
     tokens = _tokenize(selector)
-    reqs = []  # type: List[Requirement]
+    reqs = []  # type: list[Requirement]
     pos = 0
 
     def err(msg: str) -> SelectorError:
@@ -128,7 +129,7 @@ def parse_label_selector(selector: Optional[str]) -> List[Requirement]:
                 if pos >= len(tokens) or tokens[pos] != "(":
                     raise err("found '%s', expected: '('" % (tokens[pos] if pos < len(tokens) else ""))
                 pos += 1
-                values = []  # type: List[str]
+                values = []  # type: list[str]
                 expect_value = True
                 while True:
                     if pos >= len(tokens):
@@ -164,7 +165,7 @@ def parse_label_selector(selector: Optional[str]) -> List[Requirement]:
     return reqs
 
 
-def label_selector_matches(reqs: List[Requirement], labels: Optional[Dict[str, str]]) -> bool:
+def label_selector_matches(reqs: list[Requirement], labels: Optional[dict[str, str]]) -> bool:
     labels = labels or {}
     for key, op, values in reqs:
         has = key in labels
@@ -197,10 +198,10 @@ def label_selector_matches(reqs: List[Requirement], labels: Optional[Dict[str, s
 # ---------------------------------------------------------------------------------------------------
 # Field selectors
 
-FieldRequirement = Tuple[str, str, str]  # (field, "=" or "!=", value)
+FieldRequirement = tuple[str, str, str]  # (field, "=" or "!=", value)
 
 
-def _split_unescaped(s: str, sep: str) -> List[str]:
+def _split_unescaped(s: str, sep: str) -> list[str]:
     parts, cur, i = [], [], 0
     while i < len(s):
         c = s[i]
@@ -233,10 +234,10 @@ def _unescape(s: str) -> str:
     return "".join(out)
 
 
-def parse_field_selector(selector: Optional[str]) -> List[FieldRequirement]:
+def parse_field_selector(selector: Optional[str]) -> list[FieldRequirement]:
     if selector is None or not selector.strip():
         return []
-    reqs = []  # type: List[FieldRequirement]
+    reqs = []  # type: list[FieldRequirement]
     for part in _split_unescaped(selector, ","):
         if not part:
             continue
@@ -277,14 +278,14 @@ def _get(obj: dict, *path: str) -> str:
     return str(cur)
 
 
-def _meta_fields(obj: dict, namespaced: bool) -> Dict[str, str]:
+def _meta_fields(obj: dict, namespaced: bool) -> dict[str, str]:
     d = {"metadata.name": _get(obj, "metadata", "name")}
     if namespaced:
         d["metadata.namespace"] = _get(obj, "metadata", "namespace")
     return d
 
 
-def _pod_fields(obj: dict) -> Dict[str, str]:
+def _pod_fields(obj: dict) -> dict[str, str]:
     d = _meta_fields(obj, True)
     pod_ips = (obj.get("status") or {}).get("podIPs") or []
     d.update({
@@ -301,7 +302,7 @@ def _pod_fields(obj: dict) -> Dict[str, str]:
     return d
 
 
-def _event_fields(obj: dict) -> Dict[str, str]:
+def _event_fields(obj: dict) -> dict[str, str]:
     d = _meta_fields(obj, True)
     source = _get(obj, "source", "component") or _get(obj, "reportingComponent")
     d.update({
@@ -320,38 +321,38 @@ def _event_fields(obj: dict) -> Dict[str, str]:
     return d
 
 
-def _node_fields(obj: dict) -> Dict[str, str]:
+def _node_fields(obj: dict) -> dict[str, str]:
     d = _meta_fields(obj, False)
     d["spec.unschedulable"] = _get(obj, "spec", "unschedulable") or "false"
     return d
 
 
-def _namespace_fields(obj: dict) -> Dict[str, str]:
+def _namespace_fields(obj: dict) -> dict[str, str]:
     d = _meta_fields(obj, False)
     d["status.phase"] = _get(obj, "status", "phase")
     return d
 
 
-def _job_fields(obj: dict) -> Dict[str, str]:
+def _job_fields(obj: dict) -> dict[str, str]:
     d = _meta_fields(obj, True)
     d["status.successful"] = _get(obj, "status", "succeeded") or "0"
     return d
 
 
-def _replicaset_fields(obj: dict) -> Dict[str, str]:
+def _replicaset_fields(obj: dict) -> dict[str, str]:
     d = _meta_fields(obj, True)
     d["status.replicas"] = _get(obj, "status", "replicas") or "0"
     return d
 
 
-_FIELD_FUNCS = {
+_FIELD_FUNCS: dict[tuple[str, str], Callable[[dict], dict[str, str]]] = {
     ("", "pods"): _pod_fields,
     ("", "events"): _event_fields,
     ("", "nodes"): _node_fields,
     ("", "namespaces"): _namespace_fields,
     ("batch", "jobs"): _job_fields,
     ("apps", "replicasets"): _replicaset_fields,
-}  # type: Dict[Tuple[str, str], Callable[[dict], Dict[str, str]]]
+}
 
 # events.k8s.io/v1 names its selectable fields differently; the server maps them to the core names
 # (pkg/apis/events/v1/conversion.go). "source" is not selectable there.
@@ -373,7 +374,7 @@ FIELD_LABEL_CONVERSIONS = {
 }
 
 
-def fields_for(group: str, plural: str, namespaced: bool, obj: dict) -> Dict[str, str]:
+def fields_for(group: str, plural: str, namespaced: bool, obj: dict) -> dict[str, str]:
     """The selectable fields of a stored object (stored events are core/v1 events)."""
     if (group, plural) == ("events.k8s.io", "events"):
         group = ""
@@ -383,7 +384,7 @@ def fields_for(group: str, plural: str, namespaced: bool, obj: dict) -> Dict[str
     return func(obj)
 
 
-def convert_field_requirements(group: str, plural: str, reqs: List[FieldRequirement]) -> List[FieldRequirement]:
+def convert_field_requirements(group: str, plural: str, reqs: list[FieldRequirement]) -> list[FieldRequirement]:
     """Map field labels of the requested API version onto the stored fields; reject unknown ones."""
     mapping = FIELD_LABEL_CONVERSIONS.get((group, plural))
     if mapping is None:
@@ -396,7 +397,7 @@ def convert_field_requirements(group: str, plural: str, reqs: List[FieldRequirem
     return out
 
 
-def field_selector_matches(reqs: List[FieldRequirement], fields: Dict[str, str]) -> bool:
+def field_selector_matches(reqs: list[FieldRequirement], fields: dict[str, str]) -> bool:
     for field, op, value in reqs:
         have = fields.get(field, "")
         if op == "=" and have != value:
@@ -406,7 +407,7 @@ def field_selector_matches(reqs: List[FieldRequirement], fields: Dict[str, str])
     return True
 
 
-def check_field_labels(reqs: List[FieldRequirement], sample_fields: Dict[str, str]) -> None:
+def check_field_labels(reqs: list[FieldRequirement], sample_fields: dict[str, str]) -> None:
     for field, _op, _value in reqs:
         if field not in sample_fields:
             raise SelectorError('field label not supported: %s' % field)

@@ -17,8 +17,9 @@ import threading
 import time
 import traceback
 from collections import namedtuple
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, Callable, NamedTuple, Optional, Union
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import selectors as sel
@@ -77,7 +78,7 @@ class Fault:
 
     def __init__(self, path: str, status: Optional[int] = None, times: Optional[int] = 1,
                  method: Optional[str] = None, body: Union[None, bytes, str, dict] = None,
-                 headers: Optional[Dict[str, str]] = None, delay: Optional[float] = None,
+                 headers: Optional[dict[str, str]] = None, delay: Optional[float] = None,
                  mode: Optional[str] = None, query: Optional[str] = None, reason: Optional[str] = None,
                  message: Optional[str] = None, retry_after: Optional[int] = None, in_stream: bool = False):
         if mode not in (None, "reset", "truncate", "close"):
@@ -121,7 +122,7 @@ class _Response(NamedTuple):
     status: int
     body: bytes
     content_type: str = _JSON
-    headers: Tuple[Tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def _dumps(obj: Any) -> bytes:
@@ -167,7 +168,7 @@ def _encode_continue(rv: int, start: str) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_continue(token: str) -> Tuple[int, str]:
+def _decode_continue(token: str) -> tuple[int, str]:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         data = json.loads(raw)
@@ -176,10 +177,10 @@ def _decode_continue(token: str) -> Tuple[int, str]:
                              "(version meta.k8s.io/v1)")
         return int(data["rv"]), str(data["start"])
     except (ValueError, KeyError, TypeError, binascii.Error) as e:
-        raise ValueError("continue key is not valid: %s" % e)
+        raise ValueError("continue key is not valid: %s" % e) from e
 
 
-def _parse_accept(value: Optional[str]) -> List[Tuple[str, Dict[str, str]]]:
+def _parse_accept(value: Optional[str]) -> list[tuple[str, dict[str, str]]]:
     out = []
     for part in (value or "").split(","):
         part = part.strip()
@@ -330,7 +331,7 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         path = split.path or "/"
         qs = parse_qs(split.query, keep_blank_values=True)
-        self.query = {k: v[-1] for k, v in qs.items()}  # type: Dict[str, str]
+        self.query = {k: v[-1] for k, v in qs.items()}  # type: dict[str, str]
         headers = _Headers((k.lower(), v) for k, v in self.headers.items())
         logged = LoggedRequest(self.command, path, dict(self.query), headers)
         logged.raw_query = split.query
@@ -552,7 +553,7 @@ class _Handler(BaseHTTPRequestHandler):
         d["kind"] = info.resource.plural
         return d
 
-    def _accept(self) -> List[Tuple[str, Dict[str, str]]]:
+    def _accept(self) -> list[tuple[str, dict[str, str]]]:
         return _parse_accept(self.headers.get("Accept"))
 
     def _wants(self) -> str:
@@ -613,7 +614,7 @@ class _Handler(BaseHTTPRequestHandler):
             meta = {"name": group, "creationTimestamp": None}
         return {"metadata": meta, "versions": versions}
 
-    def _agg_response(self, groups: List[str], which: str) -> _Response:
+    def _agg_response(self, groups: list[str], which: str) -> _Response:
         doc = {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/" + which,
                "metadata": {}, "items": [self._agg_group(g) for g in groups]}
         ct = _AGG_V2_CT if which == "v2" else _AGG_V2BETA1_CT
@@ -745,14 +746,14 @@ class _Handler(BaseHTTPRequestHandler):
             data = b"".join(lines[len(lines) - int(tail):]) if int(tail) else b""
         return _Response(200, data, "text/plain")
 
-    def _selectors(self, r: Resource) -> Tuple[list, list]:
+    def _selectors(self, r: Resource) -> tuple[list, list]:
         try:
             labels = sel.parse_label_selector(self.query.get("labelSelector"))
             fields = sel.parse_field_selector(self.query.get("fieldSelector"))
             fields = sel.convert_field_requirements(r.group, r.plural, fields)
             sel.check_field_labels(fields, sel.fields_for(r.store_key[0], r.store_key[1], r.namespaced, {}))
         except sel.SelectorError as e:
-            raise _ApiError(400, str(e))
+            raise _ApiError(400, str(e)) from e
         return labels, fields
 
     def _matcher(self, r: Resource, namespace: str, labels: list, fields: list) -> Callable[[str, dict], bool]:
@@ -782,7 +783,7 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 limit = max(0, int(self.query["limit"]))
             except ValueError:
-                raise _ApiError(400, "invalid limit: %r" % self.query["limit"])
+                raise _ApiError(400, "invalid limit: %r" % self.query["limit"]) from None
         token = self.query.get("continue") or ""
         rv_param = self.query.get("resourceVersion") or ""
         with store.cond:
@@ -794,7 +795,7 @@ class _Handler(BaseHTTPRequestHandler):
                 try:
                     token_rv, start = _decode_continue(token)
                 except ValueError as e:
-                    raise _ApiError(400, str(e))
+                    raise _ApiError(400, str(e)) from e
                 if token_rv == -1:
                     at_rv = store.rv
                 elif token_rv < store.compacted_rv:
@@ -811,7 +812,7 @@ class _Handler(BaseHTTPRequestHandler):
                 try:
                     want_rv = int(rv_param)
                 except ValueError:
-                    raise _ApiError(400, "resourceVersion: Invalid value: %r: must be a valid integer" % rv_param)
+                    raise _ApiError(400, "resourceVersion: Invalid value: %r: must be a valid integer" % rv_param) from None
                 if self.query.get("resourceVersionMatch") == "Exact":
                     if want_rv < store.compacted_rv:
                         raise _ApiError(410, "The resourceVersion for the provided list is too old.")
@@ -822,7 +823,7 @@ class _Handler(BaseHTTPRequestHandler):
                                                                     "message": "Too large resource version"}],
                                                         "retryAfterSeconds": 1})
             snapshot = store.snapshot(r.store_key, at_rv)
-        items = []  # type: List[dict]
+        items = []  # type: list[dict]
         next_token = ""
         remaining = None
         items_last_key = ""
@@ -900,13 +901,13 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 timeout = float(self.query["timeoutSeconds"])
             except ValueError:
-                raise _ApiError(400, "invalid timeoutSeconds")
+                raise _ApiError(400, "invalid timeoutSeconds") from None
         if timeout is None:
             timeout = fake.max_watch_seconds
         deadline = time.monotonic() + timeout if timeout else None
         include_object = self.query.get("includeObject", "Metadata")
         gone = None  # type: Optional[dict]
-        initial = []  # type: List[dict]
+        initial = []  # type: list[dict]
         with store.cond:
             drop_seq = store.drop_seq
             bookmark_seq = store.bookmark_seq
@@ -914,7 +915,7 @@ class _Handler(BaseHTTPRequestHandler):
                 try:
                     cursor = int(rv_param)
                 except ValueError:
-                    raise _ApiError(400, "resourceVersion: Invalid value: %r: must be a valid integer" % rv_param)
+                    raise _ApiError(400, "resourceVersion: Invalid value: %r: must be a valid integer" % rv_param) from None
                 if cursor < store.compacted_rv:
                     gone = status_body(410, "too old resource version: %d (%d)" % (cursor, store.compacted_rv))
             else:
@@ -955,7 +956,7 @@ class _Handler(BaseHTTPRequestHandler):
             next_bookmark = time.monotonic() + interval if interval else None
             pre_timeout_bookmark = deadline - 2.0 if deadline and timeout and timeout > 4 else None
             while True:
-                events = []  # type: List[Tuple[str, dict]]
+                events = []  # type: list[tuple[str, dict]]
                 do_bookmark = False
                 with store.cond:
                     while True:
@@ -1009,7 +1010,7 @@ class _Handler(BaseHTTPRequestHandler):
             fake._watch_closed(self)
 
     @staticmethod
-    def _convert_change(ch: Change, r: Resource, match: Callable[[str, dict], bool]) -> Optional[Tuple[str, dict]]:
+    def _convert_change(ch: Change, r: Resource, match: Callable[[str, dict], bool]) -> Optional[tuple[str, dict]]:
         """The event a filtered watcher sees (the watch cache's convertToWatchEvent)."""
         if ch.store != r.store_key:
             return None
@@ -1030,7 +1031,7 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 64
 
-    def __init__(self, fake: "FakeApiServer", address: Tuple[str, int], ssl_context: Optional[ssl.SSLContext]):
+    def __init__(self, fake: "FakeApiServer", address: tuple[str, int], ssl_context: Optional[ssl.SSLContext]):
         self.fake = fake
         self.ssl_context = ssl_context
         self._conn_lock = threading.Lock()
@@ -1128,11 +1129,11 @@ class FakeApiServer:
         self.host = host
         self._port = port
         self.store = Store(auto_namespaces=auto_namespaces)
-        self.errors = []  # type: List[str]  # tracebacks of bugs in the stand-in itself
+        self.errors = []  # type: list[str]  # tracebacks of bugs in the stand-in itself
         self._log_lock = threading.Lock()
-        self._requests = []  # type: List[LoggedRequest]
-        self._faults = []  # type: List[Fault]
-        self._logs = {}  # type: Dict[Tuple[str, str, str, bool], str]
+        self._requests = []  # type: list[LoggedRequest]
+        self._faults = []  # type: list[Fault]
+        self._logs = {}  # type: dict[tuple[str, str, str, bool], str]
         self._watches = set()  # type: set
         self._stop_event = threading.Event()
         self._stopping = False
@@ -1214,7 +1215,7 @@ class FakeApiServer:
         return write_kubeconfig(path, kwargs.pop("server_url", self.url), **kwargs)
 
     # ---- objects -------------------------------------------------------------------------------
-    def load(self, paths_or_dicts: Any) -> List[dict]:
+    def load(self, paths_or_dicts: Any) -> list[dict]:
         """Add objects from files/dicts (see load_objects); returns the stored copies."""
         if isinstance(paths_or_dicts, (str, dict)) or hasattr(paths_or_dicts, "__fspath__"):
             paths_or_dicts = [paths_or_dicts]
@@ -1243,7 +1244,7 @@ class FakeApiServer:
         obj = self.store.current(r.store_key, key)
         return copy.deepcopy(obj) if obj is not None else None
 
-    def objects(self, kind: Optional[str] = None, namespace: Optional[str] = None) -> List[dict]:
+    def objects(self, kind: Optional[str] = None, namespace: Optional[str] = None) -> list[dict]:
         if kind is None:
             objs = self.store.all_objects()
         else:
@@ -1306,7 +1307,7 @@ class FakeApiServer:
     # ---- faults --------------------------------------------------------------------------------
     def fail(self, path: str, status: Optional[int] = None, times: Optional[int] = 1,
              method: Optional[str] = None, body: Union[None, bytes, str, dict] = None,
-             headers: Optional[Dict[str, str]] = None, delay: Optional[float] = None, *,
+             headers: Optional[dict[str, str]] = None, delay: Optional[float] = None, *,
              mode: Optional[str] = None, query: Optional[str] = None, reason: Optional[str] = None,
              message: Optional[str] = None, retry_after: Optional[int] = None, in_stream: bool = False) -> Fault:
         """Make the next ``times`` requests (None: all) whose path matches the regex ``path`` misbehave.
@@ -1343,7 +1344,7 @@ class FakeApiServer:
             self._requests.append(entry)
 
     @property
-    def requests(self) -> List[LoggedRequest]:
+    def requests(self) -> list[LoggedRequest]:
         """Every request so far, oldest first (a copy)."""
         with self._log_lock:
             return list(self._requests)
@@ -1352,13 +1353,13 @@ class FakeApiServer:
         with self._log_lock:
             self._requests = []
 
-    def requests_to(self, path: Optional[str] = None, method: Optional[str] = None) -> List[LoggedRequest]:
+    def requests_to(self, path: Optional[str] = None, method: Optional[str] = None) -> list[LoggedRequest]:
         """Logged requests whose path matches the regex ``path`` (and method)."""
         pat = re.compile(path) if path else None
         return [r for r in self.requests
                 if (pat is None or pat.search(r.path)) and (method is None or r.method == method.upper())]
 
-    def writes(self) -> List[LoggedRequest]:
+    def writes(self) -> list[LoggedRequest]:
         """Logged requests that were not GETs (the plugin must send none)."""
         return [r for r in self.requests if r.method != "GET"]
 

@@ -6,19 +6,19 @@ import datetime
 import json
 import threading
 import uuid
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional
 
 from .resources import Resource, resource_for_kind
 
 __all__ = ["Store", "Change", "core_event_to_events_v1", "events_v1_to_core_event"]
 
-Key = Tuple[Tuple[str, str], str]  # ((group, plural), "namespace/name" or "name")
+Key = tuple[tuple[str, str], str]  # ((group, plural), "namespace/name" or "name")
 
 
 class Change(NamedTuple):
     rv: int
     type: str  # ADDED, MODIFIED, DELETED
-    store: Tuple[str, str]
+    store: tuple[str, str]
     key: str
     obj: dict  # the new object (for DELETED: the last state, with the deletion's resourceVersion)
     prev: Optional[dict]
@@ -87,17 +87,17 @@ class Store:
         self.compacted_rv = 0
         self.auto_namespaces = auto_namespaces
         # store -> key -> [(rv, obj or None)], oldest first
-        self._versions = {}  # type: Dict[Tuple[str, str], Dict[str, List[Tuple[int, Optional[dict]]]]]
-        self._changes = []  # type: List[Change]
-        self._change_rvs = []  # type: List[int]
+        self._versions = {}  # type: dict[tuple[str, str], dict[str, list[tuple[int, Optional[dict]]]]]
+        self._changes = []  # type: list[Change]
+        self._change_rvs = []  # type: list[int]
         self.generation = 0  # bumped by drop_watches()/bookmark()/stop to wake watchers
         self.bookmark_seq = 0
         self.drop_seq = 0
         self.abrupt_drop = False
-        self.watch_cursors = {}  # type: Dict[int, int]  # open watches keep the history they still need
+        self.watch_cursors = {}  # type: dict[int, int]  # open watches keep the history they still need
 
     # ---- writes ------------------------------------------------------------------------------
-    def normalize(self, obj: dict, copy: bool = True) -> Tuple[Resource, dict]:
+    def normalize(self, obj: dict, copy: bool = True) -> tuple[Resource, dict]:
         if not isinstance(obj, dict) or not obj.get("kind"):
             raise ValueError("not a Kubernetes object (no kind): %r" % (obj,))
         kind, api_version = obj["kind"], obj.get("apiVersion", "")
@@ -122,7 +122,7 @@ class Store:
         meta.setdefault("creationTimestamp", _now())
         return res, obj
 
-    def _record(self, etype: str, store: Tuple[str, str], key: str, obj: dict, prev: Optional[dict]) -> None:
+    def _record(self, etype: str, store: tuple[str, str], key: str, obj: dict, prev: Optional[dict]) -> None:
         ch = Change(self.rv, etype, store, key, obj, prev)
         self._changes.append(ch)
         self._change_rvs.append(self.rv)
@@ -196,12 +196,12 @@ class Store:
             return self.compacted_rv
 
     # ---- reads -------------------------------------------------------------------------------
-    def current(self, store: Tuple[str, str], key: str) -> Optional[dict]:
+    def current(self, store: tuple[str, str], key: str) -> Optional[dict]:
         with self.cond:
             versions = self._versions.get(store, {}).get(key)
             return versions[-1][1] if versions else None
 
-    def snapshot(self, store: Tuple[str, str], at_rv: Optional[int] = None) -> List[Tuple[str, dict]]:
+    def snapshot(self, store: tuple[str, str], at_rv: Optional[int] = None) -> list[tuple[str, dict]]:
         """(key, object) pairs as of at_rv (default: now), sorted by key like etcd."""
         with self.cond:
             out = []
@@ -219,12 +219,12 @@ class Store:
         out.sort(key=lambda kv: kv[0])
         return out
 
-    def changes_after(self, rv: int) -> List[Change]:
+    def changes_after(self, rv: int) -> list[Change]:
         with self.cond:
             i = bisect.bisect_right(self._change_rvs, rv)
             return self._changes[i:]
 
-    def all_objects(self) -> List[dict]:
+    def all_objects(self) -> list[dict]:
         with self.cond:
             out = []
             for store in sorted(self._versions):

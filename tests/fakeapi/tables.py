@@ -5,7 +5,7 @@ columns; kubectl hides priority>0 columns unless -o wide)."""
 
 import datetime
 import time
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Optional
 
 __all__ = ["table_for", "human_duration", "parse_time"]
 
@@ -83,7 +83,7 @@ def _since(value: Optional[str], now: float) -> str:
     return human_duration(now - t.timestamp())
 
 
-def _pod_row(pod: dict, now: float) -> Tuple[list, list]:
+def _pod_row(pod: dict, now: float) -> tuple[list, list]:
     spec = pod.get("spec") or {}
     status = pod.get("status") or {}
     meta = pod.get("metadata") or {}
@@ -224,7 +224,7 @@ _POD_COLUMNS = [
 ]
 
 
-def _event_row(ev: dict, now: float) -> Tuple[list, list]:
+def _event_row(ev: dict, now: float) -> tuple[list, list]:
     first = _since(ev.get("firstTimestamp"), now) if ev.get("firstTimestamp") else _since(ev.get("eventTime"), now)
     last = _since(ev.get("lastTimestamp"), now) if ev.get("lastTimestamp") else first
     count = ev.get("count") or 0
@@ -262,7 +262,7 @@ _EVENT_COLUMNS = [
 ]
 
 
-def _containers_cells(containers: List[dict]) -> Tuple[str, str]:
+def _containers_cells(containers: list[dict]) -> tuple[str, str]:
     return (",".join(c.get("name", "") for c in containers), ",".join(c.get("image", "") for c in containers))
 
 
@@ -292,7 +292,7 @@ def _has_cond(obj: dict, ctype: str) -> bool:
                for c in (obj.get("status") or {}).get("conditions") or [])
 
 
-def _job_row(job: dict, now: float) -> Tuple[list, list]:
+def _job_row(job: dict, now: float) -> tuple[list, list]:
     spec, status, meta = job.get("spec") or {}, job.get("status") or {}, job.get("metadata") or {}
     succeeded = int(status.get("succeeded") or 0)
     if spec.get("completions") is not None:
@@ -337,7 +337,7 @@ _JOB_COLUMNS = [
 ]
 
 
-def _node_row(node: dict, now: float) -> Tuple[list, list]:
+def _node_row(node: dict, now: float) -> tuple[list, list]:
     meta, spec, status = node.get("metadata") or {}, node.get("spec") or {}, node.get("status") or {}
     cond_map = {c.get("type"): c for c in status.get("conditions") or []}
     states = []
@@ -355,7 +355,7 @@ def _node_row(node: dict, now: float) -> Tuple[list, list]:
         elif k == "kubernetes.io/role" and v:
             roles.add(v)
     info = status.get("nodeInfo") or {}
-    addrs = {}  # type: Dict[str, str]
+    addrs = {}  # type: dict[str, str]
     for a in status.get("addresses") or []:
         addrs.setdefault(a.get("type"), a.get("address"))
     cells = [meta.get("name", ""), ",".join(states), ",".join(sorted(roles)) or "<none>",
@@ -381,7 +381,7 @@ _NODE_COLUMNS = [
 ]
 
 
-def _namespace_row(ns: dict, now: float) -> Tuple[list, list]:
+def _namespace_row(ns: dict, now: float) -> tuple[list, list]:
     meta = ns.get("metadata") or {}
     return [meta.get("name", ""), (ns.get("status") or {}).get("phase", ""),
             _since(meta.get("creationTimestamp"), now)], []
@@ -394,7 +394,7 @@ _NAMESPACE_COLUMNS = [
 ]
 
 
-def _service_row(svc: dict, now: float) -> Tuple[list, list]:
+def _service_row(svc: dict, now: float) -> tuple[list, list]:
     meta, spec = svc.get("metadata") or {}, svc.get("spec") or {}
     stype = spec.get("type") or "ClusterIP"
     ext = ",".join(spec.get("externalIPs") or [])
@@ -427,7 +427,7 @@ _SERVICE_COLUMNS = [
 ]
 
 
-def _default_row(obj: dict, now: float) -> Tuple[list, list]:
+def _default_row(obj: dict, now: float) -> tuple[list, list]:
     meta = obj.get("metadata") or {}
     return [meta.get("name", ""), meta.get("creationTimestamp")], []
 
@@ -444,10 +444,10 @@ _PRINTERS = {
     ("", "nodes"): (_NODE_COLUMNS, _node_row),
     ("", "namespaces"): (_NAMESPACE_COLUMNS, _namespace_row),
     ("", "services"): (_SERVICE_COLUMNS, _service_row),
-}  # type: Dict[Tuple[str, str], Tuple[List[dict], Callable[[dict, float], Tuple[list, list]]]]
+}  # type: dict[tuple[str, str], tuple[list[dict], Callable[[dict, float], tuple[list, list]]]]
 
 
-def table_for(store_key: Tuple[str, str], objects: List[dict], include_object: str, list_meta: dict,
+def table_for(store_key: tuple[str, str], objects: list[dict], include_object: str, list_meta: dict,
               with_columns: bool = True, partial_meta: Optional[Callable[[dict], dict]] = None,
               now: Optional[float] = None) -> dict:
     """A Table of objects (stored form: events are core/v1 events).
