@@ -13,11 +13,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-
-from fakeapi import (DATA_DIR, FakeApiServer, SelectorError, load_objects, parse_field_selector,
-                     parse_label_selector, unused_port, write_kubeconfig)
-from fakeapi.selectors import label_selector_matches
-from fakeapi.tables import human_duration
+from fakeapi import DATA_DIR, FakeApiServer, unused_port, write_kubeconfig
 
 CLUSTER = os.path.join(DATA_DIR, "cluster.json")
 ACS = os.path.join(DATA_DIR, "acs-pod.yaml")
@@ -118,83 +114,7 @@ def python_client(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------------
-# selectors (no server)
-
-@pytest.mark.parametrize("selector, labels, expected", [
-    ("app=web", {"app": "web"}, True),
-    ("app==web", {"app": "web"}, True),
-    ("app=web", {"app": "db"}, False),
-    ("app!=web", {"app": "db"}, True),
-    ("app!=web", {}, True),  # != matches objects without the label
-    ("app!=web", {"app": "web"}, False),
-    ("app in (web, db)", {"app": "db"}, True),
-    ("app in (web,db)", {"app": "api"}, False),
-    ("app notin (web,db)", {"app": "api"}, True),
-    ("app notin (web,db)", {}, True),
-    ("app notin (web,db)", {"app": "web"}, False),
-    ("app", {"app": ""}, True),
-    ("app", {}, False),
-    ("!app", {}, True),
-    ("!app", {"app": "x"}, False),
-    ("app=web,tier in (frontend),!legacy", {"app": "web", "tier": "frontend"}, True),
-    ("app=web,tier in (frontend),!legacy", {"app": "web", "tier": "frontend", "legacy": "1"}, False),
-    ("batch.kubernetes.io/job-name=etl-1", {"batch.kubernetes.io/job-name": "etl-1"}, True),
-    ("gen>3", {"gen": "4"}, True),
-    ("gen<3", {"gen": "4"}, False),
-    ("app=", {"app": ""}, True),
-    ("", {"anything": "x"}, True),
-])
-def test_label_selector(selector, labels, expected):
-    assert label_selector_matches(parse_label_selector(selector), labels) is expected
-
-
-@pytest.mark.parametrize("selector", ["app in web", "app=(x)", "=x", "app=a b", "app in ()", "a,", "bad key!=1",
-                                      "-x=1", "app=" + "v" * 64])
-def test_label_selector_errors(selector):
-    with pytest.raises(SelectorError):
-        parse_label_selector(selector)
-
-
-def test_field_selector_parsing():
-    assert parse_field_selector("status.phase=Running,spec.nodeName!=node-a,metadata.name==x") == [
-        ("status.phase", "=", "Running"), ("spec.nodeName", "!=", "node-a"), ("metadata.name", "=", "x")]
-    assert parse_field_selector(r"involvedObject.fieldPath=spec.containers{a\,b},reason=a\=b") == [
-        ("involvedObject.fieldPath", "=", "spec.containers{a,b}"), ("reason", "=", "a=b")]
-    assert parse_field_selector("spec.nodeName=") == [("spec.nodeName", "=", "")]
-    assert parse_field_selector("") == []
-    with pytest.raises(SelectorError):
-        parse_field_selector("status.phase")
-    with pytest.raises(SelectorError):
-        parse_field_selector(r"reason=a\x")
-
-
-def test_human_duration_matches_apimachinery():
-    cases = {0: "0s", 59: "59s", 119: "119s", 120: "2m", 125: "2m5s", 600: "10m", 3 * 3600: "3h",
-             3 * 3600 + 60: "3h1m", 9 * 3600: "9h", 50 * 3600: "2d2h", 10 * 86400: "10d", 800 * 86400: "2y70d"}
-    for seconds, text in cases.items():
-        assert human_duration(seconds) == text, seconds
-
-
-# ---------------------------------------------------------------------------------------------------
-# loading and kubeconfigs (no server)
-
-def test_load_objects_reads_kubectl_output_shapes(tmp_path):
-    objs = load_objects([CLUSTER, ACS])
-    kinds = [o["kind"] for o in objs]
-    assert kinds.count("Pod") == 3 and kinds.count("Job") == 1 and kinds.count("Node") == 2
-    assert kinds.count("Event") == 11 + 5 + 3
-    # a raw API list: items without kind/apiVersion
-    raw = tmp_path / "raw.json"
-    raw.write_text(json.dumps({"kind": "PodList", "apiVersion": "v1", "metadata": {},
-                               "items": [{"metadata": {"name": "a"}}, {"metadata": {"name": "b"}}]}))
-    loaded = load_objects(raw)
-    assert [(o["kind"], o["apiVersion"], o["metadata"]["name"]) for o in loaded] == [
-        ("Pod", "v1", "a"), ("Pod", "v1", "b")]
-    # dicts, a single object file, several JSON documents in a row
-    single = tmp_path / "one.json"
-    single.write_text(json.dumps(pod("x")) + "\n" + json.dumps(pod("y")))
-    assert names(load_objects([pod("d"), str(single)])) == ["d", "x", "y"]
-
+# loading and kubeconfigs (pure parsing and selectors: tests/unit/test_fakeapi_selectors.py)
 
 def test_events_v1_objects_are_stored_as_core_events(fake_api):
     fake_api.put({"apiVersion": "events.k8s.io/v1", "kind": "Event",
@@ -418,7 +338,7 @@ def test_pod_selectors(cluster_api, query, expected):
 
 @pytest.mark.parametrize("selector, expected_count", [
     ("involvedObject.name%3D" + ETL_POD, 9),
-    ("involvedObject.name%3D{},involvedObject.fieldPath%3Dspec.initContainers%7Blog-shipper%7D".format(ETL_POD), 5),
+    (f"involvedObject.name%3D{ETL_POD},involvedObject.fieldPath%3Dspec.initContainers%7Blog-shipper%7D", 5),
     ("involvedObject.kind%3DJob", 2),
     ("involvedObject.uid%3D7e8f9a0b-1c2d-4e3f-9a4b-5c6d7e8f9a0b", 9),
     ("involvedObject.namespace%3Dshop", 5),
