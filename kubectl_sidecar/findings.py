@@ -12,6 +12,7 @@ from kubectl_sidecar.raw import StrEnum
 from kubectl_sidecar.select import Target
 from kubectl_sidecar.timeline import Timeline
 
+
 class Severity(StrEnum):
     """How bad a finding is. It belongs to the code, never to one occurrence."""
 

@@ -3,14 +3,12 @@ failed only because of a sidecar's exit code (SC012)."""
 
 from __future__ import annotations
 
-from kubectl_sidecar.checks import catalogue, fixes, platform, prose, queries
-from kubectl_sidecar.checks.context import CheckContext
 from datetime import timedelta
 
-from kubectl_sidecar.checks.platform import VersionView
-from kubectl_sidecar.findings import Finding
+from kubectl_sidecar.checks import catalogue, fixes, platform, prose, queries
+from kubectl_sidecar.checks.context import CheckContext
 from kubectl_sidecar.model import LEGACY_KINDS, Role, RunState, SidecarKind
-from kubectl_sidecar.timeline import ContainerTimeline, Timeline
+from kubectl_sidecar.timeline import Timeline
 
 
 def _is_job_pod(timeline: Timeline) -> bool:

@@ -6,7 +6,14 @@ from __future__ import annotations
 from kubectl_sidecar.checks import catalogue, fixes, platform, prose, queries
 from kubectl_sidecar.checks.context import CheckContext
 from kubectl_sidecar.findings import Finding
-from kubectl_sidecar.model import LEGACY_KINDS, SECTION_REGULAR, ContainerState, MarkKind, RunState, SidecarKind
+from kubectl_sidecar.model import (
+    LEGACY_KINDS,
+    SECTION_REGULAR,
+    ContainerState,
+    MarkKind,
+    RunState,
+    SidecarKind,
+)
 from kubectl_sidecar.timeline import Timeline
 
 _MARKER_TEXT = {
@@ -24,7 +31,10 @@ def check_stale_legacy_status(timeline: Timeline, context: CheckContext) -> list
     """SC004: a legacy sidecar's status shows terminated or waiting, yet it ran again later."""
     findings = []
     for ct in queries.sidecars(timeline):
-        if ct.container.sidecar_kind not in LEGACY_KINDS or ct.state not in (ContainerState.TERMINATED, ContainerState.WAITING):
+        if ct.container.sidecar_kind not in LEGACY_KINDS or ct.state not in (
+            ContainerState.TERMINATED,
+            ContainerState.WAITING,
+        ):
             continue
         status_runs = [r for r in ct.runs if r.source.startswith("status")]
         last_status = max([t for r in status_runs for t in (r.started_at, r.finished_at) if t], default=None)

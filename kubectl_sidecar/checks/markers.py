@@ -5,7 +5,14 @@ from __future__ import annotations
 from kubectl_sidecar.checks import catalogue, platform, queries
 from kubectl_sidecar.checks.context import CheckContext
 from kubectl_sidecar.findings import Finding
-from kubectl_sidecar.model import ENV_ACS, ENV_KRUISE, LEGACY_KINDS, SECTION_INIT, SECTION_REGULAR, SidecarKind
+from kubectl_sidecar.model import (
+    ENV_ACS,
+    ENV_KRUISE,
+    LEGACY_KINDS,
+    SECTION_INIT,
+    SECTION_REGULAR,
+    SidecarKind,
+)
 from kubectl_sidecar.timeline import Timeline
 
 # The literal value each platform acts on. ECI_CONTAINER_TYPE is left out: other values of it may

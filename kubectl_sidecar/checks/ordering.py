@@ -117,7 +117,9 @@ def _sc001_yaml(timeline: Timeline, sidecar, view) -> str | None:
     if sidecar.container.sidecar_kind == SidecarKind.MESH:
         return fixes.mesh_native_yaml(timeline, [sidecar.container])
     drop = (
-        platform.legacy_env_name(sidecar.container) if sidecar.container.sidecar_kind in LEGACY_KINDS else None
+        platform.legacy_env_name(sidecar.container)
+        if sidecar.container.sidecar_kind in LEGACY_KINDS
+        else None
     )
     return fixes.native_sidecar_yaml(timeline, [sidecar.name], drop_env=drop, probe=True)
 

@@ -8,7 +8,15 @@ from datetime import datetime, timedelta
 
 from kubectl_sidecar.checks.context import CheckContext
 from kubectl_sidecar.checks.prose import earlier
-from kubectl_sidecar.model import SECTION_REGULAR, Condition, Container, ContainerSpec, MarkKind, Role, RunState
+from kubectl_sidecar.model import (
+    SECTION_REGULAR,
+    Condition,
+    Container,
+    ContainerSpec,
+    MarkKind,
+    Role,
+    RunState,
+)
 from kubectl_sidecar.timeline import ContainerTimeline, Mark, Run, Timeline
 
 # How long a regular container that nothing marks as a sidecar must outlive the app containers of a
@@ -98,7 +106,11 @@ def shell_script(timeline: Timeline, container: Container) -> str | None:
     """The script of a ``sh -c SCRIPT`` (or bash, ash) command, when that is the container's form."""
     spec = spec_of(timeline, container)
     words = list(spec.command) + list(spec.args)
-    if len(words) == 3 and re.fullmatch(r"(/bin/|/usr/bin/)?(sh|bash|ash|dash)", words[0]) and words[1] == "-c":
+    if (
+        len(words) == 3
+        and re.fullmatch(r"(/bin/|/usr/bin/)?(sh|bash|ash|dash)", words[0])
+        and words[1] == "-c"
+    ):
         return words[2]
     return None
 

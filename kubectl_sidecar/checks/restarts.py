@@ -65,5 +65,7 @@ def check_sidecar_restarts(timeline: Timeline, context: CheckContext) -> list[Fi
                 f"Find out why it exits: {logs}, and its termination message. Each restart leaves the app "
                 "containers without it for the back-off delay (up to 5 minutes)."
             )
-        findings.append(catalogue.make_finding("SC008", timeline, ct.name, message, evidence=evidence, fix=fix))
+        findings.append(
+            catalogue.make_finding("SC008", timeline, ct.name, message, evidence=evidence, fix=fix)
+        )
     return findings

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from kubectl_sidecar.findings import SEVERITIES, CheckReport, Finding, JobReport, PodResult
+from kubectl_sidecar.findings import CheckReport, Finding, JobReport, PodResult
 from kubectl_sidecar.raw import format_time
 from kubectl_sidecar.timeline import Run, Timeline
 

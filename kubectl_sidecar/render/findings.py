@@ -29,7 +29,9 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-def render_findings_table(findings: Sequence[Finding], *, width: int = 80, colour: bool = False, indent: str = "") -> str:
+def render_findings_table(
+    findings: Sequence[Finding], *, width: int = 80, colour: bool = False, indent: str = ""
+) -> str:
     """One row per finding: SEVERITY, CODE, CONTAINER, FINDING (the message wrapped to ``width``)."""
     sev_w = max(len(_HEAD[0]), *(len(f.severity) for f in findings))
     code_w = max(len(_HEAD[1]), *(len(f.code) for f in findings))
@@ -77,7 +79,9 @@ def render_finding_details(finding: Finding, *, width: int = 80, indent: str = "
     return "\n".join(out) + "\n"
 
 
-def render_findings(findings: Sequence[Finding], *, width: int = 80, colour: bool = False, indent: str = "") -> str:
+def render_findings(
+    findings: Sequence[Finding], *, width: int = 80, colour: bool = False, indent: str = ""
+) -> str:
     """The table, then the details of each finding, separated by blank lines."""
     parts = [render_findings_table(findings, width=width, colour=colour, indent=indent)]
     parts += [render_finding_details(f, width=width, indent=indent) for f in findings]

@@ -3,6 +3,7 @@
 Pure: the width, colour and glyph set are passed in. See ../shared/ux.md for the design: systemd-analyze
 and trace waterfalls, eighth-block precision at bar ends, the most important mark wins a shared cell.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,16 +29,44 @@ class Glyphs:
     frame: str
 
 
-UNICODE = Glyphs(running="█", stopping="▒", back_off="┄", unknown="░", stop="◆", ok="✓", fail="✗",
-                 restart="↻", start_half="▐", frame="│")
-ASCII = Glyphs(running="#", stopping="=", back_off=".", unknown="?", stop="*", ok="v", fail="x",
-               restart="R", start_half="#", frame="|")
+UNICODE = Glyphs(
+    running="█",
+    stopping="▒",
+    back_off="┄",
+    unknown="░",
+    stop="◆",
+    ok="✓",
+    fail="✗",
+    restart="↻",
+    start_half="▐",
+    frame="│",
+)
+ASCII = Glyphs(
+    running="#",
+    stopping="=",
+    back_off=".",
+    unknown="?",
+    stop="*",
+    ok="v",
+    fail="x",
+    restart="R",
+    start_half="#",
+    frame="|",
+)
 
 # Which mark shows when two fall in one cell: exit > stop requested > restart > stopping > running.
 _P_BACK_OFF, _P_UNKNOWN, _P_RUNNING, _P_STOPPING, _P_RESTART, _P_STOP, _P_EXIT = 1, 2, 3, 4, 5, 6, 7
 
-_COLOURS = {"running": "32", "stopping": "33", "back_off": "2", "unknown": "35", "stop": "1;33",
-            "ok": "32", "fail": "1;31", "restart": "36"}
+_COLOURS = {
+    "running": "32",
+    "stopping": "33",
+    "back_off": "2",
+    "unknown": "35",
+    "stop": "1;33",
+    "ok": "32",
+    "fail": "1;31",
+    "restart": "36",
+}
 _STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 
 
@@ -60,8 +89,12 @@ class _Row:
 
 
 def _run_summary(ct) -> str:
-    codes = [(str(r.exit_code) if r.exit_code is not None else "?")
-             + (f" ({r.original_exit_code})" if r.forced else "") for r in ct.runs if r.finished_at is not None]
+    codes = [
+        (str(r.exit_code) if r.exit_code is not None else "?")
+        + (f" ({r.original_exit_code})" if r.forced else "")
+        for r in ct.runs
+        if r.finished_at is not None
+    ]
     text = ",".join(codes)
     if any(r.state == RunState.RUNNING for r in ct.runs):
         text = (text + "," if text else "") + "run"
@@ -75,7 +108,9 @@ def _run_summary(ct) -> str:
     return text
 
 
-def render_gantt(timeline: Timeline, *, width: int = 80, colour: bool = False, ascii_only: bool = False) -> str:
+def render_gantt(
+    timeline: Timeline, *, width: int = 80, colour: bool = False, ascii_only: bool = False
+) -> str:
     """Draw the chart to fit ``width`` columns."""
     glyphs = ASCII if ascii_only else UNICODE
     if timeline.origin is None or not timeline.containers:
@@ -145,8 +180,12 @@ def _draw_container(row: _Row, ct, timeline: Timeline, end: datetime, col, glyph
             row.put(first, _P_RESTART, glyphs.restart, "restart")
         if run.finished_at is not None:
             ok = run.exit_code == 0 and not (run.forced and run.original_exit_code)
-            row.put(min(int(finish), len(row.cells) - 1), _P_EXIT, glyphs.ok if ok else glyphs.fail,
-                    "ok" if ok else "fail")
+            row.put(
+                min(int(finish), len(row.cells) - 1),
+                _P_EXIT,
+                glyphs.ok if ok else glyphs.fail,
+                "ok" if ok else "fail",
+            )
         previous_end = finish
 
 
@@ -162,17 +201,18 @@ def _axis(start: datetime, origin: datetime, span: float, bar_w: int, label_w: i
     while (lead + tick) / cell <= bar_w:
         at = int(round((lead + tick) / cell))
         label = format_duration(tick)
-        if at + len(label) <= len(line) and all(c == " " for c in line[max(at - 1, 0):at + len(label) + 1]):
-            line[at:at + len(label)] = list(label)
+        if at + len(label) <= len(line) and all(c == " " for c in line[max(at - 1, 0) : at + len(label) + 1]):
+            line[at : at + len(label)] = list(label)
         tick += step
     return (" " * (label_w + 1) + "".join(line)).rstrip()
 
 
 def _legend(glyphs: Glyphs) -> str:
-    return (f"{glyphs.running} running  {glyphs.stopping} stopping  {glyphs.back_off} back-off  "
-            f"{glyphs.unknown} status unknown  {glyphs.stop} stop requested  {glyphs.ok} exit 0  "
-            f"{glyphs.fail} exit≠0 or forced  {glyphs.restart} restart").replace(
-        "≠", "!=" if glyphs is ASCII else "≠")
+    return (
+        f"{glyphs.running} running  {glyphs.stopping} stopping  {glyphs.back_off} back-off  "
+        f"{glyphs.unknown} status unknown  {glyphs.stop} stop requested  {glyphs.ok} exit 0  "
+        f"{glyphs.fail} exit≠0 or forced  {glyphs.restart} restart"
+    ).replace("≠", "!=" if glyphs is ASCII else "≠")
 
 
 def _pod_line(timeline: Timeline, separator: str) -> str:
@@ -187,7 +227,11 @@ def _pod_line(timeline: Timeline, separator: str) -> str:
             label = "initialized"
         elif mark.kind == MarkKind.CONDITION and mark.detail.startswith("Ready=True"):
             label = "ready"
-        elif mark.kind == MarkKind.CONDITION and mark.detail.startswith("Ready=False") and "PodCompleted" in mark.detail:
+        elif (
+            mark.kind == MarkKind.CONDITION
+            and mark.detail.startswith("Ready=False")
+            and "PodCompleted" in mark.detail
+        ):
             label = "completed"
         elif mark.kind == MarkKind.DELETION_REQUESTED:
             label = "deletion requested"

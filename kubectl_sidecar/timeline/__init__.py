@@ -9,4 +9,12 @@ from kubectl_sidecar.timeline.build import build_timeline
 from kubectl_sidecar.timeline.runs import parse_forced_exit
 from kubectl_sidecar.timeline.types import ContainerTimeline, Mark, PodSummary, Run, Timeline
 
-__all__ = ["ContainerTimeline", "Mark", "PodSummary", "Run", "Timeline", "build_timeline", "parse_forced_exit"]
+__all__ = [
+    "ContainerTimeline",
+    "Mark",
+    "PodSummary",
+    "Run",
+    "Timeline",
+    "build_timeline",
+    "parse_forced_exit",
+]

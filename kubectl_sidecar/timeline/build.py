@@ -10,8 +10,9 @@ Sources and how they merge are described in docs/timeline.md. In short:
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from kubectl_sidecar.model import (
     ClusterVersion,

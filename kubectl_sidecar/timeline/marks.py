@@ -59,7 +59,14 @@ _CONDITION_PHASE_TRUE = {
 _CONDITION_STEP = {
     t: i
     for i, t in enumerate(
-        ("PodScheduled", "PodReadyToStartContainers", "Initialized", "ContainersReady", "Ready", "DisruptionTarget")
+        (
+            "PodScheduled",
+            "PodReadyToStartContainers",
+            "Initialized",
+            "ContainersReady",
+            "Ready",
+            "DisruptionTarget",
+        )
     )
 }
 _PH_JOB_START, _PH_POD_CREATED, _PH_SCHEDULED, _PH_POD_SETUP = 0, 1, 2, 3
@@ -221,7 +228,9 @@ def add_pod_marks(
 ) -> None:
     """Marks of the pod as a whole: creation, start, deletion, conditions, pod events, its Job."""
     if summary.created:
-        builder.add(Mark(time=summary.created, kind=K.POD_CREATED, container=None, sources=("pod",)), _PH_POD_CREATED)
+        builder.add(
+            Mark(time=summary.created, kind=K.POD_CREATED, container=None, sources=("pod",)), _PH_POD_CREATED
+        )
     if summary.started:
         builder.add(
             Mark(
@@ -235,7 +244,9 @@ def add_pod_marks(
         )
     if summary.deletion_requested:
         builder.add(
-            Mark(time=summary.deletion_requested, kind=K.DELETION_REQUESTED, container=None, sources=("pod",)),
+            Mark(
+                time=summary.deletion_requested, kind=K.DELETION_REQUESTED, container=None, sources=("pod",)
+            ),
             _PH_DELETION,
         )
     if summary.deletion_deadline and summary.deletion_deadline != summary.deletion_requested:
@@ -251,7 +262,14 @@ def add_pod_marks(
         phase = _CONDITION_PHASE_TRUE.get(cond.type, _PH_RUNNING) if cond.status == "True" else _PH_END
         kind = K.SCHEDULED if cond.type == "PodScheduled" and cond.status == "True" else K.CONDITION
         builder.add(
-            Mark(time=cond.time, kind=kind, container=None, sources=("condition",), detail=detail, reason=cond.type),
+            Mark(
+                time=cond.time,
+                kind=kind,
+                container=None,
+                sources=("condition",),
+                detail=detail,
+                reason=cond.type,
+            ),
             phase,
             _CONDITION_STEP.get(cond.type, len(_CONDITION_STEP)),
         )
@@ -291,11 +309,19 @@ def add_pod_marks(
 def _add_job_marks(builder: MarkBuilder, job: JobInfo) -> None:
     if job.start_time:
         builder.add(
-            Mark(time=job.start_time, kind=K.JOB_STARTED, container=None, sources=("job",), detail=job.name or ""),
+            Mark(
+                time=job.start_time,
+                kind=K.JOB_STARTED,
+                container=None,
+                sources=("job",),
+                detail=job.name or "",
+            ),
             _PH_JOB_START,
         )
     if job.completion_time:
-        builder.add(Mark(time=job.completion_time, kind=K.JOB_COMPLETED, container=None, sources=("job",)), _PH_END)
+        builder.add(
+            Mark(time=job.completion_time, kind=K.JOB_COMPLETED, container=None, sources=("job",)), _PH_END
+        )
     for cond in job.conditions:
         if cond.type == "Failed" and cond.status == "True" and cond.time:
             builder.add(

@@ -50,7 +50,9 @@ def note_containers(
                 notes.append(f"{ct.name}: {run.note}")
         for run in ct.runs:
             if run.started_at and run.finished_at and run.finished_at < run.started_at:
-                notes.append(f"{ct.name}: a run finished before it started ({run.source}); the writer's clock is off")
+                notes.append(
+                    f"{ct.name}: a run finished before it started ({run.source}); the writer's clock is off"
+                )
     return notes
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from kubectl_sidecar.model import STATUS_KEYS, ContainerState, Event, RunState
 from kubectl_sidecar.raw import as_dict, as_int, as_list, as_str, parse_time

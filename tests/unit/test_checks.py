@@ -17,9 +17,9 @@ import pytest
 from kubectl_sidecar import app, files
 from kubectl_sidecar.checks import CHECKS, CODES, ERROR, INFO, WARNING, CheckContext, check_timeline
 from kubectl_sidecar.findings import Finding
+from kubectl_sidecar.model import parse_cluster_version
 from kubectl_sidecar.render import document
 from kubectl_sidecar.select import KIND_ALL, Target
-from kubectl_sidecar.model import parse_cluster_version
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "kubectl_sidecar" / "demo"
@@ -127,7 +127,11 @@ def test_each_check_alone_fires_on_its_case_and_not_on_its_near_miss(code):
     hit, miss = (_BY_ID[name] for name in BOTH_WAYS[code])
     for case, fires in ((hit, True), (miss, False)):
         report = report_of(case[1], case[2])
-        own = [f for t in [r.timeline for r in report.results()] for f in check_timeline(t, CheckContext(), codes={code})]
+        own = [
+            f
+            for t in [r.timeline for r in report.results()]
+            for f in check_timeline(t, CheckContext(), codes={code})
+        ]
         own += [f for j in report.jobs for f in j.findings if f.code == code]
         assert bool(own) is fires, (code, case[0])
 
@@ -163,7 +167,10 @@ def test_findings_never_show_env_values():
             assert secret not in text, (case[0], secret)
     markers = report_of(DATA / "sc009-markers.yaml", "v1.28.15-aliyun.1")
     metrics = next(f for f in markers.findings() if f.container == "metrics")
-    assert '"True"' not in json.dumps(document.finding_to_dict(metrics)) and "value is not shown" in metrics.evidence[0]
+    assert (
+        '"True"' not in json.dumps(document.finding_to_dict(metrics))
+        and "value is not shown" in metrics.evidence[0]
+    )
 
 
 # ------------------------------------------------------------------------------------------ the seed examples

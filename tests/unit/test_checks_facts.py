@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from builders import T0, container, event, job, pod, running, status, terminated, ts, waiting
+
 from kubectl_sidecar import model
 from kubectl_sidecar.checks import CheckContext, check_timeline, fixes, make_finding, platform, prose, queries
 from kubectl_sidecar.checks.catalogue import CODES, ERROR, INFO, WARNING
+from kubectl_sidecar.errors import NotFoundError, UsageError
 from kubectl_sidecar.findings import CheckReport, PodResult, severity_rank
-from kubectl_sidecar.model import job_state, parse_job
+from kubectl_sidecar.model import job_state, parse_cluster_version, parse_job
 from kubectl_sidecar.render import document
 from kubectl_sidecar.select import (
     KIND_ALL,
@@ -25,8 +26,6 @@ from kubectl_sidecar.select import (
     parse_label_selector,
     select,
 )
-from kubectl_sidecar.errors import NotFoundError, UsageError
-from kubectl_sidecar.model import parse_cluster_version
 from kubectl_sidecar.snapshot import Snapshot
 from kubectl_sidecar.timeline import build_timeline
 
@@ -336,12 +335,19 @@ def test_sc003_a_sidecar_that_exited_is_not_an_app_that_exited():
         assert "SC003" not in _codes(timeline_of(p, version=version), now=at(40 + 3600))
     # the unmarked helper next to it still blocks once the app has exited
     spec.append(container("fluent-bit"))
-    statuses = [status("app", terminated(3, 30)), status("sidecar", terminated(22, 40, 1), restarts=1),
-                status("fluent-bit", running(3))]
+    statuses = [
+        status("app", terminated(3, 30)),
+        status("sidecar", terminated(22, 40, 1), restarts=1),
+        status("fluent-bit", running(3)),
+    ]
     p = pod(containers=spec, statuses=statuses, job="stale")
-    (finding,) = [f for f in check_timeline(timeline_of(p, version="1.34"), CheckContext(now=at(3600)))
-                  if f.code == "SC003"]
+    (finding,) = [
+        f
+        for f in check_timeline(timeline_of(p, version="1.34"), CheckContext(now=at(3600)))
+        if f.code == "SC003"
+    ]
     assert finding.container == "fluent-bit" and finding.message.split(": ", 1)[1].startswith("app exited")
+
 
 def test_sc004_restart_count_on_a_never_pod_with_a_terminated_state():
     spec = [container("app"), container("agent", env=ACS)]
@@ -540,6 +546,7 @@ def test_a_pod_left_by_a_deleted_job_is_not_the_pod_of_a_new_job_of_the_same_nam
     # without uids to compare (hand-written files), the name still links them
     del left["metadata"]["ownerReferences"][0]["uid"]
     assert snapshot.job_for(left) is new
+
 
 def test_select_notes_a_job_without_pods_and_an_empty_namespace():
     snapshot = Snapshot(jobs=[job("lonely", uid="uid-9")])
