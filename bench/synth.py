@@ -74,13 +74,7 @@ def _uid(kind: int, i: int, j: int = 0) -> str:
     return f"{kind:08x}-{(i >> 16) & 0xffff:04x}-4{i & 0xfff:03x}-8{j & 0xfff:03x}-{i:012x}"
 
 
-LABELS = {
-    "app": JOB_NAME,
-    "batch.kubernetes.io/controller-uid": JOB_UID,
-    "batch.kubernetes.io/job-name": JOB_NAME,
-    "controller-uid": JOB_UID,
-    "job-name": JOB_NAME,
-}
+LABELS = {"app": JOB_NAME, **builders.job_labels(JOB_NAME, JOB_UID)}
 
 
 def _containers() -> tuple:
@@ -174,8 +168,8 @@ def _cs(i: int, name: str, image: str, state: dict, *, last=None, restarts=0, re
 
 
 def _term(start: int, finish: int, code: int) -> dict:
-    return {"terminated": {"exitCode": code, "reason": "Completed" if code == 0 else "Error",
-                           "startedAt": ts(start), "finishedAt": ts(finish)}}
+    """containerID: set by ``_cs`` (per pod, container and run)."""
+    return builders.api_terminated(ts, start, finish, code, cid=None)
 
 
 def _fields_v1(value):
@@ -209,9 +203,9 @@ def pod(i: int, nodes: int) -> dict:
     sc_start, app_start, app_end = start + 4, start + 8, start + 240 + (i % 7) * 5
     node_name = _node_name(i, nodes)
     if kind == "running":
-        sc_status = _cs(i, "log-shipper", SIDECAR_IMAGE, {"running": {"startedAt": ts(sc_start)}}, ready=True,
+        sc_status = _cs(i, "log-shipper", SIDECAR_IMAGE, builders.api_running(ts, sc_start), ready=True,
                         started=True)
-        app_status = _cs(i, "worker", APP_IMAGE, {"running": {"startedAt": ts(app_start)}}, ready=True, started=True)
+        app_status = _cs(i, "worker", APP_IMAGE, builders.api_running(ts, app_start), ready=True, started=True)
         phase = "Running"
     else:
         code = 1 if kind == "app-failed" else 0
@@ -222,24 +216,16 @@ def pod(i: int, nodes: int) -> dict:
         app_status = _cs(i, "worker", APP_IMAGE, _term(app_start, app_end, code))
         phase = "Failed" if code else "Succeeded"
     name = pod_name(i)
-    conditions = [
-        {"type": "PodReadyToStartContainers", "status": "True" if phase == "Running" else "False",
-         "lastProbeTime": None, "lastTransitionTime": ts(start + 2)},
-        {"type": "Initialized", "status": "True", "lastProbeTime": None, "lastTransitionTime": ts(sc_start + 1)},
-        {"type": "Ready", "status": "True" if phase == "Running" else "False", "lastProbeTime": None,
-         "lastTransitionTime": ts(app_start + 1 if phase == "Running" else app_end),
-         **({} if phase == "Running" else {"reason": "PodCompleted"})},
-        {"type": "ContainersReady", "status": "True" if phase == "Running" else "False", "lastProbeTime": None,
-         "lastTransitionTime": ts(app_start + 1 if phase == "Running" else app_end),
-         **({} if phase == "Running" else {"reason": "PodCompleted"})},
-        {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": ts(start)},
-    ]
+    live = phase == "Running"
+    ready = ("True", app_start + 1, None) if live else ("False", app_end, "PodCompleted")
+    conditions = builders.api_conditions(
+        ts, PodReadyToStartContainers=(start + 2, "True" if live else "False"), Initialized=(sc_start + 1,),
+        Ready=(ready[1], ready[0], ready[2]), ContainersReady=(ready[1], ready[0], ready[2]), PodScheduled=(start,))
     obj = {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": name, "generateName": f"{JOB_NAME}-", "namespace": NAMESPACE, "uid": _uid(0x70, i),
                      "creationTimestamp": ts(start), "labels": dict(LABELS),
-                     "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": JOB_NAME, "uid": JOB_UID,
-                                          "controller": True, "blockOwnerDeletion": True}],
+                     "ownerReferences": [builders.job_owner_reference(JOB_NAME, JOB_UID)],
                      "finalizers": ["batch.kubernetes.io/job-tracking"] if phase == "Running" else []},
         "spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 30, "dnsPolicy": "ClusterFirst",
                  "schedulerName": "default-scheduler", "securityContext": {}, "serviceAccountName": "default",
@@ -265,17 +251,13 @@ def _event(i: int, j: int, reason: str, message: str, offset: int, *, container:
            init: bool = False, type_: str = "Normal", count: int = 1, last: int | None = None,
            host: str = "node") -> dict:
     name = pod_name(i)
-    involved = {"kind": "Pod", "namespace": NAMESPACE, "name": name, "uid": _uid(0x70, i), "apiVersion": "v1",
-                "resourceVersion": "1"}
-    if container:
-        involved["fieldPath"] = ("spec.initContainers{%s}" if init else "spec.containers{%s}") % container
-    return {"apiVersion": "v1", "kind": "Event",
-            "metadata": {"name": f"{name}.{0x17cb3a1f0a2b0000 + i * 64 + j:x}", "namespace": NAMESPACE,
-                         "uid": _uid(0x65, i, j), "creationTimestamp": ts(offset)},
-            "involvedObject": involved, "reason": reason, "message": message,
-            "source": {"component": "kubelet", "host": host},
-            "firstTimestamp": ts(offset), "lastTimestamp": ts(last if last is not None else offset), "count": count,
-            "type": type_, "eventTime": None, "reportingComponent": "kubelet", "reportingInstance": host}
+    field_path = ("spec.initContainers{%s}" if init else "spec.containers{%s}") % container if container else None
+    involved = builders.involved_object("Pod", NAMESPACE, name, _uid(0x70, i), resource_version="1",
+                                        field_path=field_path)
+    metadata = {"name": f"{name}.{0x17cb3a1f0a2b0000 + i * 64 + j:x}", "namespace": NAMESPACE,
+                "uid": _uid(0x65, i, j), "creationTimestamp": ts(offset)}
+    return builders.recorded_event(metadata, involved, reason, message, first=ts(offset),
+                                   last=ts(last if last is not None else offset), count=count, typ=type_, host=host)
 
 
 def pod_events(i: int, nodes: int) -> list:
@@ -325,15 +307,11 @@ def job_events(n: int) -> list:
     """What the job controller leaves on the Job: a few SuccessfulCreate (the rest were rate-limited)."""
     out = []
     for j in range(min(n, 10)):
-        out.append({"apiVersion": "v1", "kind": "Event",
-                    "metadata": {"name": f"{JOB_NAME}.{0x17cb3a0000000000 + j:x}", "namespace": NAMESPACE,
-                                 "uid": _uid(0x6a, j), "creationTimestamp": ts(_pod_start(j))},
-                    "involvedObject": {"kind": "Job", "namespace": NAMESPACE, "name": JOB_NAME, "uid": JOB_UID,
-                                       "apiVersion": "batch/v1", "resourceVersion": "1"},
-                    "reason": "SuccessfulCreate", "message": f"Created pod: {pod_name(j)}",
-                    "source": {"component": "job-controller"}, "firstTimestamp": ts(_pod_start(j)),
-                    "lastTimestamp": ts(_pod_start(j)), "count": 1, "type": "Normal", "eventTime": None,
-                    "reportingComponent": "job-controller", "reportingInstance": ""})
+        metadata = {"name": f"{JOB_NAME}.{0x17cb3a0000000000 + j:x}", "namespace": NAMESPACE,
+                    "uid": _uid(0x6a, j), "creationTimestamp": ts(_pod_start(j))}
+        involved = builders.involved_object("Job", NAMESPACE, JOB_NAME, JOB_UID, "batch/v1", resource_version="1")
+        out.append(builders.recorded_event(metadata, involved, "SuccessfulCreate", f"Created pod: {pod_name(j)}",
+                                           first=ts(_pod_start(j)), component="job-controller"))
     return out
 
 

@@ -198,10 +198,13 @@ def api_running(clock, start):
 
 
 def api_terminated(clock, start, finish, code=0, reason=None, message=None, cid="0f1e2d3c"):
+    """``cid=None``: no containerID (a lastState the kubelet recorded without one)."""
     term = {"exitCode": code, "reason": reason or ("Completed" if code == 0 else "Error")}
     if message is not None:
         term["message"] = message
-    term.update({"startedAt": clock(start), "finishedAt": clock(finish), "containerID": f"containerd://{cid}"})
+    term.update({"startedAt": clock(start), "finishedAt": clock(finish)})
+    if cid is not None:
+        term["containerID"] = f"containerd://{cid}"
     return {"terminated": term}
 
 
@@ -226,11 +229,60 @@ def api_conditions(clock, **times):
     result = []
     for ctype, value in times.items():
         at, status, reason = (tuple(value) + (None, None))[:3]
-        cond = {"type": ctype, "status": status or "True", "lastProbeTime": None, "lastTransitionTime": clock(at)}
-        if reason:
-            cond["reason"] = reason
-        result.append(cond)
+        result.append(api_condition(clock, ctype, at, status or "True", reason))
     return result
+
+
+def api_condition(clock, ctype, at, status="True", reason=None, message=None):
+    """One pod condition as the kubelet writes it (``lastProbeTime`` null)."""
+    cond = {"type": ctype, "status": status, "lastProbeTime": None, "lastTransitionTime": clock(at)}
+    if reason:
+        cond["reason"] = reason
+    if message:
+        cond["message"] = message
+    return cond
+
+
+# --------------------------------------------------------------------------------------------- ownership, events
+# Shapes shared by World, the e2e scenarios (tests/e2e) and bench/synth.py; times come formatted by the
+# caller's clock.
+
+def job_labels(job_name, job_uid):
+    """The labels the Job controller puts on a Job's pods (and its pod template)."""
+    return {"batch.kubernetes.io/controller-uid": job_uid, "batch.kubernetes.io/job-name": job_name,
+            "controller-uid": job_uid, "job-name": job_name}
+
+
+def job_owner_reference(job_name, job_uid):
+    """The controller ownerReference the Job controller puts on the pods it creates."""
+    return {"apiVersion": "batch/v1", "kind": "Job", "name": job_name, "uid": job_uid, "controller": True,
+            "blockOwnerDeletion": True}
+
+
+def involved_object(kind, namespace, name, uid, api_version="v1", *, resource_version=None, field_path=None):
+    """An Event's ``involvedObject``; ``field_path`` names a container (``spec.containers{app}``)."""
+    involved = {"kind": kind, "namespace": namespace, "name": name, "uid": uid, "apiVersion": api_version}
+    if resource_version is not None:
+        involved["resourceVersion"] = resource_version
+    if field_path:
+        involved["fieldPath"] = field_path
+    return involved
+
+
+def recorded_event(metadata, involved, reason, message, *, first, last=None, count=1, typ="Normal",
+                   component="kubelet", host=None, typed=True):
+    """A core/v1 Event as the kubelet or the job controller records it: ``first``/``last`` timestamps
+    (formatted) and a count, ``eventTime`` null, ``source.host`` and ``reportingInstance`` from ``host``.
+    ``typed=False`` leaves out apiVersion and kind (a body the API server completes)."""
+    source = {"component": component}
+    if host:
+        source["host"] = host
+    obj = {"apiVersion": "v1", "kind": "Event"} if typed else {}
+    obj.update({"metadata": metadata, "involvedObject": involved, "reason": reason, "message": message,
+                "source": source, "firstTimestamp": first, "lastTimestamp": last if last is not None else first,
+                "count": count, "type": typ, "eventTime": None, "reportingComponent": component,
+                "reportingInstance": host or ""})
+    return obj
 
 
 # --------------------------------------------------------------------------------------------- objects
@@ -263,8 +315,7 @@ class World:
                            "spec": spec, "status": status})
 
     def _job_labels(self):
-        return {"batch.kubernetes.io/controller-uid": self.job_uid, "batch.kubernetes.io/job-name": self.job_name,
-                "controller-uid": self.job_uid, "job-name": self.job_name}
+        return job_labels(self.job_name, self.job_uid)
 
     def job_status(self, *, start=0, active=0, succeeded=0, failed=0, complete=None, failed_at=None,
                    failed_reason=None, failed_message=None):
@@ -294,8 +345,7 @@ class World:
         if self.job_name:
             meta["generateName"] = self.job_name + "-"
             meta["labels"].update(self._job_labels())
-            meta["ownerReferences"] = [{"apiVersion": "batch/v1", "kind": "Job", "name": self.job_name,
-                                        "uid": self.job_uid, "controller": True, "blockOwnerDeletion": True}]
+            meta["ownerReferences"] = [job_owner_reference(self.job_name, self.job_uid)]
         if deletion is not None:
             meta["deletionTimestamp"] = self.clock(deletion + spec.get("terminationGracePeriodSeconds", 30))
             meta["deletionGracePeriodSeconds"] = spec.get("terminationGracePeriodSeconds", 30)
@@ -320,10 +370,8 @@ class World:
     def event(self, pod, reason, message, *, container=None, section="containers", at=0, last=None, count=1,
               typ="Normal", kind="Pod", host="node"):
         pod_uid = uid(self.name, kind.lower(), pod)
-        involved = {"kind": kind, "namespace": self.namespace, "name": pod, "uid": pod_uid,
-                    "apiVersion": "v1" if kind == "Pod" else "batch/v1"}
-        if container:
-            involved["fieldPath"] = f"spec.{section}{{{container}}}"
+        involved = involved_object(kind, self.namespace, pod, pod_uid, "v1" if kind == "Pod" else "batch/v1",
+                                   field_path=f"spec.{section}{{{container}}}" if container else None)
         suffix = hashlib.sha1(f"{pod}{reason}{container}{at}".encode()).hexdigest()[:12]
         component = "kubelet" if kind == "Pod" else "job-controller"
         self.items.append({

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import builders  # tests/builders.py, the one builders module (tests/ is on sys.path under pytest)
+
 REPO = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = REPO / "scripts" / "build-e2e-binaries.sh"
 LOOPBACK = "127.0.0.1"
@@ -738,9 +740,7 @@ def job_pod_manifest(job: dict, name: str | None = None, node_name: str | None =
     pod_meta: dict[str, Any] = {
         "labels": meta.get("labels") or {},
         "annotations": meta.get("annotations") or {},
-        "ownerReferences": [{
-            "apiVersion": "batch/v1", "kind": "Job", "name": jname, "uid": job["metadata"]["uid"],
-            "controller": True, "blockOwnerDeletion": True}],
+        "ownerReferences": [builders.job_owner_reference(jname, job["metadata"]["uid"])],
     }
     if name:
         pod_meta["name"] = name
@@ -834,23 +834,16 @@ def container_id(seed: str) -> str:
 
 def running(name: str, started_at: Any, *, ready: bool = True, started: bool = True, restart_count: int = 0,
             last_state: dict | None = None, image: str = IMAGE) -> dict:
-    return _cstatus(name, {"running": {"startedAt": _t(started_at)}}, ready=ready, started=started,
+    return _cstatus(name, builders.api_running(_t, started_at), ready=ready, started=started,
                     restart_count=restart_count, last_state=last_state, image=image,
                     container_id=container_id(f"{name}{restart_count}{_t(started_at)}"))
 
 
 def terminated_state(exit_code: int, started_at: Any, finished_at: Any, reason: str | None = None,
                      message: str | None = None, cid: str | None = None) -> dict:
-    t: dict[str, Any] = {
-        "exitCode": exit_code,
-        "reason": reason or ("Completed" if exit_code == 0 else "Error"),
-        "startedAt": _t(started_at), "finishedAt": _t(finished_at),
-    }
-    if message is not None:
-        t["message"] = message
-    if cid:
-        t["containerID"] = cid
-    return {"terminated": t}
+    """``cid``: the whole containerID (``containerd://...``), or None for none."""
+    return builders.api_terminated(_t, started_at, finished_at, exit_code, reason, message,
+                                   cid.removeprefix("containerd://") if cid else None)
 
 
 def terminated(name: str, exit_code: int, started_at: Any, finished_at: Any, *, reason: str | None = None,
@@ -864,22 +857,14 @@ def terminated(name: str, exit_code: int, started_at: Any, finished_at: Any, *, 
 
 def waiting(name: str, reason: str = "ContainerCreating", message: str | None = None, *,
             restart_count: int = 0, last_state: dict | None = None, image: str = IMAGE) -> dict:
-    w: dict[str, Any] = {"reason": reason}
-    if message:
-        w["message"] = message
-    return _cstatus(name, {"waiting": w}, ready=False, started=False, restart_count=restart_count,
+    return _cstatus(name, builders.api_waiting(reason, message), ready=False, started=False,
+                    restart_count=restart_count,
                     last_state=last_state, image=image, container_id=None)
 
 
 def condition(ctype: str, status: bool, when: Any, reason: str | None = None,
               message: str | None = None) -> dict:
-    c = {"type": ctype, "status": "True" if status else "False", "lastProbeTime": None,
-         "lastTransitionTime": _t(when)}
-    if reason:
-        c["reason"] = reason
-    if message:
-        c["message"] = message
-    return c
+    return builders.api_condition(_t, ctype, when, "True" if status else "False", reason, message)
 
 
 # -- events
@@ -895,23 +880,15 @@ def create_event(api: Api, obj: dict, reason: str, message: str, *, first: Any, 
     """
     meta = obj["metadata"]
     ns = meta.get("namespace") or "default"
-    involved = {"kind": obj.get("kind") or "Pod", "namespace": ns, "name": meta["name"],
-                "uid": meta["uid"], "apiVersion": obj.get("apiVersion") or "v1",
-                "resourceVersion": meta.get("resourceVersion", "")}
-    if field_path:
-        involved["fieldPath"] = field_path
+    involved = builders.involved_object(obj.get("kind") or "Pod", ns, meta["name"], meta["uid"],
+                                        obj.get("apiVersion") or "v1",
+                                        resource_version=meta.get("resourceVersion", ""), field_path=field_path)
     if host is None and involved["kind"] == "Pod":
         host = (obj.get("spec") or {}).get("nodeName")
-    source: dict[str, str] = {"component": component}
-    if host:
-        source["host"] = host
-    body = {
-        "metadata": {"name": name or f"{meta['name']}.{secrets.token_hex(8)}", "namespace": ns},
-        "involvedObject": involved, "reason": reason, "message": message, "source": source,
-        "firstTimestamp": _t(first), "lastTimestamp": _t(last if last is not None else first),
-        "count": count, "type": type, "eventTime": None, "reportingComponent": component,
-        "reportingInstance": host or "",
-    }
+    body = builders.recorded_event(
+        {"name": name or f"{meta['name']}.{secrets.token_hex(8)}", "namespace": ns}, involved, reason, message,
+        first=_t(first), last=_t(last if last is not None else first), count=count, typ=type,
+        component=component, host=host, typed=False)
     return api.post(f"/api/v1/namespaces/{ns}/events", body)
 
 
