@@ -23,11 +23,12 @@ class Severity(StrEnum):
 
 SEVERITIES = (Severity.INFO, Severity.WARNING, Severity.ERROR)  # ascending
 _RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+_VALUES = {s.value for s in SEVERITIES}
 
 
 def severity_rank(severity: str | None) -> int:
     """``info`` < ``warning`` < ``error``; unknown names rank below ``info``."""
-    return _RANK.get(severity, -1) if isinstance(severity, str) else -1
+    return _RANK.get(Severity(severity), -1) if severity in _VALUES else -1
 
 
 @dataclass(frozen=True)

@@ -3,19 +3,23 @@ failed only because of a sidecar's exit code (SC012)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from kubectl_sidecar.checks import catalogue, fixes, platform, prose, queries
 from kubectl_sidecar.checks.context import CheckContext
+from kubectl_sidecar.checks.platform import VersionView
+from kubectl_sidecar.findings import Finding
 from kubectl_sidecar.model import LEGACY_KINDS, Role, RunState, SidecarKind
-from kubectl_sidecar.timeline import Timeline
+from kubectl_sidecar.timeline import ContainerTimeline, Timeline
 
 
 def _is_job_pod(timeline: Timeline) -> bool:
     return timeline.pod.job is not None or timeline.job is not None
 
 
-def _blocker_reason(timeline: Timeline, ct, last_exit, reference) -> str | None:
+def _blocker_reason(
+    timeline: Timeline, ct: ContainerTimeline, last_exit: datetime, reference: datetime | None
+) -> str | None:
     """Why a regular container still running after the apps exited keeps the pod alive; ``None`` if
     the data does not show that it does (yet)."""
     container = ct.container
@@ -135,7 +139,7 @@ def _job_evidence(timeline: Timeline) -> list[str]:
     return lines
 
 
-def _failed_at_deadline(timeline: Timeline, view) -> list:
+def _failed_at_deadline(timeline: Timeline, view: VersionView) -> list[Finding]:
     """The same problem seen afterwards: the Job hit its deadline long after the apps had exited 0."""
     reason, failed_at = queries.job_failed(timeline)
     if reason != "DeadlineExceeded" or failed_at is None:
@@ -181,7 +185,7 @@ def _failed_at_deadline(timeline: Timeline, view) -> list:
     ]
 
 
-def _sc003_fix(timeline: Timeline, blockers: list, view) -> str:
+def _sc003_fix(timeline: Timeline, blockers: list[ContainerTimeline], view: VersionView) -> str:
     names = ", ".join(ct.name for ct in blockers)
     if view.native is True and all(ct.container.sidecar_kind == SidecarKind.MESH for ct in blockers):
         return f"{names} is injected by the mesh: " + fixes.MESH_NATIVE_FIX
@@ -216,7 +220,7 @@ def _sc003_fix(timeline: Timeline, blockers: list, view) -> str:
     return f"{where}: " + "; or ".join(options) + ". From 1.29 on, make it a native sidecar instead."
 
 
-def _sc003_yaml(timeline: Timeline, blockers: list, view) -> str | None:
+def _sc003_yaml(timeline: Timeline, blockers: list[ContainerTimeline], view: VersionView) -> str | None:
     if view.native is not True:
         return None
     if all(ct.container.sidecar_kind == SidecarKind.MESH for ct in blockers):

@@ -3,18 +3,21 @@ form on clusters that have it (SC005), exit codes the platform forced (SC007).""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from kubectl_sidecar.checks import catalogue, fixes, platform, prose, queries
 from kubectl_sidecar.checks.context import CheckContext
 from kubectl_sidecar.findings import Finding
 from kubectl_sidecar.model import (
     LEGACY_KINDS,
     SECTION_REGULAR,
+    Container,
     ContainerState,
     MarkKind,
     RunState,
     SidecarKind,
 )
-from kubectl_sidecar.timeline import Timeline
+from kubectl_sidecar.timeline import ContainerTimeline, Run, Timeline
 
 _MARKER_TEXT = {
     SidecarKind.ACS: "__IS_SIDECAR__ (ACS)",
@@ -23,7 +26,7 @@ _MARKER_TEXT = {
 }
 
 
-def _legacy_markers(container) -> list:
+def _legacy_markers(container: Container) -> list[SidecarKind]:
     return [m for m in container.markers if m in LEGACY_KINDS]
 
 
@@ -109,7 +112,7 @@ def check_stale_legacy_status(timeline: Timeline, context: CheckContext) -> list
     return findings
 
 
-def _shown_state(timeline: Timeline, ct, status_runs: list) -> str:
+def _shown_state(timeline: Timeline, ct: ContainerTimeline, status_runs: list[Run]) -> str:
     if ct.state == ContainerState.WAITING:
         return f"waiting ({ct.waiting_reason or 'no reason'})"
     run = queries.final_run(ct)
@@ -119,7 +122,7 @@ def _shown_state(timeline: Timeline, ct, status_runs: list) -> str:
     return f"terminated with {prose.describe_exit(code, reason)} at {prose.at(timeline, run.finished_at)}"
 
 
-def _likely_state(timeline: Timeline, ct, last_start) -> str:
+def _likely_state(timeline: Timeline, ct: ContainerTimeline, last_start: datetime | None) -> str:
     """What the events say happened last: running since the last start, or crash-looping, or stopping."""
     if last_start is None:
         return "running or restarting (restartCount grew; no event says when it last started)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kubectl_sidecar.checks import catalogue, platform, queries
 from kubectl_sidecar.checks.context import CheckContext
+from kubectl_sidecar.checks.platform import VersionView
 from kubectl_sidecar.findings import Finding
 from kubectl_sidecar.model import (
     ENV_ACS,
@@ -11,6 +12,7 @@ from kubectl_sidecar.model import (
     LEGACY_KINDS,
     SECTION_INIT,
     SECTION_REGULAR,
+    Container,
     SidecarKind,
 )
 from kubectl_sidecar.timeline import Timeline
@@ -30,14 +32,14 @@ def check_marker_conflicts(timeline: Timeline, context: CheckContext) -> list[Fi
         names = [n for n, _ in queries.env_names(timeline, container)]
         problems, evidence = [], []
         if SidecarKind.NATIVE in container.markers and legacy:
-            envs = ", ".join(platform.legacy_env_name_of(k) for k in legacy)
+            envs = ", ".join(platform.legacy_env_name_of(k) or "" for k in legacy)
             problems.append(
                 f"native sidecar {ct.name} also carries the legacy marker {envs}, which does "
                 "nothing on an init container"
             )
             evidence.append(f"{ct.name}: restartPolicy: Always in spec.initContainers and env {envs}")
         elif container.section == SECTION_INIT and legacy:
-            envs = ", ".join(platform.legacy_env_name_of(k) for k in legacy)
+            envs = ", ".join(platform.legacy_env_name_of(k) or "" for k in legacy)
             problems.append(
                 f"init container {ct.name} carries the legacy marker {envs}, which no platform acts "
                 "on there: it stays an ordinary init container that must exit before the next one "
@@ -72,7 +74,7 @@ def check_marker_conflicts(timeline: Timeline, context: CheckContext) -> list[Fi
     return findings
 
 
-def _fix(container, view) -> str:
+def _fix(container: Container, view: VersionView) -> str:
     if SidecarKind.NATIVE in container.markers:
         return "Drop the legacy env marker: restartPolicy: Always alone makes it a native sidecar."
     if container.section == SECTION_INIT:

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from kubectl_sidecar.checks import catalogue, fixes, platform, prose, queries
 from kubectl_sidecar.checks.context import CheckContext
+from kubectl_sidecar.checks.platform import VersionView
 from kubectl_sidecar.findings import Finding
 from kubectl_sidecar.model import LEGACY_KINDS, SECTION_INIT, Condition, ContainerState, Role, SidecarKind
-from kubectl_sidecar.timeline import Timeline
+from kubectl_sidecar.timeline import ContainerTimeline, Timeline
 
 _FORBIDDEN = "InitContainerRestartPolicyForbidden"
 
 
-def _ran_alongside_apps(timeline: Timeline, sidecar) -> bool:
+def _ran_alongside_apps(timeline: Timeline, sidecar: ContainerTimeline) -> bool:
     """An app container started while the sidecar ran: the kubelet treated it as a native sidecar."""
     for app in queries.apps(timeline):
         started = queries.first_start(app)
@@ -50,7 +51,7 @@ def check_native_sidecar_cannot_work(timeline: Timeline, context: CheckContext) 
     return findings
 
 
-def _native_marker(timeline: Timeline, ct, view) -> Finding | None:
+def _native_marker(timeline: Timeline, ct: ContainerTimeline, view: VersionView) -> Finding | None:
     name = ct.name
     node = timeline.pod.node or "its node"
     if timeline.facts.status_reason == _FORBIDDEN:
@@ -97,7 +98,7 @@ def _native_marker(timeline: Timeline, ct, view) -> Finding | None:
     return catalogue.make_finding("SC006", timeline, name, message, evidence=evidence, fix=fix)
 
 
-def _init_evidence(timeline: Timeline, ct) -> list:
+def _init_evidence(timeline: Timeline, ct: ContainerTimeline) -> list[str]:
     lines = []
     if ct.state == ContainerState.RUNNING:
         run = ct.known_runs()[-1] if ct.known_runs() else None
@@ -119,7 +120,9 @@ def _initialized(timeline: Timeline) -> Condition | None:
     return queries.pod_condition(timeline, "Initialized")
 
 
-def _blocking_init(timeline: Timeline, ct, view, context: CheckContext):
+def _blocking_init(
+    timeline: Timeline, ct: ContainerTimeline, view: VersionView, context: CheckContext
+) -> Finding | None:
     """An init container that runs on and on: a sidecar whose restartPolicy is missing or was dropped."""
     if ct.state != ContainerState.RUNNING:
         return None

@@ -7,9 +7,10 @@ from datetime import timedelta
 
 from kubectl_sidecar.checks import catalogue, fixes, platform, prose, queries
 from kubectl_sidecar.checks.context import CheckContext
+from kubectl_sidecar.checks.platform import VersionView
 from kubectl_sidecar.findings import Finding
-from kubectl_sidecar.model import LEGACY_KINDS, SidecarKind
-from kubectl_sidecar.timeline import Timeline
+from kubectl_sidecar.model import LEGACY_KINDS, Container, SidecarKind
+from kubectl_sidecar.timeline import ContainerTimeline, Run, Timeline
 
 
 def check_app_started_before_sidecar(timeline: Timeline, context: CheckContext) -> list[Finding]:
@@ -68,11 +69,11 @@ def check_app_started_before_sidecar(timeline: Timeline, context: CheckContext) 
     return findings
 
 
-def _kind(container) -> str:
+def _kind(container: Container) -> str:
     return f"{container.sidecar_kind} sidecar" if container.sidecar_kind else container.role
 
 
-def _sc001_fix(timeline: Timeline, sidecar, view) -> str:
+def _sc001_fix(timeline: Timeline, sidecar: ContainerTimeline, view: VersionView) -> str:
     kind = sidecar.container.sidecar_kind
     if kind == SidecarKind.NATIVE:
         if sidecar.container.has_startup_probe:
@@ -109,7 +110,7 @@ def _sc001_fix(timeline: Timeline, sidecar, view) -> str:
     )
 
 
-def _sc001_yaml(timeline: Timeline, sidecar, view) -> str | None:
+def _sc001_yaml(timeline: Timeline, sidecar: ContainerTimeline, view: VersionView) -> str | None:
     if view.native is False:
         return None
     if sidecar.container.sidecar_kind == SidecarKind.NATIVE and sidecar.container.has_startup_probe:
@@ -192,7 +193,7 @@ def check_sidecar_stopped_early(timeline: Timeline, context: CheckContext) -> li
     return findings
 
 
-def _sc002_fix(timeline: Timeline, sidecar, run, view) -> str:
+def _sc002_fix(timeline: Timeline, sidecar: ContainerTimeline, run: Run, view: VersionView) -> str:
     _, reason = queries.real_exit(run)
     pod = timeline.pod.name
     logs = f"kubectl logs {pod} -c {sidecar.name} --previous"

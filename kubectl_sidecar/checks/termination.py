@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from kubectl_sidecar.checks import catalogue, fixes, prose, queries
 from kubectl_sidecar.checks.context import CheckContext
 from kubectl_sidecar.findings import Finding
 from kubectl_sidecar.model import SidecarKind
-from kubectl_sidecar.timeline import Timeline
+from kubectl_sidecar.timeline import ContainerTimeline, Run, Timeline
 
 # Whole-second times on both ends: a kill "at the end of the grace period" may read a second or two short.
 _GRACE_SLACK = 2
 
 
-def _stop_requested(timeline: Timeline, sidecar, run) -> tuple:
+def _stop_requested(timeline: Timeline, sidecar: ContainerTimeline, run: Run) -> tuple[datetime | None, str]:
     """When the sidecar was asked to stop before ``run`` ended, and how we know: ``(time, evidence)``."""
     finish = run.finished_at
     asks = [

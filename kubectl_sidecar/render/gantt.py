@@ -7,12 +7,13 @@ and trace waterfalls, eighth-block precision at bar ends, the most important mar
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kubectl_sidecar.model import MarkKind, RunState
 from kubectl_sidecar.timefmt import format_duration
-from kubectl_sidecar.timeline import Timeline
+from kubectl_sidecar.timeline import ContainerTimeline, Timeline
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class _Row:
         return "".join(out)
 
 
-def _run_summary(ct) -> str:
+def _run_summary(ct: ContainerTimeline) -> str:
     codes = [
         (str(r.exit_code) if r.exit_code is not None else "?")
         + (f" ({r.original_exit_code})" if r.forced else "")
@@ -146,7 +147,14 @@ def render_gantt(
     return "\n".join(lines) + "\n"
 
 
-def _draw_container(row: _Row, ct, timeline: Timeline, end: datetime, col, glyphs: Glyphs) -> None:
+def _draw_container(
+    row: _Row,
+    ct: ContainerTimeline,
+    timeline: Timeline,
+    end: datetime,
+    col: Callable[[datetime], float],
+    glyphs: Glyphs,
+) -> None:
     runs = [r for r in ct.runs if r.state != RunState.IMPLIED and r.started_at is not None]
     stops = [m for m in timeline.marks if m.container == ct.name and m.kind == MarkKind.STOP_REQUESTED]
     previous_end = None
