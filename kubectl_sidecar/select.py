@@ -81,7 +81,9 @@ _VALUE = r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?"
 
 def _split_top(text: str) -> list:
     """Split on commas outside parentheses."""
-    parts, depth, current = [], 0, []
+    parts: list = []
+    depth = 0
+    current: list = []
     for char in text:
         if char == "(":
             depth += 1
@@ -167,7 +169,6 @@ def job_selector_string(selector: dict) -> str:
     return ",".join(parts)
 
 
-
 def labels_of(obj: dict) -> dict:
     return as_dict(as_dict(obj.get("metadata")).get("labels"))
 
@@ -245,7 +246,7 @@ def select(snapshot: Snapshot, target: Target) -> Selection:
                 + (f' in namespace "{target.namespace}"' if target.namespace else "")
             )
     else:
-        claimed = set()
+        claimed: set = set()
         jobs = sorted(
             (j for j in snapshot.jobs if _in_namespace(j, target.namespace)),
             key=lambda j: (job_namespace(j) or "", job_name(j) or ""),

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from kubectl_sidecar.errors import ConfigError
@@ -16,18 +18,20 @@ from kubectl_sidecar.raw import as_dict, as_str
 class _LogCapture(logging.Handler):
     """Collects what the library logs (it logs exec-plugin failures instead of raising them)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.messages: list = []
 
-    def emit(self, record):
+    def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
 
 
 _LIBRARY: dict = {}  # the parts of the kubernetes package in use, loaded once (see _library)
 
 
-def load_with_library(cluster: dict, cluster_path, user: dict, user_path, user_name) -> object:
+def load_with_library(
+    cluster: dict, cluster_path: str | None, user: dict, user_path: str | None, user_name: str | None
+) -> Any:
     """Let the kubernetes library turn one cluster and one user into a client Configuration.
 
     Each entry keeps the path of the file it came from, so relative certificate paths resolve against
@@ -88,7 +92,7 @@ def load_with_library(cluster: dict, cluster_path, user: dict, user_path, user_n
     return configuration
 
 
-def withhold_credentials_over_http(configuration) -> bool:
+def withhold_credentials_over_http(configuration: Any) -> bool:
     """kubectl sends bearer tokens and passwords only over TLS: drop them for a plain-http server."""
     if str(configuration.host).startswith("https://"):
         return False
@@ -98,7 +102,7 @@ def withhold_credentials_over_http(configuration) -> bool:
     return had
 
 
-def set_proxy(configuration, proxy_url: str | None, environ) -> None:
+def set_proxy(configuration: Any, proxy_url: str | None, environ: Mapping[str, str]) -> None:
     """Proxy as kubectl chooses it: the cluster's proxy-url, else HTTPS_PROXY/HTTP_PROXY by the
     server's scheme, honouring NO_PROXY; loopback is never proxied."""
     configuration.no_proxy = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +33,7 @@ _SECTIONS = ("clusters", "users", "contexts")
 _SECTION_KEY = {"clusters": "cluster", "users": "user", "contexts": "context"}
 
 
-def kubeconfig_paths(opts: KubeOptions, environ=None) -> tuple:
+def kubeconfig_paths(opts: KubeOptions, environ: Mapping[str, str] | None = None) -> tuple[list[str], bool]:
     """The kubeconfig files to merge, in precedence order, and whether they were named explicitly.
 
     As client-go: ``--kubeconfig`` (must exist), else ``KUBECONFIG`` (a path list; missing files are
@@ -172,7 +172,7 @@ def merge_kubeconfigs(docs: list) -> dict:
 class Connection:
     """What the kubeconfig and the flags resolved to (no secrets in ``repr``)."""
 
-    configuration: object = field(repr=False)  # kubernetes.client.Configuration
+    configuration: Any = field(repr=False)  # kubernetes.client.Configuration
     server: str = ""
     namespace: str = "default"
     context: str | None = None
@@ -201,7 +201,7 @@ class Connection:
         return f"the API server {self.server}"
 
 
-def resolve_connection(opts: KubeOptions, environ=None) -> Connection:
+def resolve_connection(opts: KubeOptions, environ: Mapping[str, str] | None = None) -> Connection:
     """Resolve the kubeconfig (or in-cluster config) and the flags into a ready client configuration."""
     environ = os.environ if environ is None else environ
     paths, explicit = kubeconfig_paths(opts, environ)
@@ -222,7 +222,7 @@ def resolve_connection(opts: KubeOptions, environ=None) -> Connection:
     return _kubeconfig_connection(opts, merged, paths, environ)
 
 
-def _looked_at(paths: list, environ) -> str:
+def _looked_at(paths: list, environ: Mapping[str, str]) -> str:
     if environ.get("KUBECONFIG"):
         return f"KUBECONFIG={environ['KUBECONFIG']} names no existing file"
     return "~/.kube/config does not exist"
@@ -236,7 +236,7 @@ def _where(paths: list) -> str:
     )
 
 
-def _choices(names) -> str:
+def _choices(names: Iterable[str]) -> str:
     names = sorted(names)
     if not names:
         return ""
@@ -244,7 +244,9 @@ def _choices(names) -> str:
     return f" (choose one of: {shown})"
 
 
-def _kubeconfig_connection(opts: KubeOptions, merged: dict, paths: list, environ) -> Connection:
+def _kubeconfig_connection(
+    opts: KubeOptions, merged: dict, paths: list, environ: Mapping[str, str]
+) -> Connection:
     where = _where(paths)
     context_name = opts.context or merged["current-context"]
     context: dict = {}
@@ -369,7 +371,7 @@ def _default_scheme(server: str, cluster: dict, user: dict) -> str:
     return ("https://" if tls else "http://") + server
 
 
-def _in_cluster_possible(environ) -> bool:
+def _in_cluster_possible(environ: Mapping[str, str]) -> bool:
     return bool(
         environ.get("KUBERNETES_SERVICE_HOST")
         and environ.get("KUBERNETES_SERVICE_PORT")
@@ -377,7 +379,7 @@ def _in_cluster_possible(environ) -> bool:
     )
 
 
-def _in_cluster_connection(opts: KubeOptions, environ) -> Connection:
+def _in_cluster_connection(opts: KubeOptions, environ: Mapping[str, str]) -> Connection:
     """The pod's service account, as client-go's in-cluster config (flags still override)."""
     library = shim.load()
     Configuration, ConfigException = library.Configuration, library.ConfigException

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from kubectl_sidecar.errors import ApiError, SidecarError
 from kubectl_sidecar.kube.config import one_line
@@ -58,7 +59,7 @@ class Follower(threading.Thread):
         self.response = None  # the open stream, to shut down from another thread
         self.watched = False  # a stream was opened once: the user may watch this
 
-    def _opened(self, response) -> None:
+    def _opened(self, response: Any) -> None:
         self.response = response
         self.watched = True
 
@@ -85,9 +86,9 @@ class Follower(threading.Thread):
                             f"{one_line(as_str(obj.get('message')) or str(obj))}",
                             status=obj.get("code"),
                         )
-                    rv = meta(obj, "resourceVersion")
-                    if rv:
-                        self.resource_version = rv
+                    seen_rv = meta(obj, "resourceVersion")
+                    if seen_rv:
+                        self.resource_version = seen_rv
                     seen = True
                     failures = 0
                     if kind != "BOOKMARK":

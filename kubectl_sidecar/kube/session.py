@@ -135,12 +135,12 @@ class Session:
     def __enter__(self) -> Session:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # ----------------------------------------------------------------------------------- plumbing
 
-    def _headers(self):
+    def _headers(self) -> Any:
         try:
             from urllib3 import HTTPHeaderDict
         except ImportError:  # urllib3 1.x
@@ -161,7 +161,7 @@ class Session:
             headers.add("Impersonate-Group", group)  # one header line per group, as kubectl sends them
         return headers
 
-    def _timeout(self, stream: bool):
+    def _timeout(self, stream: bool) -> Any:
         import urllib3
 
         if stream:
@@ -171,7 +171,7 @@ class Session:
             return urllib3.Timeout(total=self.timeout)
         return urllib3.Timeout(connect=CONNECT_TIMEOUT, read=None)
 
-    def _open(self, path: str, query: dict | None, target: ApiTarget, stream: bool):
+    def _open(self, path: str, query: dict | None, target: ApiTarget, stream: bool) -> Any:
         """One GET; the urllib3 response (body unread), or a mapped error."""
         import urllib3.exceptions as ux
 
@@ -207,7 +207,7 @@ class Session:
         except ux.HTTPError as err:
             raise ApiError(f"cannot talk to {self.connection.described}: {one_line(str(err))}") from None
 
-    def _read(self, response) -> bytes:
+    def _read(self, response: Any) -> bytes:
         import urllib3.exceptions as ux
 
         try:
@@ -219,7 +219,7 @@ class Session:
         finally:
             response.release_conn()
 
-    def _retry_delay(self, response, attempt: int) -> float:
+    def _retry_delay(self, response: Any, attempt: int) -> float:
         backoff = BACKOFF_SECONDS * (2 ** (attempt - 1))
         header = response.headers.get("Retry-After") if response is not None else None
         if header:
@@ -229,7 +229,7 @@ class Session:
                 pass
         return min(RETRY_AFTER_CAP, backoff)
 
-    def _send(self, path: str, query: dict | None, target: ApiTarget, stream: bool = False):
+    def _send(self, path: str, query: dict | None, target: ApiTarget, stream: bool = False) -> Any:
         """GET with bounded retries; returns ``(status, body)``, or the open response for a stream.
 
         Retried: 429 (after Retry-After, capped), 500/502/503/504, dropped connections and truncated
