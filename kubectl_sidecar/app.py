@@ -1,79 +1,381 @@
 """The application layer: snapshot in, timeline and rendered text out. No flags, no terminal, no network."""
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Iterable
+import dataclasses
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
 
 from kubectl_sidecar import checks
-from kubectl_sidecar.checks.report import CheckReport, JobReport
-from kubectl_sidecar.checks.targets import Target, select
-from kubectl_sidecar.options import RenderOptions
+from kubectl_sidecar import select as targets
+from kubectl_sidecar.findings import CheckReport, JobReport, PodResult
+from kubectl_sidecar.select import Target, select
+from kubectl_sidecar.errors import EXIT_CLEAN, UsageError
+from kubectl_sidecar.model import ClusterVersion, as_dict, as_str, node_version, parse_job, pod_finished
+from kubectl_sidecar.options import KubeOptions, RenderOptions
 from kubectl_sidecar.render import document, findings, gantt, table
 from kubectl_sidecar.snapshot import Snapshot
 from kubectl_sidecar.timeline import Timeline, build_timeline
 
 
-def timeline_for_pod(snapshot: Snapshot, pod: dict, *, declared_sidecars: Iterable[str] = (),
-                     now: datetime | None = None) -> Timeline:
-    """Build the timeline of one pod of a snapshot, with everything the snapshot knows about it, and
-    fill its findings."""
+def timeline_for_pod(
+    snapshot: Snapshot,
+    pod: dict,
+    *,
+    declared_sidecars: Iterable[str] = (),
+    now: datetime | None = None,
+    cluster_version: ClusterVersion | None = None,
+) -> PodResult:
+    """Build the timeline of one pod of a snapshot, with everything the snapshot knows about it, and the
+    findings on it beside it. ``cluster_version`` overrides the snapshot's server version."""
     node = snapshot.node_for(pod)
-    result = build_timeline(
-        pod, snapshot.events_for(pod), job=snapshot.job_for(pod), node=node,
-        cluster_version=snapshot.server_version, declared_sidecars=declared_sidecars,
-        events_state=snapshot.events_state, now=now,
+    job = snapshot.job_for(pod)
+    timeline = build_timeline(
+        pod,
+        snapshot.events_for(pod),
+        job=parse_job(job) if job is not None else None,
+        node=node,
+        cluster_version=cluster_version or snapshot.server_version,
+        declared_sidecars=declared_sidecars,
+        events_state=snapshot.events_state,
+        now=now,
     )
-    context = checks.CheckContext(now=now, node_version=checks.node_version(node))
-    result.findings = checks.check_timeline(result, context)
-    return result
+    context = checks.CheckContext(now=now, node_version=node_version(node))
+    return PodResult(timeline, tuple(checks.check_timeline(timeline, context)))
 
 
-def render_timeline(timeline: Timeline, opts: RenderOptions) -> str:
+def render_timeline(result: PodResult, opts: RenderOptions) -> str:
     """The whole stdout of ``timeline`` for one pod, as one string (written only once complete)."""
+    timeline = result.timeline
     if opts.output in ("json", "yaml"):
-        return document.dump(document.timeline_to_dict(timeline), opts.output)
-    parts = [table.render_table(timeline, wide=opts.output == "wide", absolute=opts.absolute_time, utc=opts.utc)]
+        return document.dump(document.pod_result_to_dict(result), opts.output)
+    wide = opts.output == "wide"
+    parts = [table.render_table(timeline, wide=wide, absolute=opts.absolute_time, utc=opts.utc)]
     if opts.chart:
         chart = gantt.render_gantt(timeline, width=opts.width, colour=opts.colour, ascii_only=opts.ascii_only)
         if chart:
             parts.append(chart)
-    if timeline.findings:
-        parts.append(findings.render_timeline_findings(timeline, width=opts.width, colour=opts.colour,
-                                                       details=opts.output == "wide"))
+    if result.findings:
+        parts.append(findings.render_timeline_findings(result, width=opts.width, colour=opts.colour, details=wide))
     return "\n".join(parts)
 
 
-def check_snapshot(snapshot: Snapshot, target: Target, *, declared_sidecars: Iterable[str] = (),
-                   now: datetime | None = None, fail_on: str = checks.ERROR, progress=None) -> CheckReport:
+def check_snapshot(
+    snapshot: Snapshot,
+    target: Target,
+    *,
+    declared_sidecars: Iterable[str] = (),
+    now: datetime | None = None,
+    fail_on: str = checks.ERROR,
+    progress: Callable[[int, int], None] | None = None,
+    cluster_version: ClusterVersion | None = None,
+) -> CheckReport:
     """Check the Jobs and pods ``target`` names in ``snapshot``: every pod's timeline and findings.
 
-    ``progress(done, total)`` is called after each pod, for a progress indicator.
+    ``progress(done, total)`` is called after each pod, for a progress indicator. ``cluster_version``
+    overrides the snapshot's server version.
     """
     selection = select(snapshot, target)
-    report = CheckReport(target=target, notes=list(selection.notes), cluster_version=snapshot.server_version,
-                         fail_on=fail_on)
+    version = cluster_version or snapshot.server_version
     total = selection.pod_count()
     done = 0
     context = checks.CheckContext(now=now)
 
-    def one(pod: dict) -> Timeline:
+    def one(pod: dict) -> PodResult:
         nonlocal done
-        result = timeline_for_pod(snapshot, pod, declared_sidecars=declared_sidecars, now=now)
+        result = timeline_for_pod(
+            snapshot, pod, declared_sidecars=declared_sidecars, now=now, cluster_version=version
+        )
         done += 1
         if progress is not None:
             progress(done, total)
         return result
 
+    jobs = []
     for job, pods in selection.jobs:
-        job_report = JobReport(job=job, timelines=[one(p) for p in pods])
-        job_report.findings = checks.check_job(job, checks.job_events(snapshot, job), context)
-        report.jobs.append(job_report)
-    report.pods = [one(p) for p in selection.pods]
-    return report
+        results = tuple(one(p) for p in pods)
+        info = parse_job(job)
+        job_findings = checks.check_job(info, snapshot.events_of_job(job), context)
+        jobs.append(JobReport(job=info, pods=results, findings=tuple(job_findings)))
+    return CheckReport(
+        target=target,
+        jobs=tuple(jobs),
+        pods=tuple(one(p) for p in selection.pods),
+        notes=tuple(selection.notes),
+        cluster_version=version,
+        fail_on=fail_on,
+    )
 
 
 def render_check(report: CheckReport, output: str, *, width: int = 80, colour: bool = False) -> str:
     """The whole stdout of ``check``."""
     if output in ("json", "yaml"):
-        return findings.dump_report(report.to_dict(), output)
+        return document.dump_report(document.report_to_dict(report), output)
     return findings.render_report(report, width=width, colour=colour)
+
+
+# ------------------------------------------------------------------------------------------ orchestration
+# What the commands do, without click: load a snapshot (cluster, files or the demo), run timeline,
+# check, follow or demo, and return an Outcome. Progress is drawn by callbacks the caller passes.
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command produced: stdout (written once, whole), notes for stderr (in order), the exit code."""
+
+    text: str
+    notes: tuple[str, ...] = ()
+    exit_code: int = EXIT_CLEAN
+
+
+def _now() -> datetime:
+    """The clock, read where live data is interpreted (tests pin it through this module's ``datetime``)."""
+    return datetime.now(timezone.utc)
+
+
+def split_target(target: str | None, default_kind: str) -> tuple[str, str | None]:
+    """``NAME``, ``pod/NAME``, ``pods/NAME``, ``job.batch/NAME`` -> (kind, name)."""
+    if target is None:
+        return default_kind, None
+    if "/" in target:
+        kind, _, name = target.partition("/")
+        kind = kind.lower().split(".")[0]
+        kind = {"po": "pod", "pods": "pod", "jobs": "job"}.get(kind, kind)
+        if kind not in ("pod", "job") or not name:
+            raise UsageError(f'cannot read "{target}": name a pod (pod/NAME) or a Job (job/NAME)')
+        return kind, name
+    return default_kind, target
+
+
+def timeline_pod_name(target: str | None) -> str | None:
+    """The pod ``timeline`` shows: ``NAME`` or ``pod/NAME`` (``None`` when left out)."""
+    kind, name = split_target(target, "pod")
+    if kind != "pod":
+        raise UsageError("timeline shows one pod: name it as NAME or pod/NAME (use `check` for a Job)")
+    return name
+
+
+def run_timeline(
+    name: str | None,
+    *,
+    filenames: Sequence[str] = (),
+    cluster_version: ClusterVersion | None = None,
+    declared: Iterable[str] = (),
+    kube: KubeOptions,
+    render: RenderOptions,
+) -> Outcome:
+    """``timeline``: one pod from files (``-f``) or from the cluster, rendered whole."""
+    if filenames:
+        from kubectl_sidecar import files
+
+        snapshot = files.load_snapshot(filenames, cluster_version=cluster_version)
+        result = timeline_for_pod(snapshot, snapshot.find_pod(name, kube.namespace), declared_sidecars=declared)
+    else:
+        if name is None:
+            raise UsageError("name the pod to show (or read files with -f)")
+        from kubectl_sidecar import kube as kubeapi
+
+        snapshot = kubeapi.fetch_pod_snapshot(kube, name, cluster_version=cluster_version)
+        result = timeline_for_pod(
+            snapshot, snapshot.find_pod(name, None), declared_sidecars=declared, now=_now(),
+        )
+        # live: what could not be read (403/404 notes) belongs in -o json/yaml too
+        result = _with_leading_notes(result, [text for text in snapshot.notes if text not in result.timeline.notes])
+    if render.output in ("json", "yaml"):
+        notes = list(snapshot.notes)
+    else:
+        notes = list(dict.fromkeys(snapshot.notes + result.timeline.notes))
+    return Outcome(render_timeline(result, render), tuple(notes))
+
+
+def _with_leading_notes(result: PodResult, notes: list[str]) -> PodResult:
+    """A copy of ``result`` whose timeline's notes start with ``notes`` (the built one is left as it is)."""
+    if not notes:
+        return result
+    timeline = dataclasses.replace(result.timeline, notes=notes + list(result.timeline.notes))
+    return dataclasses.replace(result, timeline=timeline)
+
+
+def follow_timeline(
+    name: str | None,
+    *,
+    filenames: Sequence[str] = (),
+    cluster_version: ClusterVersion | None = None,
+    declared: Iterable[str] = (),
+    kube: KubeOptions,
+    render: RenderOptions,
+    terminal: bool,
+    write: Callable[[str], None],
+    notify: Callable[[str], None],
+) -> int:
+    """``timeline --watch``: follow a live pod; returns the exit code (0, also on Ctrl-C).
+
+    ``terminal``: stdout is a terminal, so table output redraws each state whole instead of appending.
+    """
+    if filenames:
+        raise UsageError("--watch follows a live pod: it cannot be used with -f")
+    if name is None:
+        raise UsageError("name the pod to show (or read files with -f)")
+    from kubectl_sidecar import kube as kubeapi
+
+    def build(snapshot: Snapshot) -> PodResult:
+        return timeline_for_pod(snapshot, snapshot.find_pod(name, None), declared_sidecars=declared, now=_now())
+
+    updates = kubeapi.follow_pod(kube, name, cluster_version=cluster_version)
+    try:
+        return follow(
+            updates,
+            build=build,
+            render=lambda result: render_timeline(result, render),
+            opts=render,
+            write=write,
+            notify=notify,
+            redraw=terminal and render.output in ("table", "wide"),
+        )
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        updates.close()
+
+
+def follow(
+    updates: Iterable[Any],
+    *,
+    build: Callable[[Snapshot], PodResult],
+    render: Callable[[PodResult], str],
+    opts: RenderOptions,
+    write: Callable[[str], None],
+    notify: Callable[[str], None],
+    redraw: bool,
+) -> int:
+    """Print each new state of the pod until it is deleted or finished; returns 0.
+
+    Args:
+        updates: ``kube.PodUpdate`` objects (``snapshot``, ``deleted``), the first being the initial state.
+        build: snapshot -> timeline.
+        render: timeline -> the whole text of one state (table and chart, or a document).
+        write: writes to stdout (flushes); notify: writes a note to stderr.
+        redraw: clear the terminal and draw each state whole (a terminal); otherwise append.
+    """
+    from kubectl_sidecar.render.follow import FollowView, PodState
+
+    view = FollowView(opts, redraw=redraw)
+    for update in updates:
+        snapshot = update.snapshot
+        result = build(snapshot)
+        timeline = result.timeline
+        pod = snapshot.pods[0] if snapshot.pods else {}
+        state = PodState(
+            name=as_str(as_dict(pod.get("metadata")).get("name")) or "?",
+            phase=as_str(as_dict(pod.get("status")).get("phase")),
+            finished=update.deleted or pod_finished(pod),
+            deleted=update.deleted,
+        )
+        step = view.step(timeline, render(result), state, list(snapshot.notes) + list(timeline.notes))
+        if step.output:
+            write(step.output)
+        for text in step.notes:
+            notify(text)
+        if step.done:
+            return 0
+    return 0
+
+
+def check_target(
+    target: str | None, selector: str | None, *, all_namespaces: bool, namespace: str | None, from_files: bool
+) -> Target:
+    """What ``check`` inspects, from its TARGET argument, ``-l``, ``-A`` and ``-n``; refused before any read."""
+    if target is not None and selector is not None:
+        raise UsageError("give a TARGET or -l SELECTOR, not both")
+    kind, name = split_target(target, "job")
+    if all_namespaces and name is not None and not from_files:
+        raise UsageError(
+            "a Job or pod cannot be named across all namespaces: drop -A, or name the namespace with -n"
+        )
+    if selector is not None:
+        targets.parse_label_selector(selector)  # refuse a bad selector before any request
+        kind = targets.KIND_SELECTOR
+    elif name is None:
+        kind = targets.KIND_ALL
+    # from files, the namespace picks among what the files hold; live, the reads were limited to it
+    where = (None if all_namespaces else namespace) if from_files else None
+    return Target(kind=kind, name=name, selector=selector, namespace=where)
+
+
+def run_check(
+    target: Target,
+    *,
+    filenames: Sequence[str] = (),
+    cluster_version: ClusterVersion | None = None,
+    declared: Iterable[str] = (),
+    fail_on: str = "error",
+    output: str = "table",
+    kube: KubeOptions,
+    width: int = 80,
+    colour: bool = False,
+    reading: Callable[[bool], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Outcome:
+    """``check``: read the target from files or the cluster, check it, render the report.
+
+    ``reading(True)`` / ``reading(False)`` bracket the cluster reads; ``progress(done, total)`` follows
+    each pod checked.
+    """
+    if filenames:
+        from kubectl_sidecar import files
+
+        snapshot = files.load_snapshot(filenames, cluster_version=cluster_version)
+        now = None
+    else:
+        from kubectl_sidecar import kube as kubeapi
+
+        if reading is not None:
+            reading(True)
+        try:
+            snapshot = kubeapi.fetch_check_snapshot(
+                kube,
+                job=target.name if target.kind == targets.KIND_JOB else None,
+                pod=target.name if target.kind == targets.KIND_POD else None,
+                selector=target.selector,
+                cluster_version=cluster_version,
+            )
+        finally:
+            if reading is not None:
+                reading(False)
+        now = _now()
+    report = check_snapshot(
+        snapshot, target, declared_sidecars=declared, now=now, fail_on=fail_on, progress=progress
+    )
+    text = render_check(report, output, width=width, colour=colour)
+    return Outcome(text, tuple(snapshot.notes) + tuple(report.notes), report.exit_code())
+
+
+def run_demo(name: str | None, *, list_only: bool = False, render: RenderOptions) -> Outcome:
+    """``demo``: the bundled scenarios (all, or the one named), or their list."""
+    from kubectl_sidecar import demo
+
+    index = demo.load_index()
+    if list_only:
+        width = max(len(s.name) for s in index)
+        return Outcome("".join(f"{s.name:<{width}}  {s.title}\n" for s in index))
+    chosen = index if name is None else [s for s in index if s.name == name]
+    if not chosen:
+        names = ", ".join(s.name for s in index)
+        raise UsageError(f'no demo scenario "{name}": choose one of {names}')
+    out = []
+    for scenario in chosen:
+        snapshot = demo.load_snapshot(scenario)
+        result = timeline_for_pod(snapshot, snapshot.find_pod(scenario.pod))
+        text = render_timeline(result, render)
+        if render.output in ("table", "wide"):
+            head = f"== {scenario.name}: {scenario.title} (Kubernetes {scenario.cluster_version})"
+            notes = "".join(f"note: {n}\n" for n in result.timeline.notes)
+            text = f"{head}\n\n{text}{notes}"
+        out.append(text)
+    if render.output == "json" and len(out) > 1:
+        items = [json.loads(t) for t in out]
+        return Outcome(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=2, ensure_ascii=False) + "\n")
+    separator = "---\n" if render.output == "yaml" else "\n"
+    return Outcome(separator.join(out))

@@ -168,13 +168,13 @@ def plugin_kubeconfig(kubeconfigs: dict[str, str]) -> str:
 _PINNED_CLOCK = """
 import sys
 from datetime import datetime as _datetime
-from kubectl_sidecar import cli
+from kubectl_sidecar import app, cli
 _now = _datetime.fromisoformat(sys.argv.pop(1).replace("Z", "+00:00"))
 class _Pinned(_datetime):
     @classmethod
     def now(cls, tz=None):
         return _now if tz is None else _now.astimezone(tz)
-cli.datetime = _Pinned
+app.datetime = _Pinned
 sys.argv[0] = "kubectl-sidecar"
 cli.main()
 """

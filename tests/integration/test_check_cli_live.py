@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kubectl_sidecar import cli as cli_module
+from kubectl_sidecar import app as app_module
 from kubectl_sidecar import kube
 from kubectl_sidecar.cli import cli
 
@@ -37,7 +37,7 @@ def isolated_home(tmp_path, monkeypatch):
         "http_proxy",
     ):
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(kube, "BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(kube.session, "BACKOFF_SECONDS", 0.01)
 
 
 def runner() -> CliRunner:
@@ -64,7 +64,7 @@ def pin_clock(monkeypatch, path: Path) -> None:
         marks += [m["lastTime"] for m in json.loads(result.stdout)["marks"] if m["lastTime"]]
     last = max(datetime.fromisoformat(t.replace("Z", "+00:00")) for t in marks)
     clock = type("PinnedClock", (datetime,), {"now": staticmethod(lambda tz=None: last)})
-    monkeypatch.setattr(cli_module, "datetime", clock)
+    monkeypatch.setattr(app_module, "datetime", clock)
 
 
 def codes(doc) -> list:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from fakeapi import FakeApiServer, write_kubeconfig
 from fakeapi.kubectl import KUBECTL
 
-from kubectl_sidecar import completion
+from kubectl_sidecar import shellcomp as completion
 from kubectl_sidecar.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,7 +132,7 @@ def test_the_bash_script_completes_through_click(bin_dir, tmp_path, api_config):
 def test_commands_are_listed_by_every_form_of_the_executable(comp, bin_dir, tmp_path, form):
     exe = None
     if form == "console-script":  # what pip installs: setup.cfg's entry point
-        exe = [sys.executable, "-c", "from kubectl_sidecar.completion import main; main()"]
+        exe = [sys.executable, "-c", "from kubectl_sidecar.cli import complete; complete()"]
     elif form == "linked-plugin":  # what docs/install.md tells krew users to make
         link = tmp_path / "linked" / "kubectl_complete-sidecar"
         link.parent.mkdir()
@@ -281,8 +281,8 @@ def test_the_script_answers_when_the_plugin_is_missing(tmp_path):
 
 
 def test_kubernetes_is_imported_only_to_list_names(api_config):
-    probe = ("import sys\nfrom kubectl_sidecar import completion\n"
-             "print(completion.run_cobra(sys.argv[1:]).split()[0], 'kubernetes' in sys.modules)")
+    probe = ("import sys\nfrom kubectl_sidecar import shellcomp\nfrom kubectl_sidecar.cli import cli\n"
+             "print(shellcomp.run_cobra(sys.argv[1:], cli).split()[0], 'kubernetes' in sys.modules)")
     env = dict(os.environ, KUBECONFIG=str(api_config), PYTHONPATH=str(ROOT))
 
     def run(*words):
@@ -303,28 +303,28 @@ def test_typed_connection_flags_become_kube_options(monkeypatch):
         seen.append((completion.kube_options(values), kind))
         return ["a", "b"]
 
-    monkeypatch.setattr(completion, "list_names", fake_list_names)
+    monkeypatch.setattr(completion.sources, "list_names", fake_list_names)
     result = completion.complete(["check", "--kubeconfig", "/k", "--context=c", "-n", "ns", "--as", "me",
                                   "--as-group", "g1", "--as-group=g2", "-s", "https://h", "--token", "t",
                                   "--insecure-skip-tls-verify", "--request-timeout", "2s", "--fail-on",
-                                  "info", "job/"])
+                                  "info", "job/"], cli)
     assert result.items == [("job/a", ""), ("job/b", "")] and result.directive == 4
     opts, kind = seen[0]
     assert kind == "job"
     assert (opts.kubeconfig, opts.context, opts.namespace, opts.as_user, opts.as_groups, opts.server,
             opts.token, opts.insecure_skip_tls_verify, opts.request_timeout) == \
         ("/k", "c", "ns", "me", ("g1", "g2"), "https://h", "t", True, 2.0)
-    completion.complete(["timeline", "--request-timeout", "1m", ""])
+    completion.complete(["timeline", "--request-timeout", "1m", ""], cli)
     assert seen[1][0].request_timeout == completion.COMPLETION_TIMEOUT  # completion waits 5 s at most
-    completion.complete(["timeline", "--request-timeout", "bogus", "--", ""])
+    completion.complete(["timeline", "--request-timeout", "bogus", "--", ""], cli)
     assert seen[2][0].request_timeout == completion.COMPLETION_TIMEOUT
     # the second word after the POD is not a name; after --, "-x" is a positional
-    assert completion.complete(["timeline", "pod1", ""]).items == []
+    assert completion.complete(["timeline", "pod1", ""], cli).items == []
     assert len(seen) == 3
 
 
 def test_combined_short_flags():
-    words = completion.complete(["check", "-Ao", ""])
+    words = completion.complete(["check", "-Ao", ""], cli)
     assert [v for v, _ in words.items] == ["table", "json", "yaml"]
 
 

@@ -18,7 +18,7 @@ import yaml
 from click.testing import CliRunner
 from fakeapi import DATA_DIR
 
-from kubectl_sidecar import cli as cli_module
+from kubectl_sidecar import app as app_module
 from kubectl_sidecar import kube
 from kubectl_sidecar.cli import cli
 from kubectl_sidecar.options import KubeOptions
@@ -37,7 +37,7 @@ def isolated_home(tmp_path, monkeypatch):
     for var in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT", "HTTPS_PROXY", "https_proxy",
                 "HTTP_PROXY", "http_proxy"):
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(kube, "BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(kube.session, "BACKOFF_SECONDS", 0.01)
 
 
 def cli_runner() -> CliRunner:
@@ -88,7 +88,7 @@ def test_live_timeline_prints_what_files_of_the_same_objects_print(scenario, fak
     # last mark so both end at the same place.
     marks = json.loads(run("timeline", "-f", str(path), "-o", "json").stdout)["marks"]
     last = max(datetime.fromisoformat(m["time"].replace("Z", "+00:00")) for m in marks)
-    monkeypatch.setattr(cli_module, "datetime", type("PinnedClock", (datetime,), {"now": staticmethod(lambda tz=None: last)}))
+    monkeypatch.setattr(app_module, "datetime", type("PinnedClock", (datetime,), {"now": staticmethod(lambda tz=None: last)}))
     api = fake_api_factory([str(path)], tls=True, token="demo-token", version=scenario["clusterVersion"])
     namespace = next(o["metadata"]["namespace"] for o in api.objects("Pod") if o["metadata"]["name"] == scenario["pod"])
     config = kubeconfig(api, namespace=namespace)
@@ -152,7 +152,7 @@ def test_events_by_uid_and_by_name_are_not_duplicated(fake_api):
     fake_api.load([pod(), event(1), event(2, uid=None), event(3, uid="uid-of-an-earlier-p1")])
     snap = kube.fetch_pod_snapshot(KubeOptions(server=fake_api.url), "p1")
     assert sorted(e["metadata"]["uid"] for e in snap.events) == ["ev-p1-1", "ev-p1-2"]
-    assert kube._dedupe([event(1), event(1), event(2)]) == [event(1), event(2)]
+    assert kube.reads.dedupe_events([event(1), event(1), event(2)]) == [event(1), event(2)]
 
 
 def test_events_are_read_page_by_page(fake_api):
@@ -161,7 +161,7 @@ def test_events_are_read_page_by_page(fake_api):
     snap = kube.fetch_pod_snapshot(KubeOptions(server=fake_api.url), "p1")
     assert len(snap.events) == count
     pages = [r for r in fake_api.requests if r.path.endswith("/events") and "uid=uid-p1" in r.query["fieldSelector"]]
-    assert len(pages) == math.ceil(count / kube.PAGE_SIZE)
+    assert len(pages) == math.ceil(count / kube.session.PAGE_SIZE)
     assert all(r.query["limit"] == "500" for r in pages) and sum(1 for r in pages if "continue" in r.query) == 2
 
 
@@ -285,9 +285,9 @@ def test_retry_after_is_honoured_and_capped(fake_api, monkeypatch):
     waits = []
     fake_api.load([pod()])
     fake_api.fail(r"/pods/p1$", 429, retry_after=120)
-    session = kube.Session.open(KubeOptions(server=fake_api.url), sleep=waits.append)
-    kube._pod_snapshot(session, "p1")
-    assert waits == [kube.RETRY_AFTER_CAP]
+    session = kube.session.Session.open(KubeOptions(server=fake_api.url), sleep=waits.append)
+    kube.reads.read_pod(session, "p1")
+    assert waits == [kube.session.RETRY_AFTER_CAP]
 
 
 def test_retries_are_bounded(fake_api):
@@ -295,7 +295,7 @@ def test_retries_are_bounded(fake_api):
     fake_api.fail(r"/pods/p1$", 503, times=None)
     with pytest.raises(Exception, match=r"answered 503 ServiceUnavailable to get pods \"p1\""):
         kube.fetch_pod_snapshot(KubeOptions(server=fake_api.url), "p1")
-    assert len([r for r in fake_api.requests if r.path.endswith("/pods/p1")]) == kube.MAX_ATTEMPTS
+    assert len([r for r in fake_api.requests if r.path.endswith("/pods/p1")]) == kube.session.MAX_ATTEMPTS
 
 
 def test_only_get_requests_reach_the_server(cluster_api):

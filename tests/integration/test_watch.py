@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_sidecar import watch
+from kubectl_sidecar import app
+from kubectl_sidecar.model import pod_finished
+from kubectl_sidecar.render.follow import CLEAR_SCREEN
 from kubectl_sidecar.kube import PodUpdate
 from kubectl_sidecar.options import RenderOptions
 from kubectl_sidecar.snapshot import Snapshot
@@ -84,7 +86,7 @@ def make_event(n, reason, container, at, count=1, first=None, section="initConta
 ], ids=["running", "app-done-sidecar-stopping", "all-terminated", "failed-never-started", "failed-no-status",
         "pending"])
 def test_pod_finished(pod, finished):
-    assert watch.pod_finished(pod) is finished
+    assert pod_finished(pod) is finished
 
 
 def _updates(*pods, deleted_last=False):
@@ -97,7 +99,7 @@ def _follow(updates, redraw, output="table"):
 
     written, notes = [], []
     opts = RenderOptions(output=output, width=80)
-    code = watch.follow(updates, build=lambda s: app.timeline_for_pod(s, s.pods[0]),
+    code = app.follow(updates, build=lambda s: app.timeline_for_pod(s, s.pods[0]),
                         render=lambda t: app.render_timeline(t, opts), opts=opts,
                         write=written.append, notify=notes.append, redraw=redraw)
     return code, written, notes
@@ -125,8 +127,8 @@ def test_redraw_mode_clears_the_terminal_for_each_new_state():
             make_pod("Running", proxy=terminated(2, 9, 1, "Error"), main=running(3))]
     code, written, _notes = _follow(_updates(*pods), redraw=True)
     assert code == 0 and len(written) == 2
-    assert not written[0].startswith(watch.CLEAR_SCREEN)
-    assert written[1].startswith(watch.CLEAR_SCREEN) and "following pod job-x1 (Running)" in written[1]
+    assert not written[0].startswith(CLEAR_SCREEN)
+    assert written[1].startswith(CLEAR_SCREEN) and "following pod job-x1 (Running)" in written[1]
 
 
 def test_deleted_pod_ends_with_exit_0():
@@ -361,8 +363,8 @@ def test_watch_gives_up_after_the_server_stays_away(live, monkeypatch, tmp_path)
     from kubectl_sidecar.cli import cli
 
     api, _start = live
-    monkeypatch.setattr(kube, "BACKOFF_SECONDS", 0.01)
-    monkeypatch.setattr(kube, "WATCH_MAX_FAILURES", 2)
+    monkeypatch.setattr(kube.session, "BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(kube.follow, "WATCH_MAX_FAILURES", 2)
     path = api.write_kubeconfig(tmp_path / "gives-up.json", namespace="jobs")
 
     def stop_when_watching():
@@ -386,8 +388,8 @@ def _watch_in_process(api, tmp_path, monkeypatch, during):
     from kubectl_sidecar import kube
     from kubectl_sidecar.cli import cli
 
-    monkeypatch.setattr(kube, "BACKOFF_SECONDS", 0.01)
-    monkeypatch.setattr(kube, "WATCH_MAX_FAILURES", 3)
+    monkeypatch.setattr(kube.session, "BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(kube.follow, "WATCH_MAX_FAILURES", 3)
     path = api.write_kubeconfig(tmp_path / "in-process.json", namespace="jobs")
 
     def act():
@@ -410,7 +412,7 @@ def test_closing_a_follower_whose_stream_urllib3_closed_does_not_raise():
 
     response = urllib3.HTTPResponse(body=__import__("io").BytesIO(b""), preload_content=False)
     response.close()
-    follower = kube._Follower(None, "pod", "/api/v1/namespaces/jobs/pods", None, {}, "1", queue.Queue(),
+    follower = kube.follow.Follower(None, "pod", "/api/v1/namespaces/jobs/pods", None, {}, "1", queue.Queue(),
                               threading.Event())
     follower._opened(response)
     follower.close()  # nothing to unblock: no error

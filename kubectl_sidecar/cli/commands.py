@@ -1,0 +1,257 @@
+"""The commands, thin: flags -> options, call the app, write stdout once, write the notes, return the code."""
+
+from __future__ import annotations
+
+import functools
+import gc
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from kubectl_sidecar.cli.options import (
+    COLOUR_CHOICES,
+    cluster_version_option,
+    kube_options,
+    make_render_options,
+    parse_version_flag,
+    render_options,
+)
+from kubectl_sidecar.cli.terminal import emit, isatty, make_progress, make_reading, note, stderr
+from kubectl_sidecar.options import KubeOptions, RenderOptions
+
+CHECK_OUTPUTS = ("table", "json", "yaml")
+FAIL_ON = ("info", "warning", "error")
+FILENAME_HELP = "Read objects from FILE (JSON or YAML, '-' for stdin) instead of the cluster; repeatable."
+SIDECAR_HELP = "Treat container NAME as a sidecar (for sidecars no marker reveals); repeatable."
+
+
+def without_gc(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``func`` with the cyclic garbage collector off (reference counting still frees everything).
+
+    A check of a large Job allocates hundreds of thousands of objects that live until it ends (the
+    API's JSON, the timelines), none in cycles; each automatic collection walks all of them again,
+    which made the collector more than a third of a 5,000-pod check. Collection resumes afterwards.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return wrapper
+
+
+def _finish(outcome: Any) -> int:
+    """Write an app Outcome: stdout once, then the notes; return its exit code."""
+    emit(outcome.text)
+    for text in outcome.notes:
+        note(text)
+    return int(outcome.exit_code)
+
+
+@click.command()
+@click.argument("pod", required=False)
+@click.option("-f", "--filename", "filenames", multiple=True, metavar="FILE", help=FILENAME_HELP)
+@cluster_version_option
+@click.option("--sidecar", "declared", multiple=True, metavar="NAME", help=SIDECAR_HELP)
+@click.option(
+    "-w",
+    "--watch",
+    "follow",
+    is_flag=True,
+    help="After the timeline, follow the pod live (redraw on a terminal, append new marks "
+    "otherwise) until it is deleted or finished, or Ctrl-C.",
+)
+@render_options
+@kube_options
+def timeline(
+    pod: str | None,
+    filenames: tuple[str, ...],
+    cluster_version: str | None,
+    declared: tuple[str, ...],
+    follow: bool,
+    render: RenderOptions,
+    kube: KubeOptions,
+) -> int:
+    """Show the start/exit timeline of a pod's app and sidecar containers.
+
+    POD is a pod name (or pod/NAME). With -f, POD may be left out when the files hold one pod.
+
+    \b
+    Examples:
+      kubectl sidecar timeline test-729nd
+      kubectl sidecar timeline test-729nd -o wide --absolute-time
+      kubectl sidecar timeline test-729nd --watch
+      kubectl get pod,events -o yaml > pod.yaml && kubectl sidecar timeline -f pod.yaml
+    """
+    from kubectl_sidecar import app
+
+    name = app.timeline_pod_name(pod)
+    version = parse_version_flag(cluster_version)
+    if follow:
+        return app.follow_timeline(
+            name,
+            filenames=filenames,
+            cluster_version=version,
+            declared=declared,
+            kube=kube,
+            render=render,
+            terminal=isatty(sys.stdout),
+            write=emit,
+            notify=note,
+        )
+    outcome = app.run_timeline(
+        name, filenames=filenames, cluster_version=version, declared=declared, kube=kube, render=render
+    )
+    return _finish(outcome)
+
+
+@click.command()
+@click.argument("target", required=False)
+@click.option(
+    "-l",
+    "--selector",
+    metavar="SELECTOR",
+    help="Check the pods matching this label selector (a=b, a!=b, a in (x,y), a, !a; comma-separated).",
+)
+@click.option(
+    "-A",
+    "--all-namespaces",
+    "all_namespaces",
+    is_flag=True,
+    help="Check every Job and pod of every namespace (no TARGET).",
+)
+@click.option("-f", "--filename", "filenames", multiple=True, metavar="FILE", help=FILENAME_HELP)
+@cluster_version_option
+@click.option("--sidecar", "declared", multiple=True, metavar="NAME", help=SIDECAR_HELP)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding of this severity or higher is found.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(CHECK_OUTPUTS),
+    default="table",
+    show_default=True,
+    help="table (findings grouped by pod, with evidence and fixes), json or yaml (a CheckReport).",
+)
+@click.option(
+    "--color",
+    "colour",
+    type=click.Choice(COLOUR_CHOICES),
+    default="auto",
+    show_default=True,
+    help="Colour severities: auto means only on a terminal. NO_COLOR turns it off.",
+)
+@kube_options
+@without_gc
+def check(
+    target: str | None,
+    selector: str | None,
+    filenames: tuple[str, ...],
+    cluster_version: str | None,
+    declared: tuple[str, ...],
+    fail_on: str,
+    output: str,
+    colour: str,
+    kube: KubeOptions,
+) -> int:
+    """Find what is wrong with the sidecars of a Job's pods, a pod, or a namespace.
+
+    TARGET is a Job (NAME or job/NAME: every pod of it, through the Job's selector, plus its status)
+    or a pod (pod/NAME). With -l, the pods matching the selector; with no TARGET, every Job and every
+    pod not owned by a Job in the namespace (-A: in every namespace).
+
+    Exit codes: 0 when no finding reaches --fail-on, 1 when one does, 2 when the target could not be
+    inspected. Codes and fixes: docs/checks/.
+
+    \b
+    Examples:
+      kubectl sidecar check daily-report -n reports
+      kubectl sidecar check pod/test-729nd --fail-on warning
+      kubectl sidecar check -A -o json | jq '.findings[] | select(.severity == "error")'
+      kubectl get job,pod,events,node -o yaml > snap.yaml
+      kubectl sidecar check -f snap.yaml --cluster-version 1.28
+    """
+    from kubectl_sidecar import app
+
+    wanted = app.check_target(
+        target,
+        selector,
+        all_namespaces=kube.all_namespaces,
+        namespace=kube.namespace,
+        from_files=bool(filenames),
+    )
+    version = parse_version_flag(cluster_version)
+    errors = stderr()
+    opts = make_render_options(
+        output="table", absolute_time=False, utc=False, chart=False, ascii_only=False, colour=colour
+    )
+    outcome = app.run_check(
+        wanted,
+        filenames=filenames,
+        cluster_version=version,
+        declared=declared,
+        fail_on=fail_on,
+        output=output,
+        kube=kube,
+        width=opts.width,
+        colour=opts.colour,
+        reading=make_reading(errors),
+        progress=make_progress(errors),
+    )
+    return _finish(outcome)
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--list", "list_only", is_flag=True, help="List the scenarios and exit.")
+@render_options
+def demo(name: str | None, list_only: bool, render: RenderOptions) -> int:
+    """Show bundled scenarios: no cluster and no network needed.
+
+    The scenarios are files read through exactly the path `timeline -f` takes. With no NAME, every
+    scenario is shown in turn.
+
+    \b
+    Examples:
+      kubectl sidecar demo
+      kubectl sidecar demo --list
+      kubectl sidecar demo stale-status -o wide
+    """
+    from kubectl_sidecar import app
+
+    return _finish(app.run_demo(name, list_only=list_only, render=render))
+
+
+@click.command()
+@click.argument("shell", type=click.Choice(("bash", "zsh", "fish")))
+@click.pass_context
+def completion(ctx: click.Context, shell: str) -> int:
+    """Print a completion script for the kubectl-sidecar command (bash, zsh or fish).
+
+    The script completes `kubectl-sidecar ...` typed as one word. `kubectl sidecar <TAB>` is completed
+    by kubectl itself (1.26+), which runs the executable kubectl_complete-sidecar from PATH: see
+    docs/install.md, "Shell completion".
+
+    \b
+    Examples:
+      source <(kubectl sidecar completion bash)
+      source <(kubectl sidecar completion zsh)
+      kubectl sidecar completion fish > ~/.config/fish/completions/kubectl-sidecar.fish
+    """
+    from kubectl_sidecar import shellcomp
+
+    emit(shellcomp.script(shell, root=ctx.find_root().command))
+    return 0
