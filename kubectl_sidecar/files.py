@@ -3,13 +3,15 @@
 Accepts what ``kubectl get job,pod,events -o json|yaml`` prints and what the raw API returns (list
 items without ``kind``). Every failure is an :class:`InputError` naming the file and the problem.
 """
+
 from __future__ import annotations
 
 import codecs
 import json
 import os
 import sys
-from typing import IO, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
 
 import yaml
 
@@ -37,7 +39,7 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """A safe loader that refuses duplicate keys (YAML forbids them; PyYAML keeps the last)."""
 
 
-def _construct_mapping(loader, node, deep=False):
+def _construct_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen = set()
     for key_node, _ in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base`: its keys may be overridden here
@@ -46,15 +48,18 @@ def _construct_mapping(loader, node, deep=False):
         try:
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping", node.start_mark, f"found duplicate key {key!r}",
-                    key_node.start_mark)
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found duplicate key {key!r}",
+                    key_node.start_mark,
+                )
             seen.add(key)
         except TypeError:  # unhashable key: let the base constructor report it
             pass
     return loader.construct_mapping_base(node, deep=deep)
 
 
-_StrictLoader.construct_mapping_base = _BaseLoader.construct_mapping  # type: ignore[attr-defined]
+_StrictLoader.construct_mapping_base = _BaseLoader.construct_mapping
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
@@ -62,7 +67,7 @@ class _AliasError(yaml.YAMLError):
     """A document whose aliases refer to themselves or expand it too far."""
 
 
-def _node_children(node) -> list:
+def _node_children(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.SequenceNode):
         return list(node.value)
     if isinstance(node, yaml.MappingNode):
@@ -70,7 +75,7 @@ def _node_children(node) -> list:
     return []
 
 
-def _check_aliases(root) -> None:
+def _check_aliases(root: yaml.Node) -> None:
     """Refuse recursive aliases and alias bombs before anything walks the document (iteratively)."""
     sizes: dict = {}  # id(node) -> nodes under it once aliases are copied out
     on_path: set = set()
@@ -91,16 +96,18 @@ def _check_aliases(root) -> None:
         stack.extend((child, False) for child in _node_children(node))
     limit = max(MAX_ALIAS_EXPANSION, 10 * len(sizes))
     if sizes[id(root)] > limit:
-        raise _AliasError(f"uses YAML aliases that expand it to {sizes[id(root)]:,} nodes, more than the "
-                          f"{limit:,} allowed (an alias bomb)")
+        raise _AliasError(
+            f"uses YAML aliases that expand it to {sizes[id(root)]:,} nodes, more than the "
+            f"{limit:,} allowed (an alias bomb)"
+        )
 
 
-def _construct_document(loader, node):
+def _construct_document(loader: Any, node: yaml.Node) -> Any:
     _check_aliases(node)
     return _BaseLoader.construct_document(loader, node)
 
 
-_StrictLoader.construct_document = _construct_document  # type: ignore[assignment]
+_StrictLoader.construct_document = _construct_document
 
 
 def read_source(path: str, stdin: IO[bytes] | None = None) -> bytes:
@@ -164,8 +171,11 @@ def parse_documents(data: bytes, name: str) -> list:
     if stripped[:1] in "{[":
         return _parse_json_stream(stripped, name)
     if len(data) > MAX_YAML_BYTES:
-        raise InputError(name, f"is YAML larger than {MAX_YAML_BYTES // (1024 * 1024)} MiB, which would take "
-                               "minutes to read: save it as JSON (kubectl get ... -o json) or split it")
+        raise InputError(
+            name,
+            f"is YAML larger than {MAX_YAML_BYTES // (1024 * 1024)} MiB, which would take "
+            "minutes to read: save it as JSON (kubectl get ... -o json) or split it",
+        )
     try:
         docs = [d for d in yaml.load_all(text, Loader=_StrictLoader) if d is not None]
     except _AliasError as err:
@@ -196,7 +206,7 @@ def _is_utf16(data: bytes) -> bool:
     return False
 
 
-def _reader_problem(text: str, err) -> str:
+def _reader_problem(text: str, err: yaml.reader.ReaderError) -> str:
     char = err.character if isinstance(err.character, str) else chr(err.character or 0)
     line = text.count("\n", 0, err.position) + 1 if isinstance(err.position, int) else None
     where = f" at line {line}" if line else ""
@@ -221,8 +231,11 @@ def _parse_json_stream(text: str, name: str) -> list:
             while pos < len(text) and text[pos] in " \t\r\n":
                 pos += 1
     except json.JSONDecodeError as err:
-        problem = "ends too early (truncated?)" if err.pos >= len(text.rstrip()) else \
-            f"is not valid JSON at line {err.lineno} column {err.colno}: {err.msg}"
+        problem = (
+            "ends too early (truncated?)"
+            if err.pos >= len(text.rstrip())
+            else f"is not valid JSON at line {err.lineno} column {err.colno}: {err.msg}"
+        )
         raise InputError(name, problem) from None
     except RecursionError:
         raise InputError(name, "is nested too deeply to read") from None
@@ -237,7 +250,7 @@ def iter_objects(docs: Iterable, name: str) -> Iterator[dict]:
         yield from _flatten(doc, name, None, 0)
 
 
-def _describe_value(value) -> str:
+def _describe_value(value: object) -> str:
     """Name a YAML/JSON value's type in words: ``a number``, ``a string``, ``an empty value``."""
     if value is None:
         return "an empty value"
@@ -250,7 +263,7 @@ def _describe_value(value) -> str:
     return f"a value of type {type(value).__name__}"
 
 
-def _flatten(doc, name: str, item_kind: str | None, depth: int) -> Iterator[dict]:
+def _flatten(doc: object, name: str, item_kind: str | None, depth: int) -> Iterator[dict]:
     if depth > MAX_DEPTH:
         raise InputError(name, "nests Lists too deeply to read")
     if isinstance(doc, list):
@@ -271,14 +284,17 @@ def _flatten(doc, name: str, item_kind: str | None, depth: int) -> Iterator[dict
     yield doc
 
 
-def load_snapshot(paths: Iterable[str], *, cluster_version: ClusterVersion | None = None,
-                  stdin: IO[bytes] | None = None) -> Snapshot:
+def load_snapshot(
+    paths: Iterable[str], *, cluster_version: ClusterVersion | None = None, stdin: IO[bytes] | None = None
+) -> Snapshot:
     """Load ``-f`` files (``-`` for stdin) into a snapshot. Raises :class:`InputError` for unusable input."""
     sources = [("stdin" if p == "-" else p, read_source(p, stdin)) for p in paths]
     return snapshot_from_sources(sources, cluster_version=cluster_version)
 
 
-def snapshot_from_sources(sources: Iterable[tuple], *, cluster_version: ClusterVersion | None = None) -> Snapshot:
+def snapshot_from_sources(
+    sources: Iterable[tuple], *, cluster_version: ClusterVersion | None = None
+) -> Snapshot:
     """Parse ``(label, bytes)`` pairs into one snapshot: the path both ``-f`` and the demo take."""
     sources = list(sources)
     snapshot = Snapshot(server_version=cluster_version, source=", ".join(label for label, _ in sources))

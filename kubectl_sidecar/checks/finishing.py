@@ -24,24 +24,24 @@ def _blocker_reason(
     the data does not show that it does (yet)."""
     container = ct.container
     waited = (reference - last_exit) if reference is not None and last_exit is not None else None
-    long_enough = waited is not None and waited >= queries.BLOCK_AFTER
+    overdue = waited if waited is not None and waited >= queries.BLOCK_AFTER else None  # once long enough
     stopping = [m for m in queries.stop_requests(timeline, ct.name) if not prose.earlier(m.time, last_exit)]
     if container.role == Role.SIDECAR and container.sidecar_kind in LEGACY_KINDS:
         honoured, why = platform.legacy_honoured(timeline, container)
         if honoured is False:
             return f"a legacy marker this cluster does not honour: {why}"
-        if not long_enough or stopping:
+        if overdue is None or stopping:
             return None  # the platform stops it after the apps exit; give it time
         if honoured is None:
             return (
-                f"{why}, and nothing stopped it {prose.span(waited.total_seconds())} after the app "
+                f"{why}, and nothing stopped it {prose.span(overdue.total_seconds())} after the app "
                 "containers exited: is OpenKruise's SidecarTerminator installed and enabled?"
             )
         return (
             f"the platform should have stopped it ({why}), yet it still runs "
-            f"{prose.span(waited.total_seconds())} after the app containers exited"
+            f"{prose.span(overdue.total_seconds())} after the app containers exited"
         )
-    if stopping and not long_enough:
+    if stopping and overdue is None:
         return None
     if container.role == Role.SIDECAR and container.sidecar_kind == SidecarKind.MESH:
         return "a mesh proxy injected as a regular container: it runs until it is told to quit"
@@ -50,9 +50,9 @@ def _blocker_reason(
     word = queries.looks_like_sidecar(container)
     if word:
         return f'an unmarked sidecar: its name or image says "{word}", but nothing marks it as a sidecar'
-    if long_enough:
+    if overdue is not None:
         return (
-            f"a regular container still running {prose.span(waited.total_seconds())} after the other "
+            f"a regular container still running {prose.span(overdue.total_seconds())} after the other "
             "containers exited: an unmarked sidecar?"
         )
     return None
@@ -82,7 +82,7 @@ def check_job_pod_can_finish(timeline: Timeline, context: CheckContext) -> list:
     running = [ct for ct in regular if queries.is_running(ct)]
     if not exited or not running:
         return []
-    last_exit = max(run.finished_at for _, run in exited)
+    last_exit = max(run.finished_at for _, run in exited if run.finished_at is not None)  # all have one
     reference = queries.reference_time(timeline, context)
     blockers = [(ct, _blocker_reason(timeline, ct, last_exit, reference)) for ct in running]
     if any(why is None for _, why in blockers):
@@ -156,7 +156,7 @@ def _failed_at_deadline(timeline: Timeline, view: VersionView) -> list[Finding]:
             killed.append((ct, run))
     if not apps or not killed:
         return []
-    last_exit = max(run.finished_at for _, run in apps)
+    last_exit = max(run.finished_at for _, run in apps if run.finished_at is not None)  # all have one
     names = ", ".join(ct.name for ct, _ in killed)
     message = (
         f"Job {timeline.pod.job} failed with DeadlineExceeded at {prose.offset(timeline, failed_at)}: "

@@ -138,17 +138,16 @@ def _blocking_init(
     word = queries.looks_like_sidecar(ct.container)
     legacy = [m for m in ct.container.markers if m in LEGACY_KINDS]
     declared = ct.container.sidecar_kind == SidecarKind.DECLARED
-    if not (word or legacy or declared or (waited is not None and waited >= queries.BLOCK_AFTER)):
+    if word:
+        why = f'its name or image says "{word}"'
+    elif legacy:
+        why = "it carries a legacy sidecar marker"
+    elif declared:
+        why = "it is declared a sidecar (--sidecar)"
+    elif waited is not None and waited >= queries.BLOCK_AFTER:
+        why = f"it has run for {prose.span(waited.total_seconds())}"
+    else:
         return None
-    why = (
-        f'its name or image says "{word}"'
-        if word
-        else "it carries a legacy sidecar marker"
-        if legacy
-        else "it is declared a sidecar (--sidecar)"
-        if declared
-        else f"it has run for {prose.span(waited.total_seconds())}"
-    )
     if view.native is True:
         cause = (
             "it has no restartPolicy: Always, so it is an ordinary init container, and the app containers "

@@ -3,7 +3,7 @@ apps still needed it (SC002)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from kubectl_sidecar.checks import catalogue, fixes, platform, prose, queries
 from kubectl_sidecar.checks.context import CheckContext
@@ -125,6 +125,12 @@ def _sc001_yaml(timeline: Timeline, sidecar: ContainerTimeline, view: VersionVie
     return fixes.native_sidecar_yaml(timeline, [sidecar.name], drop_env=drop, probe=True)
 
 
+def _running_apps(app_cts: list[ContainerTimeline], when: datetime) -> list[tuple[ContainerTimeline, Run]]:
+    """The app containers certainly running at ``when``, each with its run then."""
+    running = [(app, queries.running_at(app, when)) for app in app_cts]
+    return [(app, run) for app, run in running if run is not None]
+
+
 def check_sidecar_stopped_early(timeline: Timeline, context: CheckContext) -> list[Finding]:
     """SC002: a sidecar terminated while app containers were still running, outside pod termination.
 
@@ -141,13 +147,12 @@ def check_sidecar_stopped_early(timeline: Timeline, context: CheckContext) -> li
             finish = run.finished_at
             if finish is None or (ending is not None and not prose.earlier(finish, ending)):
                 continue
-            running = [(app, queries.running_at(app, finish)) for app in app_cts]
-            running = [(app, r) for app, r in running if r is not None]
+            running = _running_apps(app_cts, finish)
             if running:
-                incidents.append((run, running))
+                incidents.append((run, finish, running))
         if not incidents:
             continue
-        run, running = incidents[0]
+        run, first_exit, running = incidents[0]
         code, reason = queries.real_exit(run)
         names = ", ".join(app.name for app, _ in running)
         message = (
@@ -158,7 +163,7 @@ def check_sidecar_stopped_early(timeline: Timeline, context: CheckContext) -> li
         if len(incidents) > 1:
             message += f" ({len(incidents)} such exits)"
         evidence = []
-        for run, running in incidents[:3]:
+        for run, _, running in incidents[:3]:
             code, reason = queries.real_exit(run)
             evidence.append(
                 f"{sidecar.name}: run from {prose.at(timeline, run.started_at)} ended at "
@@ -171,7 +176,7 @@ def check_sidecar_stopped_early(timeline: Timeline, context: CheckContext) -> li
                     + (f" until {prose.offset(timeline, app_run.finished_at)}" if app_run.finished_at else "")
                 )
         for mark in queries.stop_requests(timeline, sidecar.name):
-            if mark.time <= incidents[0][0].finished_at:
+            if mark.time <= first_exit:
                 evidence.append(
                     f"Killing event at {prose.at(timeline, mark.time)}: {mark.message or ''}".rstrip(": ")
                 )

@@ -34,8 +34,9 @@ def _stop_requested(timeline: Timeline, sidecar: ContainerTimeline, run: Run) ->
             f"the pod's termination began at {prose.at(timeline, ending)} (no Killing event is left)",
         )
     exits = [queries.final_run(ct) for ct in queries.apps(timeline)]
-    if exits and all(r is not None and r.finished_at is not None for r in exits):
-        last = max(r.finished_at for r in exits)
+    ends = [r.finished_at for r in exits if r is not None and r.finished_at is not None]
+    if exits and len(ends) == len(exits):  # every app container has exited
+        last = max(ends)
         if not prose.earlier(finish, last):
             return last, (
                 f"the last app container exited at {prose.at(timeline, last)}: the sidecar's stop was "
@@ -49,10 +50,11 @@ def check_sidecar_ignored_sigterm(timeline: Timeline, context: CheckContext) -> 
     grace = queries.grace_seconds(timeline)
     if grace <= 0:
         return []
-    hits = []
+    hits: list[tuple[ContainerTimeline, Run, datetime, datetime, str, float]] = []
     for sidecar in queries.sidecars(timeline):
         for run in reversed(sidecar.known_runs()):
-            if run.finished_at is None:
+            ended = run.finished_at
+            if ended is None:
                 continue
             code, reason = queries.real_exit(run)
             if code != 137 or reason in ("OOMKilled", "ContainerStatusUnknown"):
@@ -60,9 +62,9 @@ def check_sidecar_ignored_sigterm(timeline: Timeline, context: CheckContext) -> 
             asked, how = _stop_requested(timeline, sidecar, run)
             if asked is None:
                 continue
-            waited = (run.finished_at - asked).total_seconds()
+            waited = (ended - asked).total_seconds()
             if waited >= grace - _GRACE_SLACK:
-                hits.append((sidecar, run, asked, how, waited))
+                hits.append((sidecar, run, ended, asked, how, waited))
                 break
     # Native sidecars stop one by one, last declared first: those killed with the one that used up the
     # grace period never had their turn. Keep only the first in stop order of each such group.
@@ -73,11 +75,11 @@ def check_sidecar_ignored_sigterm(timeline: Timeline, context: CheckContext) -> 
             if (
                 other is not hit
                 and other[0].container.index > hit[0].container.index
-                and abs((other[1].finished_at - hit[1].finished_at).total_seconds()) <= _GRACE_SLACK
+                and abs((other[2] - hit[2]).total_seconds()) <= _GRACE_SLACK
             ):
                 dropped.add(hit[0].name)
     findings = []
-    for sidecar, run, asked, how, waited in hits:
+    for sidecar, run, _, asked, how, waited in hits:
         if sidecar.name in dropped:
             continue
         forced = (

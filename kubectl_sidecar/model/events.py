@@ -14,13 +14,14 @@ _FIELD_PATH = re.compile(r"^spec\.(initContainers|containers|ephemeralContainers
 
 @dataclass(frozen=True)
 class Event:
-    """A core/v1 or events.k8s.io/v1 event, normalised. Times are aware UTC or ``None``."""
+    """A core/v1 or events.k8s.io/v1 event, normalised. Times are aware UTC and always known:
+    :func:`parse_event` drops an event without one."""
 
     reason: str
     type: str | None
     message: str
-    first: datetime | None
-    last: datetime | None
+    first: datetime
+    last: datetime
     count: int
     precision: Precision
     section: str | None  # the container's spec section, from involvedObject.fieldPath
@@ -61,10 +62,10 @@ def parse_event(raw: Any) -> Event | None:
         last = series_last or last
     if first is None:
         first = last
+    if first is None:  # no time at all (``last`` is None too)
+        return None
     if last is None:
         last = first
-    if first is None:
-        return None
     if last < first:  # clocks of different writers disagree; never invent a negative span
         last = first
     count = as_int(raw.get("count")) or as_int(raw.get("deprecatedCount")) or 0

@@ -73,7 +73,7 @@ _STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 
 
 class _Row:
     def __init__(self, width: int):
-        self.cells = [(0, " ", None)] * width
+        self.cells: list[tuple[int, str, str | None]] = [(0, " ", None)] * width
 
     def put(self, index: int, priority: int, glyph: str, colour: str | None) -> None:
         if 0 <= index < len(self.cells) and priority >= self.cells[index][0]:
@@ -155,15 +155,16 @@ def _draw_container(
     col: Callable[[datetime], float],
     glyphs: Glyphs,
 ) -> None:
-    runs = [r for r in ct.runs if r.state != RunState.IMPLIED and r.started_at is not None]
+    runs = [(r, r.started_at) for r in ct.runs if r.state != RunState.IMPLIED and r.started_at is not None]
     stops = [m for m in timeline.marks if m.container == ct.name and m.kind == MarkKind.STOP_REQUESTED]
     previous_end = None
-    for index, run in enumerate(runs):
-        begin = col(run.started_at)
-        if run.finished_at is not None:
-            finish = col(run.finished_at)
+    for index, (run, started) in enumerate(runs):
+        begin = col(started)
+        finished = run.finished_at
+        if finished is not None:
+            finish = col(finished)
         else:
-            following = runs[index + 1].started_at if index + 1 < len(runs) else end
+            following = runs[index + 1][1] if index + 1 < len(runs) else end
             finish = col(following)
         fill = "unknown" if run.state == RunState.UNKNOWN else "running"
         glyph = glyphs.unknown if fill == "unknown" else glyphs.running
@@ -179,7 +180,7 @@ def _draw_container(
         if fill == "running" and begin - first > 0.5 and last > first:
             row.put(first, priority, glyphs.start_half, fill)
         for stop in stops:
-            if run.started_at <= stop.time and (run.finished_at is None or stop.time <= run.finished_at):
+            if started <= stop.time and (finished is None or stop.time <= finished):
                 stop_col = int(col(stop.time))
                 for i in range(stop_col + 1, int(finish)):
                     row.put(i, _P_STOPPING, glyphs.stopping, "stopping")
