@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Plot bench/run.py results: time and peak memory against the number of pods, for both tools.
 
-    pip install matplotlib   # for this script only: not a dependency of the plugin or its tests
-    python bench/plot.py bench/results/pods-*.json --out docs/performance.png
+pip install matplotlib   # for this script only: not a dependency of the plugin or its tests
+python bench/plot.py bench/results/pods-*.json --out docs/performance.png
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,15 +62,27 @@ def main(argv=None) -> int:
             left.errorbar(xs, ys, yerr=[lo, hi], label=label, color=colour, marker=marker, capsize=3)
             for x, y in zip(xs, ys):
                 if x >= 100:  # at 1 pod the four curves meet: the table has the numbers
-                    left.annotate(f"{y:.2f} s" if y < 10 else f"{y:.0f} s", (x, y), textcoords="offset points",
-                                  xytext=(6, -9 if "describe" in label else 4), fontsize=7, color=colour)
+                    left.annotate(
+                        f"{y:.2f} s" if y < 10 else f"{y:.0f} s",
+                        (x, y),
+                        textcoords="offset points",
+                        xytext=(6, -9 if "describe" in label else 4),
+                        fontsize=7,
+                        color=colour,
+                    )
         xs, ys, _lo, _hi = points(reports, prefix, "peak_rss_mb")
         if xs:
             right.plot(xs, ys, label=label, color=colour, marker=marker)
     help_times = [(r["pods"], r["help_median_s"]) for r in reports if "help_median_s" in r]
     if help_times:
-        left.plot([p for p, _t in help_times], [t for _p, t in help_times], label="kubectl-sidecar --help",
-                  color="tab:gray", linestyle=":", marker=".")
+        left.plot(
+            [p for p, _t in help_times],
+            [t for _p, t in help_times],
+            label="kubectl-sidecar --help",
+            color="tab:gray",
+            linestyle=":",
+            marker=".",
+        )
     for axis in (left, right):
         axis.set_xlabel("pods in the Job (about 10 events each)")
         axis.grid(True, which="both", alpha=0.3)
@@ -80,16 +93,21 @@ def main(argv=None) -> int:
     right.set_ylabel("peak RSS, MB")
     right.set_title("Memory (linear axes)")
     right.axhline(300, color="tab:blue", linestyle="--", linewidth=0.8)
-    right.annotate("300 MB target", (1, 300), textcoords="offset points", xytext=(2, 4), fontsize=7,
-                   color="tab:blue")
+    right.annotate(
+        "300 MB target", (1, 300), textcoords="offset points", xytext=(2, 4), fontsize=7, color="tab:blue"
+    )
     left.legend(fontsize=8, loc="upper left")
     machine = reports[-1].get("machine", {})
     server = reports[-1].get("server", {})
-    fig.suptitle(args.title or (
-        f"kubectl-sidecar vs kubectl {machine.get('kubectl', '')}, same server "
-        f"({'the API stand-in, bench/server.py' if server.get('kind', 'stand-in') == 'stand-in' else server['kind']}), "
-        f"{machine.get('cores', '?')} cores, Python {machine.get('python', '')}"),
-        fontsize=10)
+    fig.suptitle(
+        args.title
+        or (
+            f"kubectl-sidecar vs kubectl {machine.get('kubectl', '')}, same server "
+            f"({'the API stand-in, bench/server.py' if server.get('kind', 'stand-in') == 'stand-in' else server['kind']}), "
+            f"{machine.get('cores', '?')} cores, Python {machine.get('python', '')}"
+        ),
+        fontsize=10,
+    )
     fig.tight_layout()
     fig.savefig(args.out)
     print(f"wrote {args.out}")

@@ -9,6 +9,7 @@ with a message. Pods, their statuses and events are written through the API (no 
 controllers run), so uids, creation times and resourceVersions are the server's own; requests are
 counted from the audit log. Only loopback traffic.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,10 @@ from e2e import cluster as e2e  # noqa: E402
 WRITERS = 8
 
 
-def _clean_meta(meta: dict, keep=("name", "namespace", "labels", "annotations", "generateName", "finalizers",
-                                  "ownerReferences")) -> dict:
+def _clean_meta(
+    meta: dict,
+    keep=("name", "namespace", "labels", "annotations", "generateName", "finalizers", "ownerReferences"),
+) -> dict:
     return {k: v for k, v in meta.items() if k in keep}
 
 
@@ -63,8 +66,10 @@ def load(api, pods: int) -> dict:
         meta["ownerReferences"] = [dict(ref, uid=job_uid) for ref in meta.get("ownerReferences", [])]
         meta["finalizers"] = []
         status = pod.pop("status")
-        created = api.post(f"/api/v1/namespaces/{ns}/pods", {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
-                                                             "spec": pod["spec"]})
+        created = api.post(
+            f"/api/v1/namespaces/{ns}/pods",
+            {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod["spec"]},
+        )
         created["status"] = status
         api.put(f"/api/v1/namespaces/{ns}/pods/{meta['name']}/status", created)
         uid = created["metadata"]["uid"]
@@ -86,8 +91,10 @@ def serve(args) -> int:
     try:
         binaries = e2e.find_binaries(build=False)
     except e2e.E2ESetupError as err:
-        print(json.dumps({"error": f"no kube-apiserver/etcd built (run scripts/build-e2e-binaries.sh): {err}"}),
-              flush=True)
+        print(
+            json.dumps({"error": f"no kube-apiserver/etcd built (run scripts/build-e2e-binaries.sh): {err}"}),
+            flush=True,
+        )
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="kubectl-sidecar-bench-apiserver-", dir=args.dir))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop etcd and kube-apiserver too
@@ -105,11 +112,23 @@ def serve(args) -> int:
         with open(kubeconfig, "w", encoding="utf-8") as handle:
             json.dump(config, handle)
         os.chmod(kubeconfig, 0o600)
-        print(json.dumps({"url": cluster.server, "kubeconfig": kubeconfig, "job": synth.JOB_NAME,
-                          "namespace": synth.NAMESPACE, "pod": synth.pod_name(min(19, args.pods - 1)),
-                          "pods": args.pods, "events": counts["events"], "server_pid": os.getpid(),
-                          "server": f"kube-apiserver {binaries.k8s_version}",
-                          "load_seconds": round(loaded, 1)}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "url": cluster.server,
+                    "kubeconfig": kubeconfig,
+                    "job": synth.JOB_NAME,
+                    "namespace": synth.NAMESPACE,
+                    "pod": synth.pod_name(min(19, args.pods - 1)),
+                    "pods": args.pods,
+                    "events": counts["events"],
+                    "server_pid": os.getpid(),
+                    "server": f"kube-apiserver {binaries.k8s_version}",
+                    "load_seconds": round(loaded, 1),
+                }
+            ),
+            flush=True,
+        )
         offset = cluster.audit_offset()
         for line in sys.stdin:
             command = line.strip()
@@ -119,10 +138,15 @@ def serve(args) -> int:
                 print(json.dumps({"ok": True}), flush=True)
             elif command == "count":
                 time.sleep(0.5)
-                events = [e for e in cluster.audit_events(offset)
-                          if (e.get("user") or {}).get("username") == e2e.ADMIN]
-                kinds = Counter(f"{e.get('verb')} {(e.get('objectRef') or {}).get('resource') or e.get('requestURI')}"
-                                for e in events)
+                events = [
+                    e
+                    for e in cluster.audit_events(offset)
+                    if (e.get("user") or {}).get("username") == e2e.ADMIN
+                ]
+                kinds = Counter(
+                    f"{e.get('verb')} {(e.get('objectRef') or {}).get('resource') or e.get('requestURI')}"
+                    for e in events
+                )
                 print(json.dumps({"requests": len(events), "by_kind": dict(kinds), "errors": 0}), flush=True)
             elif command:
                 print(json.dumps({"error": f"unknown command {command!r}"}), flush=True)

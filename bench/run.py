@@ -16,6 +16,7 @@ median, min and max. Requests per command are counted by the server. Output goes
 both tools.
 See docs/performance.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,15 @@ RUN_TIMEOUT = 3600.0
 class Server:
     """bench/server.py in a child process, driven over its stdin/stdout."""
 
-    def __init__(self, pods: int, workdir: str, plain: bool = False, latency: float = 0.0,
-                 kind: str = "stand-in", index_events: bool = False):
+    def __init__(
+        self,
+        pods: int,
+        workdir: str,
+        plain: bool = False,
+        latency: float = 0.0,
+        kind: str = "stand-in",
+        index_events: bool = False,
+    ):
         script = "server.py" if kind == "stand-in" else "realapi.py"
         cmd = [sys.executable, os.path.join(HERE, script), "--pods", str(pods), "--dir", workdir]
         if plain:
@@ -84,13 +92,21 @@ def run_once(argv: list, env: dict, capture: bool = False, cwd: str = ROOT) -> t
     Without it, ``wait4``'s rusage is used (then small peaks read as at least about 15 MB). Output is
     written to a file, never held here (kubectl describe of 5,000 pods prints 60 MB).
     """
-    with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file, \
-            tempfile.NamedTemporaryFile(prefix="bench-time-", suffix=".txt") as measured:
+    with (
+        tempfile.TemporaryFile() as out_file,
+        tempfile.TemporaryFile() as err_file,
+        tempfile.NamedTemporaryFile(prefix="bench-time-", suffix=".txt") as measured,
+    ):
         timed = [TIME, "-f", "%M %U %S", "-o", measured.name] + argv if os.access(TIME, os.X_OK) else argv
         start = time.perf_counter()
-        proc = subprocess.Popen(timed, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
-                                stdout=out_file if capture else subprocess.DEVNULL,
-                                stderr=err_file if capture else subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            timed,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out_file if capture else subprocess.DEVNULL,
+            stderr=err_file if capture else subprocess.DEVNULL,
+        )
         _pid, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -113,7 +129,9 @@ def machine() -> dict:
     cpu = ""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), "")
+            cpu = next(
+                (line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), ""
+            )
     except OSError:
         pass
     memory = ""
@@ -127,46 +145,82 @@ def machine() -> dict:
     kubectl = shutil.which("kubectl")
     if kubectl:
         try:
-            text = subprocess.run([kubectl, "version", "--client", "-o", "json"], capture_output=True,
-                                  text=True, timeout=30).stdout
+            text = subprocess.run(
+                [kubectl, "version", "--client", "-o", "json"], capture_output=True, text=True, timeout=30
+            ).stdout
             kubectl_version = json.loads(text)["clientVersion"]["gitVersion"]
         except (OSError, ValueError, KeyError, subprocess.TimeoutExpired):
             pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory": memory, "os": platform.platform(),
-            "python": platform.python_version(), "kubectl": kubectl_version}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory": memory,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "kubectl": kubectl_version,
+    }
 
 
 def summary(name: str, times: list, rss: list, cpu: list, requests: int | None) -> dict:
     """Wall-clock median/min/max, the highest peak RSS, and the median CPU time (user + system), which
     other load on the machine disturbs less than wall time."""
-    return {"name": name, "median_s": round(statistics.median(times), 4), "min_s": round(min(times), 4),
-            "max_s": round(max(times), 4), "peak_rss_mb": round(max(rss), 1),
-            "cpu_median_s": round(statistics.median(cpu), 4), "runs": len(times), "requests": requests}
+    return {
+        "name": name,
+        "median_s": round(statistics.median(times), 4),
+        "min_s": round(min(times), 4),
+        "max_s": round(max(times), 4),
+        "peak_rss_mb": round(max(rss), 1),
+        "cpu_median_s": round(statistics.median(cpu), 4),
+        "runs": len(times),
+        "requests": requests,
+    }
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Benchmark kubectl-sidecar against kubectl (docs/performance.md).")
+    parser = argparse.ArgumentParser(
+        description="Benchmark kubectl-sidecar against kubectl (docs/performance.md)."
+    )
     parser.add_argument("--pods", type=int, required=True, help="pods in the synthetic Job")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each command (default 5)")
     parser.add_argument("--out", help="write the results as JSON here")
     parser.add_argument("--kubectl", default=shutil.which("kubectl") or "/usr/bin/kubectl")
-    parser.add_argument("--plugin", default=None,
-                        help="command that runs the plugin (default: this Python with -m kubectl_sidecar, "
-                             "from this checkout)")
-    parser.add_argument("--plugin-dir", default=ROOT,
-                        help="run the plugin from this checkout (PYTHONPATH and working directory), e.g. an "
-                             "older commit's, for before/after numbers (default: this one)")
+    parser.add_argument(
+        "--plugin",
+        default=None,
+        help="command that runs the plugin (default: this Python with -m kubectl_sidecar, "
+        "from this checkout)",
+    )
+    parser.add_argument(
+        "--plugin-dir",
+        default=ROOT,
+        help="run the plugin from this checkout (PYTHONPATH and working directory), e.g. an "
+        "older commit's, for before/after numbers (default: this one)",
+    )
     parser.add_argument("--skip-kubectl", action="store_true", help="time the plugin only")
-    parser.add_argument("--plain-server", action="store_true",
-                        help="serve with the tests' stand-in exactly as it is (Nagle: about 40 ms per answer)")
-    parser.add_argument("--index-events", action="store_true",
-                        help="the stand-in answers per-pod event lists from an index: kubectl's best case, "
-                             "faster than any real server")
-    parser.add_argument("--server", choices=("stand-in", "kube-apiserver"), default="stand-in",
-                        help="stand-in: the tests' API stand-in (bench/server.py, default); kube-apiserver: a "
-                             "real one with etcd, from the e2e tier's cached binaries (bench/realapi.py)")
-    parser.add_argument("--latency", type=float, default=0.0,
-                        help="seconds the server waits before each answer (a modelled network round trip)")
+    parser.add_argument(
+        "--plain-server",
+        action="store_true",
+        help="serve with the tests' stand-in exactly as it is (Nagle: about 40 ms per answer)",
+    )
+    parser.add_argument(
+        "--index-events",
+        action="store_true",
+        help="the stand-in answers per-pod event lists from an index: kubectl's best case, "
+        "faster than any real server",
+    )
+    parser.add_argument(
+        "--server",
+        choices=("stand-in", "kube-apiserver"),
+        default="stand-in",
+        help="stand-in: the tests' API stand-in (bench/server.py, default); kube-apiserver: a "
+        "real one with etcd, from the e2e tier's cached binaries (bench/realapi.py)",
+    )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="seconds the server waits before each answer (a modelled network round trip)",
+    )
     args = parser.parse_args(argv)
     if args.pods < 1 or args.repeat < 1:
         parser.error("--pods and --repeat must be at least 1")
@@ -179,24 +233,48 @@ def main(argv=None) -> int:
     loaded = time.perf_counter()
     if args.server == "kube-apiserver" and (args.plain_server or args.latency or args.index_events):
         parser.error("--plain-server, --index-events and --latency apply to the stand-in only")
-    server = Server(args.pods, workdir, plain=args.plain_server, latency=args.latency, kind=args.server,
-                    index_events=args.index_events)
+    server = Server(
+        args.pods,
+        workdir,
+        plain=args.plain_server,
+        latency=args.latency,
+        kind=args.server,
+        index_events=args.index_events,
+    )
     info = server.info
-    print(f"serving {info['pods']} pods and {info['events']} pod events at {info['url']} "
-          f"({time.perf_counter() - loaded:.1f} s)", file=sys.stderr, flush=True)
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "KUBECONFIG": info["kubeconfig"],
-           "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost", "LANG": "C.UTF-8",
-           "PYTHONPATH": os.path.abspath(args.plugin_dir)}
+    print(
+        f"serving {info['pods']} pods and {info['events']} pod events at {info['url']} "
+        f"({time.perf_counter() - loaded:.1f} s)",
+        file=sys.stderr,
+        flush=True,
+    )
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": home,
+        "KUBECONFIG": info["kubeconfig"],
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": os.path.abspath(args.plugin_dir),
+    }
     job, pod = info["job"], info["pod"]
     pairs = [
-        ("check", plugin + ["check", f"job/{job}"],
-         [args.kubectl, "describe", "pods", "-l", f"batch.kubernetes.io/job-name={job}"]),
+        (
+            "check",
+            plugin + ["check", f"job/{job}"],
+            [args.kubectl, "describe", "pods", "-l", f"batch.kubernetes.io/job-name={job}"],
+        ),
         ("timeline", plugin + ["timeline", pod], [args.kubectl, "describe", "pod", pod]),
         ("help", plugin + ["--help"], None),
     ]
-    names = {"check": (f"kubectl-sidecar check job/{job}", "kubectl describe pods -l batch.kubernetes.io/job-name=..."),
-             "timeline": ("kubectl-sidecar timeline POD", "kubectl describe pod POD"),
-             "help": ("kubectl-sidecar --help", None)}
+    names = {
+        "check": (
+            f"kubectl-sidecar check job/{job}",
+            "kubectl describe pods -l batch.kubernetes.io/job-name=...",
+        ),
+        "timeline": ("kubectl-sidecar timeline POD", "kubectl describe pod POD"),
+        "help": ("kubectl-sidecar --help", None),
+    }
     results = []
     medians = {}
     try:
@@ -210,10 +288,12 @@ def main(argv=None) -> int:
                 requests[who] = server.ask("count")
                 ok_codes = (0, 1) if key == "check" and who == "ours" else (0,)
                 if code not in ok_codes or not out_size:
-                    raise SystemExit(f"{' '.join(argv_)} failed (exit {code}): {err.decode(errors='replace')}")
+                    raise SystemExit(
+                        f"{' '.join(argv_)} failed (exit {code}): {err.decode(errors='replace')}"
+                    )
             timings = {who: ([], [], []) for who, _argv in commands}
             for i in range(args.repeat):
-                for who, argv_ in (commands if i % 2 == 0 else list(reversed(commands))):
+                for who, argv_ in commands if i % 2 == 0 else list(reversed(commands)):
                     cwd = os.path.abspath(args.plugin_dir) if who == "ours" else ROOT
                     seconds, rss, code, _out, _err, cpu = run_once(argv_, env, cwd=cwd)
                     if code not in ((0, 1) if key == "check" and who == "ours" else (0,)):
@@ -234,16 +314,29 @@ def main(argv=None) -> int:
 
     ratios = {}
     if ("check", "kubectl") in medians:
-        ratios["check_vs_kubectl_describe"] = round(medians[("check", "kubectl")] / medians[("check", "ours")], 2)
+        ratios["check_vs_kubectl_describe"] = round(
+            medians[("check", "kubectl")] / medians[("check", "ours")], 2
+        )
     if ("timeline", "kubectl") in medians:
         ratios["timeline_vs_kubectl_describe_pod"] = round(
-            medians[("timeline", "ours")] / medians[("timeline", "kubectl")], 2)
-    report = {"pods": args.pods, "events": info["events"], "repeat": args.repeat, "results": results,
-              "ratios": ratios, "help_median_s": medians[("help", "ours")],
-              "server": {"kind": info.get("server", "stand-in"), "plain": args.plain_server,
-                         "index_events": args.index_events, "latency_s": args.latency},
-              "machine": machine(),
-              "date": time.strftime("%Y-%m-%d")}
+            medians[("timeline", "ours")] / medians[("timeline", "kubectl")], 2
+        )
+    report = {
+        "pods": args.pods,
+        "events": info["events"],
+        "repeat": args.repeat,
+        "results": results,
+        "ratios": ratios,
+        "help_median_s": medians[("help", "ours")],
+        "server": {
+            "kind": info.get("server", "stand-in"),
+            "plain": args.plain_server,
+            "index_events": args.index_events,
+            "latency_s": args.latency,
+        },
+        "machine": machine(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
     print_table(report)
     if args.out:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
@@ -255,13 +348,17 @@ def main(argv=None) -> int:
 
 def print_table(report: dict) -> None:
     print(f"\n{report['pods']} pods, {report['events']} pod events, {report['repeat']} runs each")
-    header = (f"{'command':<58} {'median s':>9} {'min s':>8} {'max s':>8} {'CPU s':>7} {'peak MB':>8} "
-              f"{'requests':>8}")
+    header = (
+        f"{'command':<58} {'median s':>9} {'min s':>8} {'max s':>8} {'CPU s':>7} {'peak MB':>8} "
+        f"{'requests':>8}"
+    )
     print(header)
     print("-" * len(header))
     for row in report["results"]:
-        print(f"{row['name']:<58} {row['median_s']:>9.3f} {row['min_s']:>8.3f} {row['max_s']:>8.3f} "
-              f"{row['cpu_median_s']:>7.3f} {row['peak_rss_mb']:>8.1f} {row['requests']:>8}")
+        print(
+            f"{row['name']:<58} {row['median_s']:>9.3f} {row['min_s']:>8.3f} {row['max_s']:>8.3f} "
+            f"{row['cpu_median_s']:>7.3f} {row['peak_rss_mb']:>8.1f} {row['requests']:>8}"
+        )
     for key, value in report["ratios"].items():
         print(f"{key}: {value}")
 

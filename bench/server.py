@@ -26,6 +26,7 @@ kube-apiserver does (it has no index on involvedObject): a per-pod event list co
 The stand-in's own code still applies every selector, paginates and encodes, so the answers are the
 same bytes: ``--self-check`` compares them with the plain stand-in's for a set of requests.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -109,12 +110,16 @@ def _kind_of(request) -> str:
     path = request.path
     if path == "/version":
         return "get /version"
-    if path.startswith(("/api", "/apis")) and path.count("/") <= 3 and "namespaces" not in path and \
-            "nodes" not in path:
+    if (
+        path.startswith(("/api", "/apis"))
+        and path.count("/") <= 3
+        and "namespaces" not in path
+        and "nodes" not in path
+    ):
         return "discovery"
     parts = path.strip("/").split("/")
     if "namespaces" in parts:
-        rest = parts[parts.index("namespaces") + 2:]
+        rest = parts[parts.index("namespaces") + 2 :]
     else:
         rest = parts[2:] if parts[0] == "api" else parts[3:]
     resource = rest[0] if rest else "?"
@@ -131,9 +136,21 @@ def serve(args) -> int:
     os.makedirs(args.dir, exist_ok=True)
     kubeconfig = api.write_kubeconfig(os.path.join(args.dir, "kubeconfig"), namespace=synth.NAMESPACE)
     pod_events = sum(1 for e in data["events"] if e["involvedObject"]["kind"] == "Pod")
-    print(json.dumps({"url": api.url, "kubeconfig": kubeconfig, "job": synth.JOB_NAME, "namespace": synth.NAMESPACE,
-                      "pod": synth.pod_name(min(19, args.pods - 1)), "pods": args.pods, "events": pod_events,
-                      "server_pid": os.getpid()}), flush=True)
+    print(
+        json.dumps(
+            {
+                "url": api.url,
+                "kubeconfig": kubeconfig,
+                "job": synth.JOB_NAME,
+                "namespace": synth.NAMESPACE,
+                "pod": synth.pod_name(min(19, args.pods - 1)),
+                "pods": args.pods,
+                "events": pod_events,
+                "server_pid": os.getpid(),
+            }
+        ),
+        flush=True,
+    )
     try:
         for line in sys.stdin:
             command = line.strip()
@@ -142,8 +159,16 @@ def serve(args) -> int:
                 print(json.dumps({"ok": True}), flush=True)
             elif command == "count":
                 requests = api.requests
-                print(json.dumps({"requests": len(requests), "by_kind": dict(Counter(map(_kind_of, requests))),
-                                  "errors": len(api.errors)}), flush=True)
+                print(
+                    json.dumps(
+                        {
+                            "requests": len(requests),
+                            "by_kind": dict(Counter(map(_kind_of, requests))),
+                            "errors": len(api.errors),
+                        }
+                    ),
+                    flush=True,
+                )
             elif command:
                 print(json.dumps({"error": f"unknown command {command!r}"}), flush=True)
     finally:
@@ -160,9 +185,11 @@ def self_check(pods: int) -> int:
     load(fast, pods)
     accelerate(fast)
     ns = synth.NAMESPACE
-    queries = ["/api/v1/namespaces/%s/events?fieldSelector=involvedObject.kind%%3DPod&limit=500" % ns,
-               "/api/v1/namespaces/%s/pods?labelSelector=batch.kubernetes.io%%2Fcontroller-uid%%3D%s&limit=500"
-               % (ns, synth.JOB_UID)]
+    queries = [
+        "/api/v1/namespaces/%s/events?fieldSelector=involvedObject.kind%%3DPod&limit=500" % ns,
+        "/api/v1/namespaces/%s/pods?labelSelector=batch.kubernetes.io%%2Fcontroller-uid%%3D%s&limit=500"
+        % (ns, synth.JOB_UID),
+    ]
     for i in (0, 19, pods - 1):
         pod = synth.pod(i, synth.default_nodes(pods))
         name, uid = pod["metadata"]["name"], pod["metadata"]["uid"]
@@ -188,7 +215,9 @@ def self_check(pods: int) -> int:
                 print(f"DIFFERENT: {query}", file=sys.stderr)
                 return 1
             if token:  # the next page too
-                pages = [urllib.request.urlopen(s.url + query + "&continue=" + token).read() for s in (plain, fast)]
+                pages = [
+                    urllib.request.urlopen(s.url + query + "&continue=" + token).read() for s in (plain, fast)
+                ]
                 if pages[0] != pages[1]:
                     print(f"DIFFERENT (page 2): {query}", file=sys.stderr)
                     return 1
@@ -200,13 +229,20 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pods", type=int, default=200)
     parser.add_argument("--dir", default=None, help="where to write the kubeconfig")
-    parser.add_argument("--plain", action="store_true", help="the tests' stand-in exactly as it is (Nagle: 40 ms "
-                                                             "per answer; re-sorts on each list)")
-    parser.add_argument("--index-events", action="store_true",
-                        help="answer per-object event lists from an index (kubectl's best case; no real "
-                             "server does this)")
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="the tests' stand-in exactly as it is (Nagle: 40 ms per answer; re-sorts on each list)",
+    )
+    parser.add_argument(
+        "--index-events",
+        action="store_true",
+        help="answer per-object event lists from an index (kubectl's best case; no real server does this)",
+    )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds to wait before each answer")
-    parser.add_argument("--self-check", action="store_true", help="compare answers with and without speed-ups")
+    parser.add_argument(
+        "--self-check", action="store_true", help="compare answers with and without speed-ups"
+    )
     args = parser.parse_args(argv)
     if args.self_check:
         return self_check(args.pods)

@@ -12,6 +12,7 @@ finished cleanly; a few are in the states a large Job really shows:
 Pods are spread over ``nodes`` nodes (``node-00``...), so ``check`` lists nodes once instead of GETting
 one. Deterministic: the same N gives the same objects (uids derive from the index).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -71,27 +72,48 @@ def _suffix(i: int) -> str:
 
 
 def _uid(kind: int, i: int, j: int = 0) -> str:
-    return f"{kind:08x}-{(i >> 16) & 0xffff:04x}-4{i & 0xfff:03x}-8{j & 0xfff:03x}-{i:012x}"
+    return f"{kind:08x}-{(i >> 16) & 0xFFFF:04x}-4{i & 0xFFF:03x}-8{j & 0xFFF:03x}-{i:012x}"
 
 
 LABELS = {"app": JOB_NAME, **builders.job_labels(JOB_NAME, JOB_UID)}
 
 
 def _containers() -> tuple:
-    mounts = [{"name": "kube-api-access", "readOnly": True,
-               "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}]
-    sidecar = {"name": "log-shipper", "image": SIDECAR_IMAGE, "restartPolicy": "Always",
-               "startupProbe": {"exec": {"command": ["/fluent-bit/bin/fluent-bit", "--version"]},
-                                "periodSeconds": 2, "timeoutSeconds": 1, "successThreshold": 1,
-                                "failureThreshold": 30},
-               "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},
-               "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
-               "imagePullPolicy": "IfNotPresent", "volumeMounts": mounts}
-    app = {"name": "worker", "image": APP_IMAGE, "command": ["python", "-m", "report.run"],
-           "args": ["--shard", "$(JOB_COMPLETION_INDEX)"],
-           "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}},
-           "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
-           "imagePullPolicy": "IfNotPresent", "volumeMounts": mounts}
+    mounts = [
+        {
+            "name": "kube-api-access",
+            "readOnly": True,
+            "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+        }
+    ]
+    sidecar = {
+        "name": "log-shipper",
+        "image": SIDECAR_IMAGE,
+        "restartPolicy": "Always",
+        "startupProbe": {
+            "exec": {"command": ["/fluent-bit/bin/fluent-bit", "--version"]},
+            "periodSeconds": 2,
+            "timeoutSeconds": 1,
+            "successThreshold": 1,
+            "failureThreshold": 30,
+        },
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},
+        "terminationMessagePath": "/dev/termination-log",
+        "terminationMessagePolicy": "File",
+        "imagePullPolicy": "IfNotPresent",
+        "volumeMounts": mounts,
+    }
+    app = {
+        "name": "worker",
+        "image": APP_IMAGE,
+        "command": ["python", "-m", "report.run"],
+        "args": ["--shard", "$(JOB_COMPLETION_INDEX)"],
+        "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}},
+        "terminationMessagePath": "/dev/termination-log",
+        "terminationMessagePolicy": "File",
+        "imagePullPolicy": "IfNotPresent",
+        "volumeMounts": mounts,
+    }
     return sidecar, app
 
 
@@ -101,36 +123,89 @@ def job(n: int) -> dict:
         container.pop("volumeMounts")  # the ServiceAccount admission adds them to each pod
     failed = sum(1 for i in range(n) if _kind(i) == "app-failed")
     running = sum(1 for i in range(n) if _kind(i) == "running")
-    status = {"startTime": ts(0), "active": running, "succeeded": n - failed - running, "failed": failed,
-              "ready": 0, "terminating": 0, "uncountedTerminatedPods": {}}
+    status = {
+        "startTime": ts(0),
+        "active": running,
+        "succeeded": n - failed - running,
+        "failed": failed,
+        "ready": 0,
+        "terminating": 0,
+        "uncountedTerminatedPods": {},
+    }
     if running == 0:
         status["completionTime"] = ts(_pod_start(n - 1) + 300)
-        status["conditions"] = [{"type": "Complete", "status": "True", "lastProbeTime": ts(_pod_start(n - 1) + 300),
-                                 "lastTransitionTime": ts(_pod_start(n - 1) + 300), "reason": "CompletionsReached",
-                                 "message": "Reached expected number of succeeded pods"}]
+        status["conditions"] = [
+            {
+                "type": "Complete",
+                "status": "True",
+                "lastProbeTime": ts(_pod_start(n - 1) + 300),
+                "lastTransitionTime": ts(_pod_start(n - 1) + 300),
+                "reason": "CompletionsReached",
+                "message": "Reached expected number of succeeded pods",
+            }
+        ]
     return {
-        "apiVersion": "batch/v1", "kind": "Job",
-        "metadata": {"name": JOB_NAME, "namespace": NAMESPACE, "uid": JOB_UID, "generation": 1,
-                     "creationTimestamp": ts(0), "labels": dict(LABELS)},
-        "spec": {"parallelism": min(n, 100), "completions": n, "backoffLimit": n, "completionMode": "NonIndexed",
-                 "suspend": False, "manualSelector": False, "podReplacementPolicy": "TerminatingOrFailed",
-                 "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": JOB_UID}},
-                 "template": {"metadata": {"labels": dict(LABELS)},
-                              "spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 30,
-                                       "initContainers": [sidecar], "containers": [app]}}},
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": JOB_NAME,
+            "namespace": NAMESPACE,
+            "uid": JOB_UID,
+            "generation": 1,
+            "creationTimestamp": ts(0),
+            "labels": dict(LABELS),
+        },
+        "spec": {
+            "parallelism": min(n, 100),
+            "completions": n,
+            "backoffLimit": n,
+            "completionMode": "NonIndexed",
+            "suspend": False,
+            "manualSelector": False,
+            "podReplacementPolicy": "TerminatingOrFailed",
+            "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": JOB_UID}},
+            "template": {
+                "metadata": {"labels": dict(LABELS)},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "terminationGracePeriodSeconds": 30,
+                    "initContainers": [sidecar],
+                    "containers": [app],
+                },
+            },
+        },
         "status": status,
     }
 
 
 def node(name: str) -> dict:
-    return {"apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": name, "uid": _uid(0x6e, int(name.rsplit("-", 1)[1])), "creationTimestamp": ts(-86400),
-                         "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
-                                    "kubernetes.io/arch": "amd64"}},
-            "spec": {"podCIDR": "10.244.1.0/24"},
-            "status": {"nodeInfo": {"kubeletVersion": "v1.30.2", "containerRuntimeVersion": "containerd://1.7.13"},
-                       "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
-                                       "lastHeartbeatTime": ts(0), "lastTransitionTime": ts(-86400)}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "uid": _uid(0x6E, int(name.rsplit("-", 1)[1])),
+            "creationTimestamp": ts(-86400),
+            "labels": {
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+            },
+        },
+        "spec": {"podCIDR": "10.244.1.0/24"},
+        "status": {
+            "nodeInfo": {"kubeletVersion": "v1.30.2", "containerRuntimeVersion": "containerd://1.7.13"},
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "reason": "KubeletReady",
+                    "lastHeartbeatTime": ts(0),
+                    "lastTransitionTime": ts(-86400),
+                }
+            ],
+        },
+    }
 
 
 def _kind(i: int) -> str:
@@ -157,14 +232,26 @@ def _container_id(i: int, name: str, run: int = 0) -> str:
     return f"containerd://{seed}"
 
 
-def _cs(i: int, name: str, image: str, state: dict, *, last=None, restarts=0, ready=False, started=False) -> dict:
+def _cs(
+    i: int, name: str, image: str, state: dict, *, last=None, restarts=0, ready=False, started=False
+) -> dict:
     cid = _container_id(i, name, restarts)
     for term in (state.get("terminated"), (last or {}).get("terminated")):
         if term is not None:
-            term["containerID"] = cid if term is state.get("terminated") else _container_id(i, name, restarts - 1)
-    return {"name": name, "image": image, "imageID": image.split(":")[0] + "@sha256:" + "5d1b4fb5" * 8,
-            "containerID": cid, "started": started, "ready": ready, "restartCount": restarts,
-            "lastState": last or {}, "state": state}
+            term["containerID"] = (
+                cid if term is state.get("terminated") else _container_id(i, name, restarts - 1)
+            )
+    return {
+        "name": name,
+        "image": image,
+        "imageID": image.split(":")[0] + "@sha256:" + "5d1b4fb5" * 8,
+        "containerID": cid,
+        "started": started,
+        "ready": ready,
+        "restartCount": restarts,
+        "lastState": last or {},
+        "state": state,
+    }
 
 
 def _term(start: int, finish: int, code: int) -> dict:
@@ -186,13 +273,30 @@ def _fields_v1(value):
 def _managed_fields(obj: dict, created: str, updated: str) -> list:
     """managedFields as a real API server returns them on a Job's pod: the job controller's create and
     the kubelet's status updates (kubectl get hides them; the API answers always carry them)."""
-    meta = {k: v for k, v in obj["metadata"].items() if k in ("generateName", "labels", "ownerReferences", "finalizers")}
+    meta = {
+        k: v
+        for k, v in obj["metadata"].items()
+        if k in ("generateName", "labels", "ownerReferences", "finalizers")
+    }
     spec = {k: v for k, v in obj["spec"].items() if k != "nodeName"}
     return [
-        {"manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1", "time": created,
-         "fieldsType": "FieldsV1", "fieldsV1": _fields_v1({"metadata": meta, "spec": spec})},
-        {"manager": "kubelet", "operation": "Update", "apiVersion": "v1", "time": updated, "fieldsType": "FieldsV1",
-         "fieldsV1": _fields_v1({"status": obj["status"]}), "subresource": "status"},
+        {
+            "manager": "kube-controller-manager",
+            "operation": "Update",
+            "apiVersion": "v1",
+            "time": created,
+            "fieldsType": "FieldsV1",
+            "fieldsV1": _fields_v1({"metadata": meta, "spec": spec}),
+        },
+        {
+            "manager": "kubelet",
+            "operation": "Update",
+            "apiVersion": "v1",
+            "time": updated,
+            "fieldsType": "FieldsV1",
+            "fieldsV1": _fields_v1({"status": obj["status"]}),
+            "subresource": "status",
+        },
     ]
 
 
@@ -203,61 +307,154 @@ def pod(i: int, nodes: int) -> dict:
     sc_start, app_start, app_end = start + 4, start + 8, start + 240 + (i % 7) * 5
     node_name = _node_name(i, nodes)
     if kind == "running":
-        sc_status = _cs(i, "log-shipper", SIDECAR_IMAGE, builders.api_running(ts, sc_start), ready=True,
-                        started=True)
-        app_status = _cs(i, "worker", APP_IMAGE, builders.api_running(ts, app_start), ready=True, started=True)
+        sc_status = _cs(
+            i, "log-shipper", SIDECAR_IMAGE, builders.api_running(ts, sc_start), ready=True, started=True
+        )
+        app_status = _cs(
+            i, "worker", APP_IMAGE, builders.api_running(ts, app_start), ready=True, started=True
+        )
         phase = "Running"
     else:
         code = 1 if kind == "app-failed" else 0
         restarts = 2 if kind == "sidecar-restarts" else 0
         last = _term(sc_start, sc_start + 60, 1) if restarts else None
-        sc_status = _cs(i, "log-shipper", SIDECAR_IMAGE, _term(sc_start + (90 if restarts else 0), app_end + 1, 143),
-                        last=last, restarts=restarts)
+        sc_status = _cs(
+            i,
+            "log-shipper",
+            SIDECAR_IMAGE,
+            _term(sc_start + (90 if restarts else 0), app_end + 1, 143),
+            last=last,
+            restarts=restarts,
+        )
         app_status = _cs(i, "worker", APP_IMAGE, _term(app_start, app_end, code))
         phase = "Failed" if code else "Succeeded"
     name = pod_name(i)
     live = phase == "Running"
     ready = ("True", app_start + 1, None) if live else ("False", app_end, "PodCompleted")
     conditions = builders.api_conditions(
-        ts, PodReadyToStartContainers=(start + 2, "True" if live else "False"), Initialized=(sc_start + 1,),
-        Ready=(ready[1], ready[0], ready[2]), ContainersReady=(ready[1], ready[0], ready[2]), PodScheduled=(start,))
+        ts,
+        PodReadyToStartContainers=(start + 2, "True" if live else "False"),
+        Initialized=(sc_start + 1,),
+        Ready=(ready[1], ready[0], ready[2]),
+        ContainersReady=(ready[1], ready[0], ready[2]),
+        PodScheduled=(start,),
+    )
     obj = {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "generateName": f"{JOB_NAME}-", "namespace": NAMESPACE, "uid": _uid(0x70, i),
-                     "creationTimestamp": ts(start), "labels": dict(LABELS),
-                     "ownerReferences": [builders.job_owner_reference(JOB_NAME, JOB_UID)],
-                     "finalizers": ["batch.kubernetes.io/job-tracking"] if phase == "Running" else []},
-        "spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 30, "dnsPolicy": "ClusterFirst",
-                 "schedulerName": "default-scheduler", "securityContext": {}, "serviceAccountName": "default",
-                 "serviceAccount": "default", "nodeName": node_name, "priority": 0, "enableServiceLinks": True,
-                 "preemptionPolicy": "PreemptLowerPriority", "initContainers": [sidecar], "containers": [app],
-                 "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
-                                  "tolerationSeconds": 300},
-                                 {"key": "node.kubernetes.io/unreachable", "operator": "Exists",
-                                  "effect": "NoExecute", "tolerationSeconds": 300}],
-                 "volumes": [{"name": "kube-api-access", "projected": {"defaultMode": 420, "sources": [
-                     {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
-                     {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}]}}]},
-        "status": {"phase": phase, "hostIP": "10.0.1.%d" % (i % nodes + 10), "hostIPs": [{"ip": "10.0.1.%d" % (i % nodes + 10)}],
-                   "podIP": "10.244.%d.%d" % (i // 250, i % 250 + 2), "podIPs": [{"ip": "10.244.%d.%d" % (i // 250, i % 250 + 2)}],
-                   "startTime": ts(start), "qosClass": "Burstable", "conditions": conditions,
-                   "initContainerStatuses": [sc_status], "containerStatuses": [app_status]},
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "generateName": f"{JOB_NAME}-",
+            "namespace": NAMESPACE,
+            "uid": _uid(0x70, i),
+            "creationTimestamp": ts(start),
+            "labels": dict(LABELS),
+            "ownerReferences": [builders.job_owner_reference(JOB_NAME, JOB_UID)],
+            "finalizers": ["batch.kubernetes.io/job-tracking"] if phase == "Running" else [],
+        },
+        "spec": {
+            "restartPolicy": "Never",
+            "terminationGracePeriodSeconds": 30,
+            "dnsPolicy": "ClusterFirst",
+            "schedulerName": "default-scheduler",
+            "securityContext": {},
+            "serviceAccountName": "default",
+            "serviceAccount": "default",
+            "nodeName": node_name,
+            "priority": 0,
+            "enableServiceLinks": True,
+            "preemptionPolicy": "PreemptLowerPriority",
+            "initContainers": [sidecar],
+            "containers": [app],
+            "tolerations": [
+                {
+                    "key": "node.kubernetes.io/not-ready",
+                    "operator": "Exists",
+                    "effect": "NoExecute",
+                    "tolerationSeconds": 300,
+                },
+                {
+                    "key": "node.kubernetes.io/unreachable",
+                    "operator": "Exists",
+                    "effect": "NoExecute",
+                    "tolerationSeconds": 300,
+                },
+            ],
+            "volumes": [
+                {
+                    "name": "kube-api-access",
+                    "projected": {
+                        "defaultMode": 420,
+                        "sources": [
+                            {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                            {
+                                "configMap": {
+                                    "name": "kube-root-ca.crt",
+                                    "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                                }
+                            },
+                        ],
+                    },
+                }
+            ],
+        },
+        "status": {
+            "phase": phase,
+            "hostIP": "10.0.1.%d" % (i % nodes + 10),
+            "hostIPs": [{"ip": "10.0.1.%d" % (i % nodes + 10)}],
+            "podIP": "10.244.%d.%d" % (i // 250, i % 250 + 2),
+            "podIPs": [{"ip": "10.244.%d.%d" % (i // 250, i % 250 + 2)}],
+            "startTime": ts(start),
+            "qosClass": "Burstable",
+            "conditions": conditions,
+            "initContainerStatuses": [sc_status],
+            "containerStatuses": [app_status],
+        },
     }
-    obj["metadata"]["managedFields"] = _managed_fields(obj, ts(start), ts(app_end + 2 if phase != "Running" else app_start + 1))
+    obj["metadata"]["managedFields"] = _managed_fields(
+        obj, ts(start), ts(app_end + 2 if phase != "Running" else app_start + 1)
+    )
     return obj
 
 
-def _event(i: int, j: int, reason: str, message: str, offset: int, *, container: str | None = None,
-           init: bool = False, type_: str = "Normal", count: int = 1, last: int | None = None,
-           host: str = "node") -> dict:
+def _event(
+    i: int,
+    j: int,
+    reason: str,
+    message: str,
+    offset: int,
+    *,
+    container: str | None = None,
+    init: bool = False,
+    type_: str = "Normal",
+    count: int = 1,
+    last: int | None = None,
+    host: str = "node",
+) -> dict:
     name = pod_name(i)
-    field_path = ("spec.initContainers{%s}" if init else "spec.containers{%s}") % container if container else None
-    involved = builders.involved_object("Pod", NAMESPACE, name, _uid(0x70, i), resource_version="1",
-                                        field_path=field_path)
-    metadata = {"name": f"{name}.{0x17cb3a1f0a2b0000 + i * 64 + j:x}", "namespace": NAMESPACE,
-                "uid": _uid(0x65, i, j), "creationTimestamp": ts(offset)}
-    return builders.recorded_event(metadata, involved, reason, message, first=ts(offset),
-                                   last=ts(last if last is not None else offset), count=count, typ=type_, host=host)
+    field_path = (
+        ("spec.initContainers{%s}" if init else "spec.containers{%s}") % container if container else None
+    )
+    involved = builders.involved_object(
+        "Pod", NAMESPACE, name, _uid(0x70, i), resource_version="1", field_path=field_path
+    )
+    metadata = {
+        "name": f"{name}.{0x17CB3A1F0A2B0000 + i * 64 + j:x}",
+        "namespace": NAMESPACE,
+        "uid": _uid(0x65, i, j),
+        "creationTimestamp": ts(offset),
+    }
+    return builders.recorded_event(
+        metadata,
+        involved,
+        reason,
+        message,
+        first=ts(offset),
+        last=ts(last if last is not None else offset),
+        count=count,
+        typ=type_,
+        host=host,
+    )
 
 
 def pod_events(i: int, nodes: int) -> list:
@@ -267,39 +464,113 @@ def pod_events(i: int, nodes: int) -> list:
     node_name = _node_name(i, nodes)
     name = pod_name(i)
     scheduled = _event(i, 0, "Scheduled", f"Successfully assigned {NAMESPACE}/{name} to {node_name}", start)
-    scheduled.update(source={}, firstTimestamp=None, lastTimestamp=None, eventTime=micro_ts(start + 0.412137),
-                     action="Binding", reportingComponent="default-scheduler",
-                     reportingInstance="default-scheduler-control-plane")
+    scheduled.update(
+        source={},
+        firstTimestamp=None,
+        lastTimestamp=None,
+        eventTime=micro_ts(start + 0.412137),
+        action="Binding",
+        reportingComponent="default-scheduler",
+        reportingInstance="default-scheduler-control-plane",
+    )
     scheduled.pop("count")
     out = [scheduled]
-    out.append(_event(i, 1, "Pulling", f'Pulling image "{SIDECAR_IMAGE}"', start + 1, container="log-shipper", init=True))
-    out.append(_event(i, 2, "Pulled", f'Successfully pulled image "{SIDECAR_IMAGE}" in 2.871s (2.871s including '
-                      "waiting). Image size: 38124512 bytes.", sc_start, container="log-shipper", init=True))
+    out.append(
+        _event(
+            i, 1, "Pulling", f'Pulling image "{SIDECAR_IMAGE}"', start + 1, container="log-shipper", init=True
+        )
+    )
+    out.append(
+        _event(
+            i,
+            2,
+            "Pulled",
+            f'Successfully pulled image "{SIDECAR_IMAGE}" in 2.871s (2.871s including '
+            "waiting). Image size: 38124512 bytes.",
+            sc_start,
+            container="log-shipper",
+            init=True,
+        )
+    )
     restarts = kind == "sidecar-restarts"
-    out.append(_event(i, 3, "Created", "Created container log-shipper", sc_start, container="log-shipper", init=True,
-                      count=3 if restarts else 1, last=sc_start + 90 if restarts else None))
-    out.append(_event(i, 4, "Started", "Started container log-shipper", sc_start, container="log-shipper", init=True,
-                      count=3 if restarts else 1, last=sc_start + 90 if restarts else None))
+    out.append(
+        _event(
+            i,
+            3,
+            "Created",
+            "Created container log-shipper",
+            sc_start,
+            container="log-shipper",
+            init=True,
+            count=3 if restarts else 1,
+            last=sc_start + 90 if restarts else None,
+        )
+    )
+    out.append(
+        _event(
+            i,
+            4,
+            "Started",
+            "Started container log-shipper",
+            sc_start,
+            container="log-shipper",
+            init=True,
+            count=3 if restarts else 1,
+            last=sc_start + 90 if restarts else None,
+        )
+    )
     out.append(_event(i, 5, "Pulling", f'Pulling image "{APP_IMAGE}"', sc_start + 2, container="worker"))
-    out.append(_event(i, 6, "Pulled", f'Successfully pulled image "{APP_IMAGE}" in 1.204s (1.204s including '
-                      "waiting). Image size: 91234567 bytes.", app_start - 1, container="worker"))
+    out.append(
+        _event(
+            i,
+            6,
+            "Pulled",
+            f'Successfully pulled image "{APP_IMAGE}" in 1.204s (1.204s including '
+            "waiting). Image size: 91234567 bytes.",
+            app_start - 1,
+            container="worker",
+        )
+    )
     out.append(_event(i, 7, "Created", "Created container worker", app_start, container="worker"))
     out.append(_event(i, 8, "Started", "Started container worker", app_start, container="worker"))
     if restarts:
-        out.append(_event(i, 9, "BackOff", "Back-off restarting failed container log-shipper in pod "
-                          f"{name}_{NAMESPACE}({_uid(0x70, i)})", sc_start + 61, container="log-shipper", init=True,
-                          type_="Warning", count=2, last=sc_start + 75))
+        out.append(
+            _event(
+                i,
+                9,
+                "BackOff",
+                "Back-off restarting failed container log-shipper in pod "
+                f"{name}_{NAMESPACE}({_uid(0x70, i)})",
+                sc_start + 61,
+                container="log-shipper",
+                init=True,
+                type_="Warning",
+                count=2,
+                last=sc_start + 75,
+            )
+        )
     elif kind != "running":
-        out.append(_event(i, 9, "Killing", "Stopping container log-shipper", app_end, container="log-shipper",
-                          init=True))
+        out.append(
+            _event(
+                i, 9, "Killing", "Stopping container log-shipper", app_end, container="log-shipper", init=True
+            )
+        )
     for event in out[1:]:
         event["source"]["host"] = event["reportingInstance"] = node_name
     for event in out:
-        body = {k: v for k, v in event.items() if k not in ("apiVersion", "kind", "metadata") and v is not None}
+        body = {
+            k: v for k, v in event.items() if k not in ("apiVersion", "kind", "metadata") and v is not None
+        }
         event["metadata"]["managedFields"] = [
-            {"manager": "kubelet" if event is not scheduled else "kube-scheduler", "operation": "Update",
-             "apiVersion": "v1" if event is not scheduled else "events.k8s.io/v1",
-             "time": event["lastTimestamp"] or ts(start), "fieldsType": "FieldsV1", "fieldsV1": _fields_v1(body)}]
+            {
+                "manager": "kubelet" if event is not scheduled else "kube-scheduler",
+                "operation": "Update",
+                "apiVersion": "v1" if event is not scheduled else "events.k8s.io/v1",
+                "time": event["lastTimestamp"] or ts(start),
+                "fieldsType": "FieldsV1",
+                "fieldsV1": _fields_v1(body),
+            }
+        ]
     return out
 
 
@@ -307,11 +578,25 @@ def job_events(n: int) -> list:
     """What the job controller leaves on the Job: a few SuccessfulCreate (the rest were rate-limited)."""
     out = []
     for j in range(min(n, 10)):
-        metadata = {"name": f"{JOB_NAME}.{0x17cb3a0000000000 + j:x}", "namespace": NAMESPACE,
-                    "uid": _uid(0x6a, j), "creationTimestamp": ts(_pod_start(j))}
-        involved = builders.involved_object("Job", NAMESPACE, JOB_NAME, JOB_UID, "batch/v1", resource_version="1")
-        out.append(builders.recorded_event(metadata, involved, "SuccessfulCreate", f"Created pod: {pod_name(j)}",
-                                           first=ts(_pod_start(j)), component="job-controller"))
+        metadata = {
+            "name": f"{JOB_NAME}.{0x17CB3A0000000000 + j:x}",
+            "namespace": NAMESPACE,
+            "uid": _uid(0x6A, j),
+            "creationTimestamp": ts(_pod_start(j)),
+        }
+        involved = builders.involved_object(
+            "Job", NAMESPACE, JOB_NAME, JOB_UID, "batch/v1", resource_version="1"
+        )
+        out.append(
+            builders.recorded_event(
+                metadata,
+                involved,
+                "SuccessfulCreate",
+                f"Created pod: {pod_name(j)}",
+                first=ts(_pod_start(j)),
+                component="job-controller",
+            )
+        )
     return out
 
 
@@ -328,8 +613,12 @@ def objects(n: int, nodes: int | None = None, managed_fields: bool = True) -> di
     if not managed_fields:
         for obj in pods + events:
             obj["metadata"].pop("managedFields", None)
-    return {"job": job(n), "pods": pods, "events": events,
-            "nodes": [node(f"node-{k:02d}") for k in range(nodes)]}
+    return {
+        "job": job(n),
+        "pods": pods,
+        "events": events,
+        "nodes": [node(f"node-{k:02d}") for k in range(nodes)],
+    }
 
 
 def pod_event_count(n: int) -> int:

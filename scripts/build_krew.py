@@ -284,8 +284,20 @@ def build_project_wheel(repo: Path, wheelhouse: Path, workdir: Path, python: str
     """Build the project's wheel from a copy of the tree, so the build leaves nothing in the repo."""
     src = workdir / "src"
     ignore = shutil.ignore_patterns(
-        ".git", ".cache", ".venv", "dist", "build", "*.egg-info", "__pycache__", "*.pyc",
-        ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis", "tests", "bench",
+        ".git",
+        ".cache",
+        ".venv",
+        "dist",
+        "build",
+        "*.egg-info",
+        "__pycache__",
+        "*.pyc",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".hypothesis",
+        "tests",
+        "bench",
     )
     shutil.copytree(repo, src, ignore=ignore)
     run(pip_cmd(python) + ["wheel", "--quiet", "--no-deps", "--wheel-dir", wheelhouse, src])
@@ -345,10 +357,21 @@ def prepare_pure_fallbacks(
     for dist, drop in sorted(PURE_FALLBACKS.items()):
         download = workdir / f"download-{dist}"
         cmd = pip_cmd(python) + [
-            "download", "--quiet", "--no-deps", "--only-binary=:all:", "--dest", download,
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--dest",
+            download,
             # Any CPython platform wheel holds the same pure-Python code; linux x86_64 always exists.
-            "--platform", "manylinux2014_x86_64", "--implementation", "cp",
-            "--python-version", TARGET_PYTHON, "--abi", "cp" + TARGET_PYTHON.replace(".", ""),
+            "--platform",
+            "manylinux2014_x86_64",
+            "--implementation",
+            "cp",
+            "--python-version",
+            TARGET_PYTHON,
+            "--abi",
+            "cp" + TARGET_PYTHON.replace(".", ""),
         ]
         if constraints:
             cmd += ["--constraint", constraints]
@@ -361,13 +384,27 @@ def prepare_pure_fallbacks(
     return made
 
 
-def vendor(project_wheel: Path, wheelhouse: Path, stage: Path, python: str,
-           constraints: Path | None) -> None:
+def vendor(project_wheel: Path, wheelhouse: Path, stage: Path, python: str, constraints: Path | None) -> None:
     """pip install the project wheel and its dependencies, pure-Python wheels only, into ``stage``."""
     cmd = pip_cmd(python) + [
-        "install", "--quiet", "--target", stage, "--no-compile", "--ignore-installed", "--no-warn-conflicts",
-        "--only-binary=:all:", "--platform", "any", "--implementation", "py", "--abi", "none",
-        "--python-version", TARGET_PYTHON, "--find-links", wheelhouse,
+        "install",
+        "--quiet",
+        "--target",
+        stage,
+        "--no-compile",
+        "--ignore-installed",
+        "--no-warn-conflicts",
+        "--only-binary=:all:",
+        "--platform",
+        "any",
+        "--implementation",
+        "py",
+        "--abi",
+        "none",
+        "--python-version",
+        TARGET_PYTHON,
+        "--find-links",
+        wheelhouse,
     ]
     if constraints:
         cmd += ["--constraint", constraints]
@@ -391,7 +428,8 @@ def tidy_stage(stage: Path) -> None:
 def check_pure(stage: Path) -> list[tuple[str, str]]:
     """Fail if anything compiled is in ``stage``; return the vendored (name, version) pairs."""
     native = sorted(
-        str(p.relative_to(stage)) for p in stage.rglob("*")
+        str(p.relative_to(stage))
+        for p in stage.rglob("*")
         if p.is_file() and (p.name.endswith(NATIVE_SUFFIXES) or ".libs" in p.parts)
     )
     if native:
@@ -400,8 +438,10 @@ def check_pure(stage: Path) -> list[tuple[str, str]]:
     for dist_info in sorted(stage.glob("*.dist-info")):
         wheel_meta = (dist_info / "WHEEL").read_text(encoding="utf-8")
         tags = re.findall(r"^Tag:\s*(\S+)", wheel_meta, re.MULTILINE)
-        if "Root-Is-Purelib: true" not in wheel_meta or not tags or any(
-            not t.endswith("-none-any") for t in tags
+        if (
+            "Root-Is-Purelib: true" not in wheel_meta
+            or not tags
+            or any(not t.endswith("-none-any") for t in tags)
         ):
             raise BuildError(f"{dist_info.name} is not a pure-Python wheel (tags {tags})")
         meta = (dist_info / "METADATA").read_text(encoding="utf-8")
@@ -447,8 +487,10 @@ def build_tarball(members: Sequence[tuple[str, bytes, int]], out: Path, epoch: i
             info.uname = info.gname = ""
             tf.addfile(info, io.BytesIO(data))
     # No file name and a fixed time in the gzip header.
-    with open(out, "wb") as fh, gzip.GzipFile(filename="", mode="wb", fileobj=fh, compresslevel=9,
-                                              mtime=epoch) as gz:
+    with (
+        open(out, "wb") as fh,
+        gzip.GzipFile(filename="", mode="wb", fileobj=fh, compresslevel=9, mtime=epoch) as gz,
+    ):
         gz.write(raw.getvalue())
 
 
@@ -518,8 +560,14 @@ def render_manifest(template: str, version: str, artifacts: dict[tuple[str, str]
 # --- main --------------------------------------------------------------------------------------
 
 
-def build(dist: Path, base_uri: str, constraints: Path | None, python: str,
-          unpinned: bool = False, keep_stage: Path | None = None) -> dict[str, object]:
+def build(
+    dist: Path,
+    base_uri: str,
+    constraints: Path | None,
+    python: str,
+    unpinned: bool = False,
+    keep_stage: Path | None = None,
+) -> dict[str, object]:
     """Build everything into ``dist``; return a summary (also written to dist/krew-build.json)."""
     version = read_version()
     epoch = source_epoch()
@@ -593,21 +641,31 @@ def build(dist: Path, base_uri: str, constraints: Path | None, python: str,
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--base-uri", default=DEFAULT_BASE_URI,
-                        help="folder URL the archives are published under; {version} is replaced "
-                             "(default: %(default)s)")
+    parser.add_argument(
+        "--base-uri",
+        default=DEFAULT_BASE_URI,
+        help="folder URL the archives are published under; {version} is replaced (default: %(default)s)",
+    )
     parser.add_argument("--dist", type=Path, default=REPO / "dist", help="output folder (default: dist/)")
-    parser.add_argument("--constraint", type=Path,
-                        help="pip constraints file pinning the bundled dependencies (for releases)")
-    parser.add_argument("--unpinned", action="store_true",
-                        help="bundle the newest dependencies instead of PINS (to refresh the pins)")
-    parser.add_argument("--python", default=sys.executable,
-                        help="interpreter whose pip does the vendoring (default: this one)")
+    parser.add_argument(
+        "--constraint", type=Path, help="pip constraints file pinning the bundled dependencies (for releases)"
+    )
+    parser.add_argument(
+        "--unpinned",
+        action="store_true",
+        help="bundle the newest dependencies instead of PINS (to refresh the pins)",
+    )
+    parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="interpreter whose pip does the vendoring (default: this one)",
+    )
     parser.add_argument("--keep-stage", type=Path, help="also copy the unpacked zipapp tree here")
     args = parser.parse_args(argv)
     try:
-        build(args.dist.resolve(), args.base_uri, args.constraint, args.python, args.unpinned,
-              args.keep_stage)
+        build(
+            args.dist.resolve(), args.base_uri, args.constraint, args.python, args.unpinned, args.keep_stage
+        )
     except BuildError as e:
         print(f"build_krew: error: {e}", file=sys.stderr)
         return 2

@@ -14,6 +14,7 @@ Layout:
   ``set_job_status`` and status builders (``running``, ``terminated``, ``waiting``, ...).
 The scenario builders (the seed Jobs and friends) live in ``scenarios.py``.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -83,7 +84,9 @@ def find_binaries(build: bool = True, timeout: float = 3600) -> Binaries:
     et = os.environ.get("KUBECTL_SIDECAR_E2E_ETCD")
     if ka and et:
         ka_p, et_p = Path(ka), Path(et)
-        ver = subprocess.run([str(ka_p), "--version"], check=False, capture_output=True, text=True).stdout.split()
+        ver = subprocess.run(
+            [str(ka_p), "--version"], check=False, capture_output=True, text=True
+        ).stdout.split()
         return Binaries(ka_p, et_p, ver[-1] if ver else "unknown", _version_from_name(et_p))
     args = ["bash", str(BUILD_SCRIPT)] + ([] if build else ["--print"])
     try:
@@ -93,9 +96,7 @@ def find_binaries(build: bool = True, timeout: float = 3600) -> Binaries:
     if proc.returncode != 0:
         tail = "\n".join((proc.stderr or "").splitlines()[-40:])
         raise E2ESetupError(f"{BUILD_SCRIPT} failed (exit {proc.returncode}):\n{tail}")
-    found = dict(
-        line.split("=", 1) for line in proc.stdout.splitlines() if re.match(r"^[A-Z_]+=", line)
-    )
+    found = dict(line.split("=", 1) for line in proc.stdout.splitlines() if re.match(r"^[A-Z_]+=", line))
     try:
         ka_p, et_p = Path(found["KUBE_APISERVER"]), Path(found["ETCD"])
     except KeyError as exc:
@@ -368,12 +369,53 @@ class Cluster:
             "DNS:kubernetes.default,DNS:kubernetes.default.svc\n"
         )
         steps = [
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key",
-             "-out", "ca.crt", "-days", "7", "-subj", "/CN=kubectl-sidecar-e2e-ca"],
-            ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key",
-             "-out", "server.csr", "-subj", "/CN=kube-apiserver"],
-            ["openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-             "-CAcreateserial", "-out", "server.crt", "-days", "7", "-extfile", "server.ext"],
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.crt",
+                "-days",
+                "7",
+                "-subj",
+                "/CN=kubectl-sidecar-e2e-ca",
+            ],
+            [
+                "openssl",
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=kube-apiserver",
+            ],
+            [
+                "openssl",
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.crt",
+                "-days",
+                "7",
+                "-extfile",
+                "server.ext",
+            ],
             ["openssl", "genrsa", "-out", "sa.key", "2048"],
             ["openssl", "rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"],
         ]
@@ -381,8 +423,12 @@ class Cluster:
             _run(cmd, p)
 
     def _write_tokens(self) -> None:
-        groups = {ADMIN: "system:masters", VIEWER: "e2e-viewers", NO_PODS: "e2e-no-pods",
-                  PLUGIN: "e2e-plugins"}
+        groups = {
+            ADMIN: "system:masters",
+            VIEWER: "e2e-viewers",
+            NO_PODS: "e2e-no-pods",
+            PLUGIN: "e2e-plugins",
+        }
         lines = [f'{self.tokens[u]},{u},uid-{u},"{groups[u]}"' for u in USERS]
         (self.pki / "tokens.csv").write_text("\n".join(lines) + "\n")
 
@@ -417,8 +463,9 @@ class Cluster:
 
     def _spawn(self, cmd: list[str], log: Path) -> subprocess.Popen:
         with open(log, "ab") as fh:  # the child keeps its own copy of the descriptor
-            proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                cmd, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
         self._procs.append(proc)
         return proc
 
@@ -512,8 +559,9 @@ class Cluster:
             f"{_tail(self.apiserver_log)}"
         )
 
-    def start_replica(self, port: int | None = None, name: str = "replica",
-                      timeout: float = 60) -> tuple[subprocess.Popen, int]:
+    def start_replica(
+        self, port: int | None = None, name: str = "replica", timeout: float = 60
+    ) -> tuple[subprocess.Popen, int]:
         """Start another kube-apiserver on the same etcd (as in an HA control plane), on ``port`` (a
         free one by default), with its own log (``<name>.log``) and audit log (``<name>-audit.log``).
         Returns ``(process, port)`` once ``/readyz`` answers; stop it with ``stop_replica``. The
@@ -573,23 +621,40 @@ class Cluster:
         token from an older resourceVersion that etcd must serve then gets 410 Expired."""
         import base64
 
-        rev = int(self.etcd_call("/v3/kv/range", {"key": base64.b64encode(b"/registry/").decode(),
-                                                  "limit": "1"})["header"]["revision"])
+        rev = int(
+            self.etcd_call("/v3/kv/range", {"key": base64.b64encode(b"/registry/").decode(), "limit": "1"})[
+                "header"
+            ]["revision"]
+        )
         self.etcd_call("/v3/kv/compaction", {"revision": str(rev), "physical": True})
         return rev
 
-    def kubeconfig_dict(self, user: str, *, server: str | None = None, cluster: str = "e2e",
-                        context: str | None = None, namespace: str = "default",
-                        current: bool = True) -> dict:
+    def kubeconfig_dict(
+        self,
+        user: str,
+        *,
+        server: str | None = None,
+        cluster: str = "e2e",
+        context: str | None = None,
+        namespace: str = "default",
+        current: bool = True,
+    ) -> dict:
         """A kubeconfig (dict) for ``user``: cluster ``cluster`` at ``server`` (this apiserver by
         default), context ``context`` (``<user>@<cluster>``); ``current`` sets current-context."""
         context = context or f"{user}@{cluster}"
         cfg = {
-            "apiVersion": "v1", "kind": "Config",
-            "clusters": [{"name": cluster, "cluster": {
-                "server": server or self.server, "certificate-authority": str(self.ca_file)}}],
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": cluster,
+                    "cluster": {"server": server or self.server, "certificate-authority": str(self.ca_file)},
+                }
+            ],
             "users": [{"name": user, "user": {"token": self.tokens[user]}}],
-            "contexts": [{"name": context, "context": {"cluster": cluster, "user": user, "namespace": namespace}}],
+            "contexts": [
+                {"name": context, "context": {"cluster": cluster, "user": user, "namespace": namespace}}
+            ],
             "preferences": {},
         }
         if current:
@@ -602,11 +667,19 @@ class Cluster:
             cfg = {
                 "apiVersion": "v1",
                 "kind": "Config",
-                "clusters": [{"name": "e2e", "cluster": {
-                    "server": self.server, "certificate-authority": str(self.ca_file)}}],
+                "clusters": [
+                    {
+                        "name": "e2e",
+                        "cluster": {"server": self.server, "certificate-authority": str(self.ca_file)},
+                    }
+                ],
                 "users": [{"name": user, "user": {"token": self.tokens[user]}}],
-                "contexts": [{"name": f"{user}@e2e",
-                              "context": {"cluster": "e2e", "user": user, "namespace": "default"}}],
+                "contexts": [
+                    {
+                        "name": f"{user}@e2e",
+                        "context": {"cluster": "e2e", "user": user, "namespace": "default"},
+                    }
+                ],
                 "current-context": f"{user}@e2e",
                 "preferences": {},
             }
@@ -636,14 +709,22 @@ class Cluster:
             ],
         }
         for user, rules in roles.items():
-            api.post("/apis/rbac.authorization.k8s.io/v1/clusterroles",
-                     {"metadata": {"name": f"{user}-role"}, "rules": rules})
-            api.post("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
-                "metadata": {"name": f"{user}-binding"},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                            "name": f"{user}-role"},
-                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
-            })
+            api.post(
+                "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+                {"metadata": {"name": f"{user}-role"}, "rules": rules},
+            )
+            api.post(
+                "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+                {
+                    "metadata": {"name": f"{user}-binding"},
+                    "roleRef": {
+                        "apiGroup": "rbac.authorization.k8s.io",
+                        "kind": "ClusterRole",
+                        "name": f"{user}-role",
+                    },
+                    "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
+                },
+            )
         # RBAC is served from an informer cache: wait until the new bindings are in effect.
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -651,8 +732,10 @@ class Cluster:
                 self.api(VIEWER).get("/api/v1/pods", limit=1)
                 self.api(NO_PODS).get("/api/v1/events", limit=1)
                 # asked for, not tried with its token: only the plugin uses the plugin's user
-                review = api.post("/apis/authorization.k8s.io/v1/subjectaccessreviews", {"spec": {
-                    "user": PLUGIN, "resourceAttributes": {"verb": "watch", "resource": "events"}}})
+                review = api.post(
+                    "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+                    {"spec": {"user": PLUGIN, "resourceAttributes": {"verb": "watch", "resource": "events"}}},
+                )
                 if review["status"].get("allowed"):
                     return
                 time.sleep(0.2)
@@ -708,10 +791,24 @@ def create_node(api: Api, name: str, labels: dict[str, str] | None = None, ready
     node = api.post("/api/v1/nodes", {"metadata": {"name": name, "labels": all_labels}})
     if ready:
         now = ts(_dt.datetime.now(UTC))
-        node = api.patch(f"/api/v1/nodes/{name}/status", {"status": {"conditions": [{
-            "type": "Ready", "status": "True", "reason": "KubeletReady",
-            "message": "kubelet is posting ready status", "lastHeartbeatTime": now,
-            "lastTransitionTime": now}]}}, "strategic")
+        node = api.patch(
+            f"/api/v1/nodes/{name}/status",
+            {
+                "status": {
+                    "conditions": [
+                        {
+                            "type": "Ready",
+                            "status": "True",
+                            "reason": "KubeletReady",
+                            "message": "kubelet is posting ready status",
+                            "lastHeartbeatTime": now,
+                            "lastTransitionTime": now,
+                        }
+                    ]
+                }
+            },
+            "strategic",
+        )
     return node
 
 
@@ -779,8 +876,9 @@ def merge_container_statuses(old: list[dict], new: list[dict]) -> list[dict]:
     return out + [s for s in new if s["name"] in by_name]
 
 
-def patch_pod_status(api: Api, pod: dict, status: dict, patch_type: str = "strategic",
-                     merge_containers: bool = True) -> dict:
+def patch_pod_status(
+    api: Api, pod: dict, status: dict, patch_type: str = "strategic", merge_containers: bool = True
+) -> dict:
     """PATCH /status with ``{"status": status}``.
 
     Container status lists have NO merge key in the strategic-merge schema: any patch replaces a
@@ -815,11 +913,25 @@ IMAGE_ID = (
 )
 
 
-def _cstatus(name: str, state: dict, *, ready: bool, started: bool | None, restart_count: int,
-             last_state: dict | None, image: str, container_id: str | None) -> dict:
+def _cstatus(
+    name: str,
+    state: dict,
+    *,
+    ready: bool,
+    started: bool | None,
+    restart_count: int,
+    last_state: dict | None,
+    image: str,
+    container_id: str | None,
+) -> dict:
     s: dict[str, Any] = {
-        "name": name, "image": image, "imageID": IMAGE_ID if image == IMAGE else "",
-        "ready": ready, "restartCount": restart_count, "state": state, "lastState": last_state or {},
+        "name": name,
+        "image": image,
+        "imageID": IMAGE_ID if image == IMAGE else "",
+        "ready": ready,
+        "restartCount": restart_count,
+        "state": state,
+        "lastState": last_state or {},
     }
     if started is not None:
         s["started"] = started
@@ -832,47 +944,120 @@ def container_id(seed: str) -> str:
     return "containerd://" + (seed.encode().hex() * 64)[:64]
 
 
-def running(name: str, started_at: Any, *, ready: bool = True, started: bool = True, restart_count: int = 0,
-            last_state: dict | None = None, image: str = IMAGE) -> dict:
-    return _cstatus(name, builders.api_running(_t, started_at), ready=ready, started=started,
-                    restart_count=restart_count, last_state=last_state, image=image,
-                    container_id=container_id(f"{name}{restart_count}{_t(started_at)}"))
+def running(
+    name: str,
+    started_at: Any,
+    *,
+    ready: bool = True,
+    started: bool = True,
+    restart_count: int = 0,
+    last_state: dict | None = None,
+    image: str = IMAGE,
+) -> dict:
+    return _cstatus(
+        name,
+        builders.api_running(_t, started_at),
+        ready=ready,
+        started=started,
+        restart_count=restart_count,
+        last_state=last_state,
+        image=image,
+        container_id=container_id(f"{name}{restart_count}{_t(started_at)}"),
+    )
 
 
-def terminated_state(exit_code: int, started_at: Any, finished_at: Any, reason: str | None = None,
-                     message: str | None = None, cid: str | None = None) -> dict:
+def terminated_state(
+    exit_code: int,
+    started_at: Any,
+    finished_at: Any,
+    reason: str | None = None,
+    message: str | None = None,
+    cid: str | None = None,
+) -> dict:
     """``cid``: the whole containerID (``containerd://...``), or None for none."""
-    return builders.api_terminated(_t, started_at, finished_at, exit_code, reason, message,
-                                   cid.removeprefix("containerd://") if cid else None)
+    return builders.api_terminated(
+        _t,
+        started_at,
+        finished_at,
+        exit_code,
+        reason,
+        message,
+        cid.removeprefix("containerd://") if cid else None,
+    )
 
 
-def terminated(name: str, exit_code: int, started_at: Any, finished_at: Any, *, reason: str | None = None,
-               message: str | None = None, restart_count: int = 0, last_state: dict | None = None,
-               started: bool | None = False, ready: bool = False, image: str = IMAGE) -> dict:
+def terminated(
+    name: str,
+    exit_code: int,
+    started_at: Any,
+    finished_at: Any,
+    *,
+    reason: str | None = None,
+    message: str | None = None,
+    restart_count: int = 0,
+    last_state: dict | None = None,
+    started: bool | None = False,
+    ready: bool = False,
+    image: str = IMAGE,
+) -> dict:
     cid = container_id(f"{name}{restart_count}{_t(started_at)}")
-    return _cstatus(name, terminated_state(exit_code, started_at, finished_at, reason, message, cid),
-                    ready=ready, started=started, restart_count=restart_count, last_state=last_state,
-                    image=image, container_id=cid)
+    return _cstatus(
+        name,
+        terminated_state(exit_code, started_at, finished_at, reason, message, cid),
+        ready=ready,
+        started=started,
+        restart_count=restart_count,
+        last_state=last_state,
+        image=image,
+        container_id=cid,
+    )
 
 
-def waiting(name: str, reason: str = "ContainerCreating", message: str | None = None, *,
-            restart_count: int = 0, last_state: dict | None = None, image: str = IMAGE) -> dict:
-    return _cstatus(name, builders.api_waiting(reason, message), ready=False, started=False,
-                    restart_count=restart_count,
-                    last_state=last_state, image=image, container_id=None)
+def waiting(
+    name: str,
+    reason: str = "ContainerCreating",
+    message: str | None = None,
+    *,
+    restart_count: int = 0,
+    last_state: dict | None = None,
+    image: str = IMAGE,
+) -> dict:
+    return _cstatus(
+        name,
+        builders.api_waiting(reason, message),
+        ready=False,
+        started=False,
+        restart_count=restart_count,
+        last_state=last_state,
+        image=image,
+        container_id=None,
+    )
 
 
-def condition(ctype: str, status: bool, when: Any, reason: str | None = None,
-              message: str | None = None) -> dict:
+def condition(
+    ctype: str, status: bool, when: Any, reason: str | None = None, message: str | None = None
+) -> dict:
     return builders.api_condition(_t, ctype, when, "True" if status else "False", reason, message)
 
 
 # -- events
 
 
-def create_event(api: Api, obj: dict, reason: str, message: str, *, first: Any, last: Any = None,
-                 count: int = 1, field_path: str | None = None, type: str = "Normal",
-                 component: str = "kubelet", host: str | None = None, name: str | None = None) -> dict:
+def create_event(
+    api: Api,
+    obj: dict,
+    reason: str,
+    message: str,
+    *,
+    first: Any,
+    last: Any = None,
+    count: int = 1,
+    field_path: str | None = None,
+    type: str = "Normal",
+    component: str = "kubelet",
+    host: str | None = None,
+    name: str | None = None,
+) -> dict:
     """A core/v1 Event as the kubelet records it: firstTimestamp/lastTimestamp (seconds) and count.
 
     ``obj`` is the involved object (a pod or Job as returned by the apiserver); ``field_path`` names
@@ -880,21 +1065,44 @@ def create_event(api: Api, obj: dict, reason: str, message: str, *, first: Any, 
     """
     meta = obj["metadata"]
     ns = meta.get("namespace") or "default"
-    involved = builders.involved_object(obj.get("kind") or "Pod", ns, meta["name"], meta["uid"],
-                                        obj.get("apiVersion") or "v1",
-                                        resource_version=meta.get("resourceVersion", ""), field_path=field_path)
+    involved = builders.involved_object(
+        obj.get("kind") or "Pod",
+        ns,
+        meta["name"],
+        meta["uid"],
+        obj.get("apiVersion") or "v1",
+        resource_version=meta.get("resourceVersion", ""),
+        field_path=field_path,
+    )
     if host is None and involved["kind"] == "Pod":
         host = (obj.get("spec") or {}).get("nodeName")
     body = builders.recorded_event(
-        {"name": name or f"{meta['name']}.{secrets.token_hex(8)}", "namespace": ns}, involved, reason, message,
-        first=_t(first), last=_t(last if last is not None else first), count=count, typ=type,
-        component=component, host=host, typed=False)
+        {"name": name or f"{meta['name']}.{secrets.token_hex(8)}", "namespace": ns},
+        involved,
+        reason,
+        message,
+        first=_t(first),
+        last=_t(last if last is not None else first),
+        count=count,
+        typ=type,
+        component=component,
+        host=host,
+        typed=False,
+    )
     return api.post(f"/api/v1/namespaces/{ns}/events", body)
 
 
-def create_scheduler_event(api: Api, pod: dict, event_time: _dt.datetime, *, node: str | None = None,
-                           reason: str = "Scheduled", message: str | None = None,
-                           type: str = "Normal", action: str = "Binding") -> dict:
+def create_scheduler_event(
+    api: Api,
+    pod: dict,
+    event_time: _dt.datetime,
+    *,
+    node: str | None = None,
+    reason: str = "Scheduled",
+    message: str | None = None,
+    type: str = "Normal",
+    action: str = "Binding",
+) -> dict:
     """An event as the scheduler writes it (events.k8s.io/v1): eventTime with microseconds, no
     firstTimestamp/lastTimestamp/count. Returns the core/v1 view of it (what kubectl reads)."""
     meta = pod["metadata"]
@@ -902,15 +1110,23 @@ def create_scheduler_event(api: Api, pod: dict, event_time: _dt.datetime, *, nod
     node = node or pod["spec"].get("nodeName")
     name = f"{meta['name']}.{secrets.token_hex(8)}"
     body = {
-        "apiVersion": "events.k8s.io/v1", "kind": "Event",
+        "apiVersion": "events.k8s.io/v1",
+        "kind": "Event",
         "metadata": {"name": name, "namespace": ns},
         "eventTime": micro_ts(event_time),
         "reportingController": "default-scheduler",
         "reportingInstance": "default-scheduler-e2e",
-        "action": action, "reason": reason, "type": type,
+        "action": action,
+        "reason": reason,
+        "type": type,
         "note": message or f"Successfully assigned {ns}/{meta['name']} to {node}",
-        "regarding": {"kind": "Pod", "namespace": ns, "name": meta["name"], "uid": meta["uid"],
-                      "apiVersion": "v1"},
+        "regarding": {
+            "kind": "Pod",
+            "namespace": ns,
+            "name": meta["name"],
+            "uid": meta["uid"],
+            "apiVersion": "v1",
+        },
     }
     api.post(f"/apis/events.k8s.io/v1/namespaces/{ns}/events", body)
     return api.get(f"/api/v1/namespaces/{ns}/events/{name}")
@@ -930,4 +1146,3 @@ def chunks(seq: Iterable[Any], n: int) -> Iterable[list[Any]]:
             buf = []
     if buf:
         yield buf
-

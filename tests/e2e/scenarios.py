@@ -15,6 +15,7 @@ Builders (all take ``api`` = ``cluster.Api`` of a user that may write, normally 
 - ``build_many_pods_job(api, ns, n=600, events_per_pod=2)``: pagination beyond 500;
 - ``build_refused_native_sidecar_job(api, ns)``: no pods, the Job controller's FailedCreate event.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -95,28 +96,53 @@ def _pod_events(api: Api, pod: dict, specs: list[tuple]) -> list[dict]:
         etype = spec[4] if len(spec) > 4 else "Normal"
         count = spec[5] if len(spec) > 5 else 1
         last = spec[6] if len(spec) > 6 else first
-        out.append(create_event(api, pod, reason, message, first=first, last=last, count=count,
-                                field_path=fpath, type=etype))
+        out.append(
+            create_event(
+                api, pod, reason, message, first=first, last=last, count=count, field_path=fpath, type=etype
+            )
+        )
     return out
 
 
 def _complete_job(api: Api, job: dict, start: _dt.datetime, done: _dt.datetime, succeeded: int = 1) -> dict:
     msg = "Reached expected number of succeeded pods"
-    return set_job_status(api, job, {
-        "startTime": ts(start), "completionTime": ts(done), "succeeded": succeeded,
-        "active": 0, "ready": 0, "terminating": 0, "uncountedTerminatedPods": {},
-        "conditions": [condition("SuccessCriteriaMet", True, done, "CompletionsReached", msg),
-                       condition("Complete", True, done, "CompletionsReached", msg)],
-    })
+    return set_job_status(
+        api,
+        job,
+        {
+            "startTime": ts(start),
+            "completionTime": ts(done),
+            "succeeded": succeeded,
+            "active": 0,
+            "ready": 0,
+            "terminating": 0,
+            "uncountedTerminatedPods": {},
+            "conditions": [
+                condition("SuccessCriteriaMet", True, done, "CompletionsReached", msg),
+                condition("Complete", True, done, "CompletionsReached", msg),
+            ],
+        },
+    )
 
 
 def _running_job(api: Api, job: dict, start: _dt.datetime, active: int = 1, ready: int = 0) -> dict:
-    return set_job_status(api, job, {"startTime": ts(start), "active": active, "ready": ready,
-                                     "terminating": 0, "uncountedTerminatedPods": {}})
+    return set_job_status(
+        api,
+        job,
+        {
+            "startTime": ts(start),
+            "active": active,
+            "ready": ready,
+            "terminating": 0,
+            "uncountedTerminatedPods": {},
+        },
+    )
 
 
 def _pulled(image: str = IMAGE, ms: int = 384) -> str:
-    return f'Successfully pulled image "{image}" in {ms}ms ({ms}ms including waiting). Image size: 728778 bytes.'
+    return (
+        f'Successfully pulled image "{image}" in {ms}ms ({ms}ms including waiting). Image size: 728778 bytes.'
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -133,8 +159,12 @@ def acs_job_manifest(name: str = "test") -> dict:
                     "restartPolicy": "Never",
                     "containers": [
                         {"name": "app", "image": IMAGE, "command": ["sh", "-c", BUSYBOX_LOOP]},
-                        {"name": "sidecar", "image": IMAGE, "command": ["sh", "-c", BUSYBOX_TAIL],
-                         "env": [{"name": "__IS_SIDECAR__", "value": "true"}]},
+                        {
+                            "name": "sidecar",
+                            "image": IMAGE,
+                            "command": ["sh", "-c", BUSYBOX_TAIL],
+                            "env": [{"name": "__IS_SIDECAR__", "value": "true"}],
+                        },
                     ],
                 },
             },
@@ -142,8 +172,13 @@ def acs_job_manifest(name: str = "test") -> dict:
     }
 
 
-def build_acs_seed_job(api: Api, namespace: str, name: str = "test", pod_name: str = "test-729nd",
-                       node: str = "virtual-kubelet-cn-shenzhen-f") -> Scenario:
+def build_acs_seed_job(
+    api: Api,
+    namespace: str,
+    name: str = "test",
+    pod_name: str = "test-729nd",
+    node: str = "virtual-kubelet-cn-shenzhen-f",
+) -> Scenario:
     """The ACS-optimized seed Job as observed (seed-example/observed.md), times in UTC (+0800 removed).
 
     Event times come from the printed ages with the observation at 03:29:29Z (so Scheduled, 5m11s,
@@ -162,57 +197,127 @@ def build_acs_seed_job(api: Api, namespace: str, name: str = "test", pod_name: s
         return obs - _dt.timedelta(minutes=m, seconds=s)
 
     events = [create_scheduler_event(api, pod, age(5, 11).replace(microsecond=412731), node=node)]
-    events += _pod_events(api, pod, [
-        ("Pulling", f'Pulling image "{IMAGE}"', age(5, 13), "spec.containers{sidecar}"),
-        ("Pulled", f'Successfully pulled image "{IMAGE}" in 384ms', age(5, 12), "spec.containers{sidecar}"),
-        ("Created", "Created container sidecar", age(5, 12), "spec.containers{sidecar}"),
-        ("Started", "Started container sidecar", age(5, 12), "spec.containers{sidecar}"),
-        ("Pulling", f'Pulling image "{IMAGE}"', age(5, 12), "spec.containers{app}"),
-        ("Pulled", f'Successfully pulled image "{IMAGE}" in 342ms', age(5, 12), "spec.containers{app}"),
-        ("Created", "Created container app", age(5, 12), "spec.containers{app}"),
-        ("Started", "Started container app", age(5, 12), "spec.containers{app}"),
-        ("Killing", "Stopping container sidecar", age(5, 1), "spec.containers{sidecar}"),
-    ])
+    events += _pod_events(
+        api,
+        pod,
+        [
+            ("Pulling", f'Pulling image "{IMAGE}"', age(5, 13), "spec.containers{sidecar}"),
+            (
+                "Pulled",
+                f'Successfully pulled image "{IMAGE}" in 384ms',
+                age(5, 12),
+                "spec.containers{sidecar}",
+            ),
+            ("Created", "Created container sidecar", age(5, 12), "spec.containers{sidecar}"),
+            ("Started", "Started container sidecar", age(5, 12), "spec.containers{sidecar}"),
+            ("Pulling", f'Pulling image "{IMAGE}"', age(5, 12), "spec.containers{app}"),
+            ("Pulled", f'Successfully pulled image "{IMAGE}" in 342ms', age(5, 12), "spec.containers{app}"),
+            ("Created", "Created container app", age(5, 12), "spec.containers{app}"),
+            ("Started", "Started container app", age(5, 12), "spec.containers{app}"),
+            ("Killing", "Stopping container sidecar", age(5, 1), "spec.containers{sidecar}"),
+        ],
+    )
     _running_job(api, job, t)
-    ip = {"hostIP": "192.168.10.21", "hostIPs": [{"ip": "192.168.10.21"}],
-          "podIP": "192.168.10.37", "podIPs": [{"ip": "192.168.10.37"}]}
+    ip = {
+        "hostIP": "192.168.10.21",
+        "hostIPs": [{"ip": "192.168.10.21"}],
+        "podIP": "192.168.10.37",
+        "podIPs": [{"ip": "192.168.10.37"}],
+    }
     started, app_end = at("2024-10-29T03:24:32Z"), at("2024-10-29T03:24:43Z")
     side_end = at("2024-10-29T03:25:13Z")
     sched = [condition("PodScheduled", True, t)]
     # the kubelet's writes, in order (statuses sorted by name: app, sidecar)
-    patch_pod_status(api, pod, {"phase": "Pending", "startTime": ts(t), **ip, "conditions": sched + [
-        condition("Initialized", True, t), condition("Ready", False, t, "ContainersNotReady",
-                                                     "containers with unready status: [app sidecar]"),
-        condition("ContainersReady", False, t, "ContainersNotReady",
-                  "containers with unready status: [app sidecar]")],
-        "containerStatuses": [waiting("app"), waiting("sidecar")]})
-    patch_pod_status(api, pod, {"phase": "Running", "conditions": [
-        condition("Ready", True, started), condition("ContainersReady", True, started)],
-        "containerStatuses": [running("app", started), running("sidecar", started)]})
-    patch_pod_status(api, pod, {"conditions": [
-        condition("Ready", False, app_end, "ContainersNotReady", "containers with unready status: [app]"),
-        condition("ContainersReady", False, app_end, "ContainersNotReady", "containers with unready status: [app]")],
-        "containerStatuses": [terminated("app", 0, started, app_end)]})
-    final = replace_pod_status(api, pod, {
-        "phase": "Succeeded", "qosClass": "BestEffort", "startTime": ts(t), **ip,
-        "conditions": [
-            condition("Initialized", True, t, "PodCompleted"),
-            condition("Ready", False, side_end, "PodCompleted"),
-            condition("ContainersReady", False, side_end, "PodCompleted"),
-            condition("PodScheduled", True, t),
-        ],
-        "containerStatuses": [
-            terminated("app", 0, started, app_end),
-            terminated("sidecar", 0, started, side_end, reason="Completed", message=FORCED_MESSAGE),
-        ],
-    })
+    patch_pod_status(
+        api,
+        pod,
+        {
+            "phase": "Pending",
+            "startTime": ts(t),
+            **ip,
+            "conditions": sched
+            + [
+                condition("Initialized", True, t),
+                condition(
+                    "Ready", False, t, "ContainersNotReady", "containers with unready status: [app sidecar]"
+                ),
+                condition(
+                    "ContainersReady",
+                    False,
+                    t,
+                    "ContainersNotReady",
+                    "containers with unready status: [app sidecar]",
+                ),
+            ],
+            "containerStatuses": [waiting("app"), waiting("sidecar")],
+        },
+    )
+    patch_pod_status(
+        api,
+        pod,
+        {
+            "phase": "Running",
+            "conditions": [condition("Ready", True, started), condition("ContainersReady", True, started)],
+            "containerStatuses": [running("app", started), running("sidecar", started)],
+        },
+    )
+    patch_pod_status(
+        api,
+        pod,
+        {
+            "conditions": [
+                condition(
+                    "Ready", False, app_end, "ContainersNotReady", "containers with unready status: [app]"
+                ),
+                condition(
+                    "ContainersReady",
+                    False,
+                    app_end,
+                    "ContainersNotReady",
+                    "containers with unready status: [app]",
+                ),
+            ],
+            "containerStatuses": [terminated("app", 0, started, app_end)],
+        },
+    )
+    final = replace_pod_status(
+        api,
+        pod,
+        {
+            "phase": "Succeeded",
+            "qosClass": "BestEffort",
+            "startTime": ts(t),
+            **ip,
+            "conditions": [
+                condition("Initialized", True, t, "PodCompleted"),
+                condition("Ready", False, side_end, "PodCompleted"),
+                condition("ContainersReady", False, side_end, "PodCompleted"),
+                condition("PodScheduled", True, t),
+            ],
+            "containerStatuses": [
+                terminated("app", 0, started, app_end),
+                terminated("sidecar", 0, started, side_end, reason="Completed", message=FORCED_MESSAGE),
+            ],
+        },
+    )
     job = _complete_job(api, job, t, at("2024-10-29T03:25:17Z"))
-    return Scenario("acs-seed", namespace, job, [final], events, [node], {
-        "sidecars": {"sidecar": "acs"}, "apps": ["app"],
-        "sidecar_forced": {"exit_code": 137, "reason": "Error", "reported_exit_code": 0},
-        "job_complete": True, "pod_phase": "Succeeded", "duration_seconds": 59,
-        "observed_at": "2024-10-29T03:29:29Z",
-    })
+    return Scenario(
+        "acs-seed",
+        namespace,
+        job,
+        [final],
+        events,
+        [node],
+        {
+            "sidecars": {"sidecar": "acs"},
+            "apps": ["app"],
+            "sidecar_forced": {"exit_code": 137, "reason": "Error", "reported_exit_code": 0},
+            "job_complete": True,
+            "pod_phase": "Succeeded",
+            "duration_seconds": 59,
+            "observed_at": "2024-10-29T03:29:29Z",
+        },
+    )
 
 
 def native_job_manifest(name: str = "test") -> dict:
@@ -224,8 +329,14 @@ def native_job_manifest(name: str = "test") -> dict:
                 "metadata": {"labels": {"app": name}},
                 "spec": {
                     "restartPolicy": "Never",
-                    "initContainers": [{"name": "sidecar", "image": IMAGE, "restartPolicy": "Always",
-                                        "command": ["sh", "-c", BUSYBOX_TAIL]}],
+                    "initContainers": [
+                        {
+                            "name": "sidecar",
+                            "image": IMAGE,
+                            "restartPolicy": "Always",
+                            "command": ["sh", "-c", BUSYBOX_TAIL],
+                        }
+                    ],
                     "containers": [{"name": "app", "image": IMAGE, "command": ["sh", "-c", BUSYBOX_LOOP]}],
                 },
             },
@@ -233,8 +344,14 @@ def native_job_manifest(name: str = "test") -> dict:
     }
 
 
-def build_native_seed_job(api: Api, namespace: str, name: str = "test", pod_name: str = "test-k8x2p",
-                          node: str = "node-a", base: str = "2024-10-29T04:00:00Z") -> Scenario:
+def build_native_seed_job(
+    api: Api,
+    namespace: str,
+    name: str = "test",
+    pod_name: str = "test-k8x2p",
+    node: str = "node-a",
+    base: str = "2024-10-29T04:00:00Z",
+) -> Scenario:
     """The native-sidecar seed Job, completed, as a 1.34 kubelet reports it.
 
     Sidecar started first (init container, restartPolicy Always), app runs 10 s and exits 0, then the
@@ -249,104 +366,229 @@ def build_native_seed_job(api: Api, namespace: str, name: str = "test", pod_name
     app_end, kill, side_end, done = _s(t, 13), _s(t, 14), _s(t, 44), _s(t, 45)
     fp_s, fp_a = "spec.initContainers{sidecar}", "spec.containers{app}"
     events = [create_scheduler_event(api, pod, t.replace(microsecond=201554), node=node)]
-    events += _pod_events(api, pod, [
-        ("Pulled", f'Container image "{IMAGE}" already present on machine', _s(t, 1), fp_s),
-        ("Created", "Created container: sidecar", _s(t, 1), fp_s),
-        ("Started", "Started container sidecar", side_start, fp_s),
-        ("Pulled", f'Container image "{IMAGE}" already present on machine', _s(t, 3), fp_a),
-        ("Created", "Created container: app", _s(t, 3), fp_a),
-        ("Started", "Started container app", app_start, fp_a),
-        ("Killing", "Stopping container sidecar", kill, fp_s),
-    ])
-    _running_job(api, job, t)
-    ip = {"hostIP": "10.0.1.4", "hostIPs": [{"ip": "10.0.1.4"}],
-          "podIP": "10.244.1.17", "podIPs": [{"ip": "10.244.1.17"}]}
-    patch_pod_status(api, pod, {"phase": "Pending", "startTime": ts(t), **ip, "conditions": [
-        condition("PodReadyToStartContainers", True, _s(t, 1)),
-        condition("Initialized", False, t, "ContainersNotInitialized",
-                  "containers with incomplete status: [sidecar]"),
-        condition("Ready", False, t, "ContainersNotReady", "containers with unready status: [app]"),
-        condition("ContainersReady", False, t, "ContainersNotReady", "containers with unready status: [app]"),
-        condition("PodScheduled", True, t)],
-        "initContainerStatuses": [running("sidecar", side_start, ready=False, started=False)],
-        "containerStatuses": [waiting("app", "PodInitializing")]})
-    patch_pod_status(api, pod, {"phase": "Running", "conditions": [
-        condition("Initialized", True, side_start), condition("Ready", True, app_start),
-        condition("ContainersReady", True, app_start)],
-        "initContainerStatuses": [running("sidecar", side_start, ready=True, started=True)],
-        "containerStatuses": [running("app", app_start)]})
-    patch_pod_status(api, pod, {"conditions": [
-        condition("Ready", False, app_end, "PodCompleted"), condition("ContainersReady", False, app_end, "PodCompleted")],
-        "containerStatuses": [terminated("app", 0, app_start, app_end)]})
-    final = replace_pod_status(api, pod, {
-        "phase": "Succeeded", "qosClass": "BestEffort", "startTime": ts(t), **ip,
-        "conditions": [
-            condition("PodReadyToStartContainers", False, _s(t, 45)),
-            condition("Initialized", True, side_start, "PodCompleted"),
-            condition("Ready", False, app_end, "PodCompleted"),
-            condition("ContainersReady", False, app_end, "PodCompleted"),
-            condition("PodScheduled", True, t),
+    events += _pod_events(
+        api,
+        pod,
+        [
+            ("Pulled", f'Container image "{IMAGE}" already present on machine', _s(t, 1), fp_s),
+            ("Created", "Created container: sidecar", _s(t, 1), fp_s),
+            ("Started", "Started container sidecar", side_start, fp_s),
+            ("Pulled", f'Container image "{IMAGE}" already present on machine', _s(t, 3), fp_a),
+            ("Created", "Created container: app", _s(t, 3), fp_a),
+            ("Started", "Started container app", app_start, fp_a),
+            ("Killing", "Stopping container sidecar", kill, fp_s),
         ],
-        "initContainerStatuses": [terminated("sidecar", 137, side_start, side_end)],
-        "containerStatuses": [terminated("app", 0, app_start, app_end)],
-    })
+    )
+    _running_job(api, job, t)
+    ip = {
+        "hostIP": "10.0.1.4",
+        "hostIPs": [{"ip": "10.0.1.4"}],
+        "podIP": "10.244.1.17",
+        "podIPs": [{"ip": "10.244.1.17"}],
+    }
+    patch_pod_status(
+        api,
+        pod,
+        {
+            "phase": "Pending",
+            "startTime": ts(t),
+            **ip,
+            "conditions": [
+                condition("PodReadyToStartContainers", True, _s(t, 1)),
+                condition(
+                    "Initialized",
+                    False,
+                    t,
+                    "ContainersNotInitialized",
+                    "containers with incomplete status: [sidecar]",
+                ),
+                condition("Ready", False, t, "ContainersNotReady", "containers with unready status: [app]"),
+                condition(
+                    "ContainersReady", False, t, "ContainersNotReady", "containers with unready status: [app]"
+                ),
+                condition("PodScheduled", True, t),
+            ],
+            "initContainerStatuses": [running("sidecar", side_start, ready=False, started=False)],
+            "containerStatuses": [waiting("app", "PodInitializing")],
+        },
+    )
+    patch_pod_status(
+        api,
+        pod,
+        {
+            "phase": "Running",
+            "conditions": [
+                condition("Initialized", True, side_start),
+                condition("Ready", True, app_start),
+                condition("ContainersReady", True, app_start),
+            ],
+            "initContainerStatuses": [running("sidecar", side_start, ready=True, started=True)],
+            "containerStatuses": [running("app", app_start)],
+        },
+    )
+    patch_pod_status(
+        api,
+        pod,
+        {
+            "conditions": [
+                condition("Ready", False, app_end, "PodCompleted"),
+                condition("ContainersReady", False, app_end, "PodCompleted"),
+            ],
+            "containerStatuses": [terminated("app", 0, app_start, app_end)],
+        },
+    )
+    final = replace_pod_status(
+        api,
+        pod,
+        {
+            "phase": "Succeeded",
+            "qosClass": "BestEffort",
+            "startTime": ts(t),
+            **ip,
+            "conditions": [
+                condition("PodReadyToStartContainers", False, _s(t, 45)),
+                condition("Initialized", True, side_start, "PodCompleted"),
+                condition("Ready", False, app_end, "PodCompleted"),
+                condition("ContainersReady", False, app_end, "PodCompleted"),
+                condition("PodScheduled", True, t),
+            ],
+            "initContainerStatuses": [terminated("sidecar", 137, side_start, side_end)],
+            "containerStatuses": [terminated("app", 0, app_start, app_end)],
+        },
+    )
     job = _complete_job(api, job, t, done)
-    return Scenario("native-seed", namespace, job, [final], events, [node], {
-        "sidecars": {"sidecar": "native"}, "apps": ["app"], "job_complete": True,
-        "pod_phase": "Succeeded", "sidecar_exit_code": 137, "killing_to_finished_seconds": 30,
-    })
+    return Scenario(
+        "native-seed",
+        namespace,
+        job,
+        [final],
+        events,
+        [node],
+        {
+            "sidecars": {"sidecar": "native"},
+            "apps": ["app"],
+            "job_complete": True,
+            "pod_phase": "Succeeded",
+            "sidecar_exit_code": 137,
+            "killing_to_finished_seconds": 30,
+        },
+    )
 
 
-def build_unmarked_sidecar_job(api: Api, namespace: str, name: str = "blocked", pod_name: str = "blocked-7v9qz",
-                               node: str = "node-a", base: str = "2024-10-29T05:00:00Z") -> Scenario:
+def build_unmarked_sidecar_job(
+    api: Api,
+    namespace: str,
+    name: str = "blocked",
+    pod_name: str = "blocked-7v9qz",
+    node: str = "node-a",
+    base: str = "2024-10-29T05:00:00Z",
+) -> Scenario:
     """A Job blocked by a sidecar nobody declared: app exited 0 at +13 s, ``log-shipper`` (a plain
     regular container, no marker) still running; pod Running, not Ready; Job active=1 forever."""
     ensure_node(api, node, {"node-role.kubernetes.io/worker": "", "topology.kubernetes.io/zone": "zone-a"})
     manifest = {
         "metadata": {"name": name},
-        "spec": {"backoffLimit": 2, "template": {"metadata": {"labels": {"app": name}}, "spec": {
-            "restartPolicy": "Never",
-            "containers": [
-                {"name": "app", "image": IMAGE, "command": ["sh", "-c", BUSYBOX_LOOP]},
-                {"name": "log-shipper", "image": "fluent/fluent-bit:3.1",
-                 "args": ["-i", "tail", "-p", "path=/var/log/app/*.log", "-o", "stdout"]},
-            ]}}},
+        "spec": {
+            "backoffLimit": 2,
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [
+                        {"name": "app", "image": IMAGE, "command": ["sh", "-c", BUSYBOX_LOOP]},
+                        {
+                            "name": "log-shipper",
+                            "image": "fluent/fluent-bit:3.1",
+                            "args": ["-i", "tail", "-p", "path=/var/log/app/*.log", "-o", "stdout"],
+                        },
+                    ],
+                },
+            },
+        },
     }
     job = create_job(api, namespace, manifest)
     pod = create_job_pod(api, job, pod_name, node)
     t = at(base)
     start, app_end = _s(t, 3), _s(t, 13)
     events = [create_scheduler_event(api, pod, t.replace(microsecond=90210), node=node)]
-    events += _pod_events(api, pod, [
-        ("Pulled", f'Container image "{IMAGE}" already present on machine', _s(t, 2), "spec.containers{app}"),
-        ("Created", "Created container: app", _s(t, 2), "spec.containers{app}"),
-        ("Started", "Started container app", start, "spec.containers{app}"),
-        ("Pulling", 'Pulling image "fluent/fluent-bit:3.1"', _s(t, 2), "spec.containers{log-shipper}"),
-        ("Pulled", _pulled("fluent/fluent-bit:3.1", 812), _s(t, 3), "spec.containers{log-shipper}"),
-        ("Created", "Created container: log-shipper", _s(t, 3), "spec.containers{log-shipper}"),
-        ("Started", "Started container log-shipper", _s(t, 3), "spec.containers{log-shipper}"),
-    ])
+    events += _pod_events(
+        api,
+        pod,
+        [
+            (
+                "Pulled",
+                f'Container image "{IMAGE}" already present on machine',
+                _s(t, 2),
+                "spec.containers{app}",
+            ),
+            ("Created", "Created container: app", _s(t, 2), "spec.containers{app}"),
+            ("Started", "Started container app", start, "spec.containers{app}"),
+            ("Pulling", 'Pulling image "fluent/fluent-bit:3.1"', _s(t, 2), "spec.containers{log-shipper}"),
+            ("Pulled", _pulled("fluent/fluent-bit:3.1", 812), _s(t, 3), "spec.containers{log-shipper}"),
+            ("Created", "Created container: log-shipper", _s(t, 3), "spec.containers{log-shipper}"),
+            ("Started", "Started container log-shipper", _s(t, 3), "spec.containers{log-shipper}"),
+        ],
+    )
     _running_job(api, job, t, active=1, ready=0)
-    patch_pod_status(api, pod, {"phase": "Running", "startTime": ts(t), "hostIP": "10.0.1.4",
-                                "podIP": "10.244.1.23", "conditions": [
-        condition("PodReadyToStartContainers", True, _s(t, 1)), condition("Initialized", True, t),
-        condition("Ready", True, start), condition("ContainersReady", True, start), condition("PodScheduled", True, t)],
-        "containerStatuses": [running("app", start),
-                              running("log-shipper", start, image="fluent/fluent-bit:3.1")]})
+    patch_pod_status(
+        api,
+        pod,
+        {
+            "phase": "Running",
+            "startTime": ts(t),
+            "hostIP": "10.0.1.4",
+            "podIP": "10.244.1.23",
+            "conditions": [
+                condition("PodReadyToStartContainers", True, _s(t, 1)),
+                condition("Initialized", True, t),
+                condition("Ready", True, start),
+                condition("ContainersReady", True, start),
+                condition("PodScheduled", True, t),
+            ],
+            "containerStatuses": [
+                running("app", start),
+                running("log-shipper", start, image="fluent/fluent-bit:3.1"),
+            ],
+        },
+    )
     msg = "containers with unready status: [app]"
-    final = patch_pod_status(api, pod, {"conditions": [
-        condition("Ready", False, app_end, "ContainersNotReady", msg),
-        condition("ContainersReady", False, app_end, "ContainersNotReady", msg)],
-        "containerStatuses": [terminated("app", 0, start, app_end)]})
-    return Scenario("unmarked-sidecar", namespace, api.get(
-        f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}"), [final], events, [node], {
-        "sidecars": {}, "suspects": ["log-shipper"], "apps": ["app", "log-shipper"],
-        "job_complete": False, "pod_phase": "Running", "app_exit_code": 0,
-    })
+    final = patch_pod_status(
+        api,
+        pod,
+        {
+            "conditions": [
+                condition("Ready", False, app_end, "ContainersNotReady", msg),
+                condition("ContainersReady", False, app_end, "ContainersNotReady", msg),
+            ],
+            "containerStatuses": [terminated("app", 0, start, app_end)],
+        },
+    )
+    return Scenario(
+        "unmarked-sidecar",
+        namespace,
+        api.get(f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}"),
+        [final],
+        events,
+        [node],
+        {
+            "sidecars": {},
+            "suspects": ["log-shipper"],
+            "apps": ["app", "log-shipper"],
+            "job_complete": False,
+            "pod_phase": "Running",
+            "app_exit_code": 0,
+        },
+    )
 
 
-def build_stale_legacy_sidecar_job(api: Api, namespace: str, name: str = "stale", pod_name: str = "stale-x2lqb",
-                                   node: str = "node-a", base: str = "2024-10-29T06:00:00Z") -> Scenario:
+def build_stale_legacy_sidecar_job(
+    api: Api,
+    namespace: str,
+    name: str = "stale",
+    pod_name: str = "stale-x2lqb",
+    node: str = "node-a",
+    base: str = "2024-10-29T06:00:00Z",
+) -> Scenario:
     """An ACS-marked (``__IS_SIDECAR__``) regular sidecar on a 1.29+ style cluster whose status is stale.
 
     The sidecar crashed (exit 1) at +20 s; the platform restarted it (Started event) but the kubelet's
@@ -363,46 +605,117 @@ def build_stale_legacy_sidecar_job(api: Api, namespace: str, name: str = "stale"
     start = _s(t, 3)
     fp = "spec.containers{sidecar}"
     events = [create_scheduler_event(api, pod, t.replace(microsecond=731002), node=node)]
-    events += _pod_events(api, pod, [
-        ("Pulled", f'Container image "{IMAGE}" already present on machine', _s(t, 2), "spec.containers{app}"),
-        ("Created", "Created container: app", _s(t, 2), "spec.containers{app}"),
-        ("Started", "Started container app", start, "spec.containers{app}"),
-        ("Pulled", f'Container image "{IMAGE}" already present on machine', _s(t, 2), fp, "Normal", 3, _s(t, 42)),
-        ("Created", "Created container: sidecar", _s(t, 2), fp, "Normal", 3, _s(t, 42)),
-        ("Started", "Started container sidecar", start, fp, "Normal", 3, _s(t, 42)),
-    ])
+    events += _pod_events(
+        api,
+        pod,
+        [
+            (
+                "Pulled",
+                f'Container image "{IMAGE}" already present on machine',
+                _s(t, 2),
+                "spec.containers{app}",
+            ),
+            ("Created", "Created container: app", _s(t, 2), "spec.containers{app}"),
+            ("Started", "Started container app", start, "spec.containers{app}"),
+            (
+                "Pulled",
+                f'Container image "{IMAGE}" already present on machine',
+                _s(t, 2),
+                fp,
+                "Normal",
+                3,
+                _s(t, 42),
+            ),
+            ("Created", "Created container: sidecar", _s(t, 2), fp, "Normal", 3, _s(t, 42)),
+            ("Started", "Started container sidecar", start, fp, "Normal", 3, _s(t, 42)),
+        ],
+    )
     _running_job(api, job, t, active=1, ready=0)
-    patch_pod_status(api, pod, {"phase": "Running", "startTime": ts(t), "hostIP": "10.0.1.4",
-                                "podIP": "10.244.1.31", "conditions": [
-        condition("PodReadyToStartContainers", True, _s(t, 1)), condition("Initialized", True, t),
-        condition("Ready", True, start), condition("ContainersReady", True, start), condition("PodScheduled", True, t)],
-        "containerStatuses": [running("app", start), running("sidecar", start)]})
+    patch_pod_status(
+        api,
+        pod,
+        {
+            "phase": "Running",
+            "startTime": ts(t),
+            "hostIP": "10.0.1.4",
+            "podIP": "10.244.1.31",
+            "conditions": [
+                condition("PodReadyToStartContainers", True, _s(t, 1)),
+                condition("Initialized", True, t),
+                condition("Ready", True, start),
+                condition("ContainersReady", True, start),
+                condition("PodScheduled", True, t),
+            ],
+            "containerStatuses": [running("app", start), running("sidecar", start)],
+        },
+    )
     msg = "containers with unready status: [sidecar]"
     first_run = terminated_state(1, start, _s(t, 20))
-    patch_pod_status(api, pod, {"conditions": [
-        condition("Ready", False, _s(t, 20), "ContainersNotReady", msg),
-        condition("ContainersReady", False, _s(t, 20), "ContainersNotReady", msg)],
-        "containerStatuses": [terminated("sidecar", 1, start, _s(t, 20))]})
+    patch_pod_status(
+        api,
+        pod,
+        {
+            "conditions": [
+                condition("Ready", False, _s(t, 20), "ContainersNotReady", msg),
+                condition("ContainersReady", False, _s(t, 20), "ContainersNotReady", msg),
+            ],
+            "containerStatuses": [terminated("sidecar", 1, start, _s(t, 20))],
+        },
+    )
     rejected = None
     try:
-        patch_pod_status(api, pod, {"containerStatuses": [
-            running("sidecar", _s(t, 22), restart_count=1, last_state=first_run)]})
+        patch_pod_status(
+            api,
+            pod,
+            {"containerStatuses": [running("sidecar", _s(t, 22), restart_count=1, last_state=first_run)]},
+        )
     except ApiError as exc:
         rejected = exc.message
-    final = patch_pod_status(api, pod, {"containerStatuses": [
-        terminated("sidecar", 1, _s(t, 22), _s(t, 40), restart_count=1, last_state=first_run)]})
-    return Scenario("stale-legacy-sidecar", namespace, api.get(
-        f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}"), [final], events, [node], {
-        "sidecars": {"sidecar": "acs"}, "apps": ["app"], "job_complete": False, "pod_phase": "Running",
-        "stale": {"sidecar": {"status_finished_at": ts(_s(t, 40)), "last_started_event": ts(_s(t, 42)),
-                              "restart_count": 1, "started_event_count": 3}},
-        "rejected_write": rejected,
-    })
+    final = patch_pod_status(
+        api,
+        pod,
+        {
+            "containerStatuses": [
+                terminated("sidecar", 1, _s(t, 22), _s(t, 40), restart_count=1, last_state=first_run)
+            ]
+        },
+    )
+    return Scenario(
+        "stale-legacy-sidecar",
+        namespace,
+        api.get(f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}"),
+        [final],
+        events,
+        [node],
+        {
+            "sidecars": {"sidecar": "acs"},
+            "apps": ["app"],
+            "job_complete": False,
+            "pod_phase": "Running",
+            "stale": {
+                "sidecar": {
+                    "status_finished_at": ts(_s(t, 40)),
+                    "last_started_event": ts(_s(t, 42)),
+                    "restart_count": 1,
+                    "started_event_count": 3,
+                }
+            },
+            "rejected_write": rejected,
+        },
+    )
 
 
-def build_many_pods_job(api: Api, namespace: str, n: int = 600, events_per_pod: int = 2, name: str = "many",
-                        nodes: int = 3, workers: int = 6, base: str = "2024-10-29T07:00:00Z",
-                        seed: int = 1) -> Scenario:
+def build_many_pods_job(
+    api: Api,
+    namespace: str,
+    n: int = 600,
+    events_per_pod: int = 2,
+    name: str = "many",
+    nodes: int = 3,
+    workers: int = 6,
+    base: str = "2024-10-29T07:00:00Z",
+    seed: int = 1,
+) -> Scenario:
     """A completed native-sidecar Job with ``n`` Succeeded pods spread over ``nodes`` nodes and
     ``n * events_per_pod`` events (Started app, Killing sidecar, then Created app, Started sidecar...),
     to exercise list pagination beyond the 500 default. One status write per pod (final state)."""
@@ -419,32 +732,45 @@ def build_many_pods_job(api: Api, namespace: str, n: int = 600, events_per_pod: 
         if nm not in seen:
             seen.add(nm)
             names.append(nm)
-    extra = [("Created", "Created container: app", "spec.containers{app}"),
-             ("Started", "Started container sidecar", "spec.initContainers{sidecar}"),
-             ("Created", "Created container: sidecar", "spec.initContainers{sidecar}")]
+    extra = [
+        ("Created", "Created container: app", "spec.containers{app}"),
+        ("Started", "Started container sidecar", "spec.initContainers{sidecar}"),
+        ("Created", "Created container: sidecar", "spec.initContainers{sidecar}"),
+    ]
 
     def one(i: int) -> tuple:
         b = _s(t, (i // 50) * 60 + (i % 50) * 0.2)  # waves of 50 (parallelism)
         node = node_names[i % nodes]
         pod = create_pod(api, namespace, job_pod_manifest(job, names[i], node))
         side, app, app_end, side_end = _s(b, 1), _s(b, 2), _s(b, 12), _s(b, 13)
-        specs = [("Started", "Started container app", app, "spec.containers{app}"),
-                 ("Killing", "Stopping container sidecar", _s(b, 12), "spec.initContainers{sidecar}")]
+        specs = [
+            ("Started", "Started container app", app, "spec.containers{app}"),
+            ("Killing", "Stopping container sidecar", _s(b, 12), "spec.initContainers{sidecar}"),
+        ]
         for k in range(2, events_per_pod):
             r, m, f = extra[(k - 2) % len(extra)]
             specs.append((r, m, _s(b, 1), f))
         evs = _pod_events(api, pod, specs[:events_per_pod])
-        final = replace_pod_status(api, pod, {
-            "phase": "Succeeded", "qosClass": "BestEffort", "startTime": ts(b), "hostIP": f"10.0.2.{i % nodes + 1}",
-            "podIP": f"10.244.{i // 250 + 2}.{i % 250 + 2}",
-            "conditions": [condition("PodReadyToStartContainers", False, side_end),
-                           condition("Initialized", True, side, "PodCompleted"),
-                           condition("Ready", False, app_end, "PodCompleted"),
-                           condition("ContainersReady", False, app_end, "PodCompleted"),
-                           condition("PodScheduled", True, b)],
-            "initContainerStatuses": [terminated("sidecar", 143, side, side_end)],
-            "containerStatuses": [terminated("app", 0, app, app_end)],
-        })
+        final = replace_pod_status(
+            api,
+            pod,
+            {
+                "phase": "Succeeded",
+                "qosClass": "BestEffort",
+                "startTime": ts(b),
+                "hostIP": f"10.0.2.{i % nodes + 1}",
+                "podIP": f"10.244.{i // 250 + 2}.{i % 250 + 2}",
+                "conditions": [
+                    condition("PodReadyToStartContainers", False, side_end),
+                    condition("Initialized", True, side, "PodCompleted"),
+                    condition("Ready", False, app_end, "PodCompleted"),
+                    condition("ContainersReady", False, app_end, "PodCompleted"),
+                    condition("PodScheduled", True, b),
+                ],
+                "initContainerStatuses": [terminated("sidecar", 143, side, side_end)],
+                "containerStatuses": [terminated("app", 0, app, app_end)],
+            },
+        )
         return final, evs
 
     with ThreadPoolExecutor(max_workers=workers) as ex:
@@ -453,17 +779,31 @@ def build_many_pods_job(api: Api, namespace: str, n: int = 600, events_per_pod: 
     events = [e for r in results for e in r[1]]
     end = max(at(p["status"]["initContainerStatuses"][0]["state"]["terminated"]["finishedAt"]) for p in pods)
     job = _complete_job(api, job, t, _s(end, 1), succeeded=n)
-    return Scenario("many-pods", namespace, job, pods, events, node_names, {
-        "pods": n, "events": len(events), "job_complete": True, "sidecars": {"sidecar": "native"},
-    })
+    return Scenario(
+        "many-pods",
+        namespace,
+        job,
+        pods,
+        events,
+        node_names,
+        {
+            "pods": n,
+            "events": len(events),
+            "job_complete": True,
+            "sidecars": {"sidecar": "native"},
+        },
+    )
 
 
-REFUSED_MESSAGE = ('Error creating: Pod "{pod}" is invalid: spec.initContainers[0].startupProbe: Forbidden: '
-                   "may not be set for init containers without restartPolicy=Always")
+REFUSED_MESSAGE = (
+    'Error creating: Pod "{pod}" is invalid: spec.initContainers[0].startupProbe: Forbidden: '
+    "may not be set for init containers without restartPolicy=Always"
+)
 
 
-def build_refused_native_sidecar_job(api: Api, namespace: str, name: str = "probe-job",
-                                     base: str = "2024-10-29T08:00:00Z") -> Scenario:
+def build_refused_native_sidecar_job(
+    api: Api, namespace: str, name: str = "probe-job", base: str = "2024-10-29T08:00:00Z"
+) -> Scenario:
     """A Job none of whose pods could be created: its native sidecar has a startupProbe, and a control
     plane with the SidecarContainers gate off (1.28's default) drops the pod's ``restartPolicy``, which
     leaves the probe invalid. No pods; the Job controller's ``FailedCreate`` event (count 6 over 5 min,
@@ -471,16 +811,42 @@ def build_refused_native_sidecar_job(api: Api, namespace: str, name: str = "prob
     is written as that 1.28 Job controller writes it."""
     manifest = native_job_manifest(name)
     manifest["spec"]["template"]["spec"]["initContainers"][0]["startupProbe"] = {
-        "exec": {"command": ["test", "-f", "/var/logs.txt"]}, "periodSeconds": 1}
+        "exec": {"command": ["test", "-f", "/var/logs.txt"]},
+        "periodSeconds": 1,
+    }
     job = create_job(api, namespace, manifest)
     t = at(base)
-    event = create_event(api, job, "FailedCreate", REFUSED_MESSAGE.format(pod=f"{name}-7kq2x"), first=t,
-                         last=_s(t, 300), count=6, type="Warning", component="job-controller")
-    job = set_job_status(api, job, {"startTime": ts(t), "active": 0, "ready": 0, "terminating": 0,
-                                    "uncountedTerminatedPods": {}})
-    return Scenario("refused-native-sidecar", namespace, job, [], [event], [], {
-        "sidecars": {"sidecar": "native"}, "job_complete": False, "pods": 0, "codes": {"SC006"}, "exit_code": 1,
-    })
+    event = create_event(
+        api,
+        job,
+        "FailedCreate",
+        REFUSED_MESSAGE.format(pod=f"{name}-7kq2x"),
+        first=t,
+        last=_s(t, 300),
+        count=6,
+        type="Warning",
+        component="job-controller",
+    )
+    job = set_job_status(
+        api,
+        job,
+        {"startTime": ts(t), "active": 0, "ready": 0, "terminating": 0, "uncountedTerminatedPods": {}},
+    )
+    return Scenario(
+        "refused-native-sidecar",
+        namespace,
+        job,
+        [],
+        [event],
+        [],
+        {
+            "sidecars": {"sidecar": "native"},
+            "job_complete": False,
+            "pods": 0,
+            "codes": {"SC006"},
+            "exit_code": 1,
+        },
+    )
 
 
 ALL_SMALL_BUILDERS = {

@@ -1,5 +1,6 @@
 """Proves the e2e fixture works: a real apiserver, the users and their RBAC, status writes, the
 scenarios, pagination beyond 500 and the real kubectl against the generated kubeconfigs."""
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,11 @@ def test_restricted_users(viewer_api, no_pods_api, namespace):
     viewer_api.get(f"/api/v1/namespaces/{namespace}/pods")
     viewer_api.get(f"/apis/batch/v1/namespaces/{namespace}/jobs")
     viewer_api.get("/api/v1/nodes")
-    for path in (f"/api/v1/namespaces/{namespace}/events", "/api/v1/events",
-                 f"/apis/events.k8s.io/v1/namespaces/{namespace}/events"):
+    for path in (
+        f"/api/v1/namespaces/{namespace}/events",
+        "/api/v1/events",
+        f"/apis/events.k8s.io/v1/namespaces/{namespace}/events",
+    ):
         with pytest.raises(c.ApiError) as exc:
             viewer_api.get(path)
         assert exc.value.status == 403, path
@@ -58,60 +62,124 @@ def test_restricted_users(viewer_api, no_pods_api, namespace):
 
 def test_pod_status_writes_land_and_validation(admin_api, namespace):
     c.create_node(admin_api, "smoke-node", {"disk": "ssd"})
-    pod = c.create_pod(admin_api, namespace, {"metadata": {"name": "p"}, "spec": {
-        "restartPolicy": "Never", "nodeName": "smoke-node",
-        "containers": [{"name": "app", "image": c.IMAGE}, {"name": "sidecar", "image": c.IMAGE}]}})
+    pod = c.create_pod(
+        admin_api,
+        namespace,
+        {
+            "metadata": {"name": "p"},
+            "spec": {
+                "restartPolicy": "Never",
+                "nodeName": "smoke-node",
+                "containers": [{"name": "app", "image": c.IMAGE}, {"name": "sidecar", "image": c.IMAGE}],
+            },
+        },
+    )
     assert pod["spec"]["nodeName"] == "smoke-node"
     assert pod["status"]["phase"] == "Pending"  # status in a create is ignored
     t = c.at("2024-10-29T03:24:00Z")
-    c.patch_pod_status(admin_api, pod, {"phase": "Running", "containerStatuses": [
-        c.running("app", t), c.running("sidecar", t)]})
-    got = c.patch_pod_status(admin_api, pod, {"containerStatuses": [
-        c.terminated("sidecar", 1, t, "2024-10-29T03:24:20Z")]})
+    c.patch_pod_status(
+        admin_api,
+        pod,
+        {"phase": "Running", "containerStatuses": [c.running("app", t), c.running("sidecar", t)]},
+    )
+    got = c.patch_pod_status(
+        admin_api, pod, {"containerStatuses": [c.terminated("sidecar", 1, t, "2024-10-29T03:24:20Z")]}
+    )
     by_name = {s["name"]: s for s in got["status"]["containerStatuses"]}
     assert by_name["sidecar"]["state"]["terminated"]["exitCode"] == 1
     assert by_name["app"]["state"]["running"]["startedAt"] == "2024-10-29T03:24:00Z"
     # terminated -> running is rejected when restartPolicy is Never
     with pytest.raises(c.ApiError) as exc:
-        c.patch_pod_status(admin_api, pod, {"containerStatuses": [
-            c.running("sidecar", "2024-10-29T03:24:22Z", restart_count=1)]})
+        c.patch_pod_status(
+            admin_api,
+            pod,
+            {"containerStatuses": [c.running("sidecar", "2024-10-29T03:24:22Z", restart_count=1)]},
+        )
     assert exc.value.status == 422
     assert "may not be transitioned to non-terminated state" in exc.value.message
     # ... but terminated -> terminated with a higher restartCount is accepted
-    got = c.patch_pod_status(admin_api, pod, {"containerStatuses": [
-        c.terminated("sidecar", 1, "2024-10-29T03:24:22Z", "2024-10-29T03:24:40Z", restart_count=1)]})
+    got = c.patch_pod_status(
+        admin_api,
+        pod,
+        {
+            "containerStatuses": [
+                c.terminated("sidecar", 1, "2024-10-29T03:24:22Z", "2024-10-29T03:24:40Z", restart_count=1)
+            ]
+        },
+    )
     assert {s["name"]: s for s in got["status"]["containerStatuses"]}["sidecar"]["restartCount"] == 1
     # conditions and phase through PUT /status
-    got = c.replace_pod_status(admin_api, got, {"phase": "Failed", "conditions": [
-        c.condition("PodScheduled", True, t)], "containerStatuses": got["status"]["containerStatuses"]})
+    got = c.replace_pod_status(
+        admin_api,
+        got,
+        {
+            "phase": "Failed",
+            "conditions": [c.condition("PodScheduled", True, t)],
+            "containerStatuses": got["status"]["containerStatuses"],
+        },
+    )
     assert got["status"]["phase"] == "Failed"
     assert [x["type"] for x in got["status"]["conditions"]] == ["PodScheduled"]
 
 
 def test_native_sidecar_restart_is_allowed(admin_api, namespace):
-    pod = c.create_pod(admin_api, namespace, {"metadata": {"name": "n"}, "spec": {
-        "restartPolicy": "Never", "nodeName": "n1",
-        "initContainers": [{"name": "sidecar", "image": c.IMAGE, "restartPolicy": "Always"}],
-        "containers": [{"name": "app", "image": c.IMAGE}]}})
+    pod = c.create_pod(
+        admin_api,
+        namespace,
+        {
+            "metadata": {"name": "n"},
+            "spec": {
+                "restartPolicy": "Never",
+                "nodeName": "n1",
+                "initContainers": [{"name": "sidecar", "image": c.IMAGE, "restartPolicy": "Always"}],
+                "containers": [{"name": "app", "image": c.IMAGE}],
+            },
+        },
+    )
     assert pod["spec"]["initContainers"][0]["restartPolicy"] == "Always"  # not dropped: gate is GA
     t = "2024-10-29T03:24:00Z"
-    c.patch_pod_status(admin_api, pod, {"initContainerStatuses": [
-        c.terminated("sidecar", 137, t, "2024-10-29T03:24:10Z")]})
-    got = c.patch_pod_status(admin_api, pod, {"initContainerStatuses": [
-        c.running("sidecar", "2024-10-29T03:24:12Z", restart_count=1)]})
+    c.patch_pod_status(
+        admin_api, pod, {"initContainerStatuses": [c.terminated("sidecar", 137, t, "2024-10-29T03:24:10Z")]}
+    )
+    got = c.patch_pod_status(
+        admin_api,
+        pod,
+        {"initContainerStatuses": [c.running("sidecar", "2024-10-29T03:24:12Z", restart_count=1)]},
+    )
     assert got["status"]["initContainerStatuses"][0]["restartCount"] == 1
 
 
 def test_events_both_shapes(admin_api, namespace):
-    pod = c.create_pod(admin_api, namespace, {"metadata": {"name": "e"}, "spec": {
-        "restartPolicy": "Never", "nodeName": "n1", "containers": [{"name": "app", "image": c.IMAGE}]}})
+    pod = c.create_pod(
+        admin_api,
+        namespace,
+        {
+            "metadata": {"name": "e"},
+            "spec": {
+                "restartPolicy": "Never",
+                "nodeName": "n1",
+                "containers": [{"name": "app", "image": c.IMAGE}],
+            },
+        },
+    )
     t = c.at("2024-10-29T03:24:00Z")
-    kub = c.create_event(admin_api, pod, "Started", "Started container app", first=t,
-                         last="2024-10-29T03:24:09Z", count=3, field_path="spec.containers{app}")
+    kub = c.create_event(
+        admin_api,
+        pod,
+        "Started",
+        "Started container app",
+        first=t,
+        last="2024-10-29T03:24:09Z",
+        count=3,
+        field_path="spec.containers{app}",
+    )
     sched = c.create_scheduler_event(admin_api, pod, t.replace(microsecond=123456))
     assert kub["involvedObject"]["fieldPath"] == "spec.containers{app}"
     assert (kub["firstTimestamp"], kub["lastTimestamp"], kub["count"]) == (
-        "2024-10-29T03:24:00Z", "2024-10-29T03:24:09Z", 3)
+        "2024-10-29T03:24:00Z",
+        "2024-10-29T03:24:09Z",
+        3,
+    )
     assert sched["firstTimestamp"] is None and sched["lastTimestamp"] is None
     assert sched["eventTime"] == "2024-10-29T03:24:00.123456Z"
     assert sched["involvedObject"]["uid"] == pod["metadata"]["uid"]
@@ -134,8 +202,10 @@ def _check_job_pod(s: sc.Scenario, pod: dict) -> None:
 def test_scenarios_read_back(admin_api, e2e_scenarios, name):
     s = e2e_scenarios[name]
     job = admin_api.get(f"/apis/batch/v1/namespaces/{s.namespace}/jobs/{s.job['metadata']['name']}")
-    pods = admin_api.list_all(f"/api/v1/namespaces/{s.namespace}/pods",
-                              labelSelector=f"batch.kubernetes.io/controller-uid={job['metadata']['uid']}")
+    pods = admin_api.list_all(
+        f"/api/v1/namespaces/{s.namespace}/pods",
+        labelSelector=f"batch.kubernetes.io/controller-uid={job['metadata']['uid']}",
+    )
     assert [p["metadata"]["name"] for p in pods] == [p["metadata"]["name"] for p in s.pods]
     for pod in pods:
         _check_job_pod(s, pod)
@@ -182,8 +252,11 @@ def test_stale_sidecar_details(e2e_scenarios):
     assert "may not be transitioned to non-terminated state" in (s.expect["rejected_write"] or "")
     side = {x["name"]: x for x in s.pod["status"]["containerStatuses"]}["sidecar"]
     assert side["restartCount"] == 1 and "terminated" in side["state"]
-    started = [e for e in s.events if e["reason"] == "Started"
-               and e["involvedObject"]["fieldPath"] == "spec.containers{sidecar}"]
+    started = [
+        e
+        for e in s.events
+        if e["reason"] == "Started" and e["involvedObject"]["fieldPath"] == "spec.containers{sidecar}"
+    ]
     assert started[0]["count"] == 3
     assert started[0]["lastTimestamp"] > side["state"]["terminated"]["finishedAt"]
 

@@ -6,6 +6,7 @@ write would be refused but still logged (the audit log sees requests before auth
 
 Besides these tests, the session fixture ``plugin_only_reads`` (conftest.py) checks the whole audit
 log at the end of the session: every request any test made through the plugin was a read."""
+
 from __future__ import annotations
 
 import signal
@@ -23,22 +24,24 @@ def test_every_command_sends_only_get_requests(e2e_scenarios, e2e_cluster, sidec
     pod, ns, job = acs.pod["metadata"]["name"], acs.namespace, acs.job["metadata"]["name"]
     kubeconfig = e2e_cluster.kubeconfigs[c.PLUGIN]  # completion completes the last word: the flag goes first
     offset = e2e_cluster.audit_offset()
-    runs = sidecar.run_all([
-        (("timeline", pod, "-n", ns), {}),
-        (("timeline", pod, "-n", ns, "-o", "wide", "--absolute-time"), {}),
-        (("timeline", pod, "-n", ns, "-o", "yaml"), {}),
-        (("check", job, "-n", ns), {}),
-        (("check", "pod/" + pod, "-n", ns, "-o", "json"), {}),
-        (("check", "-l", "app=test", "-n", ns), {}),
-        (("check", "-n", ns), {}),
-        (("check", "-A", "-o", "yaml"), {}),
-        (("timeline", pod, "-n", ns, "--watch"), {}),  # finished: prints once and exits
-        (("__complete", "timeline", "-n", ns, "--kubeconfig", kubeconfig, ""), {"user": None}),
-        (("__complete", "check", "-n", ns, "--kubeconfig", kubeconfig, ""), {"user": None}),
-        (("timeline", pod, "-n", ns), {"user": c.VIEWER}),
-        (("timeline", pod, "-n", ns), {"user": c.NO_PODS}),
-        (("check", "-A"), {"user": c.NO_PODS}),
-    ])
+    runs = sidecar.run_all(
+        [
+            (("timeline", pod, "-n", ns), {}),
+            (("timeline", pod, "-n", ns, "-o", "wide", "--absolute-time"), {}),
+            (("timeline", pod, "-n", ns, "-o", "yaml"), {}),
+            (("check", job, "-n", ns), {}),
+            (("check", "pod/" + pod, "-n", ns, "-o", "json"), {}),
+            (("check", "-l", "app=test", "-n", ns), {}),
+            (("check", "-n", ns), {}),
+            (("check", "-A", "-o", "yaml"), {}),
+            (("timeline", pod, "-n", ns, "--watch"), {}),  # finished: prints once and exits
+            (("__complete", "timeline", "-n", ns, "--kubeconfig", kubeconfig, ""), {"user": None}),
+            (("__complete", "check", "-n", ns, "--kubeconfig", kubeconfig, ""), {"user": None}),
+            (("timeline", pod, "-n", ns), {"user": c.VIEWER}),
+            (("timeline", pod, "-n", ns), {"user": c.NO_PODS}),
+            (("check", "-A"), {"user": c.NO_PODS}),
+        ]
+    )
     codes = [r.returncode for r in runs]
     assert codes == [0] * 7 + [1] + [0] * 4 + [2, 2], [str(r) for r in runs]  # -A: the blocked Job (SC003)
     assert runs[9].stdout.splitlines()[0] == pod and runs[10].stdout.splitlines()[0] == job  # completion
@@ -50,9 +53,13 @@ def test_every_command_sends_only_get_requests(e2e_scenarios, e2e_cluster, sidec
         f.wait_for(f"following pod {name}", "err")
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            opened = {e["objectRef"]["resource"] for e in e2e_cluster.audit_events(offset)
-                      if e["verb"] == "watch" and e["stage"] == "ResponseStarted"
-                      and (e.get("userAgent") or "").startswith(c.PLUGIN_USER_AGENT)}
+            opened = {
+                e["objectRef"]["resource"]
+                for e in e2e_cluster.audit_events(offset)
+                if e["verb"] == "watch"
+                and e["stage"] == "ResponseStarted"
+                and (e.get("userAgent") or "").startswith(c.PLUGIN_USER_AGENT)
+            }
             if opened >= {"pods", "events"}:
                 break
             time.sleep(0.2)
@@ -67,10 +74,17 @@ def test_every_command_sends_only_get_requests(e2e_scenarios, e2e_cluster, sidec
     assert set(verbs) == READ_VERBS, verbs
     assert {e["user"]["username"] for e in requests} == {c.PLUGIN, c.VIEWER, c.NO_PODS}
     assert {e["objectRef"]["resource"] for e in requests if e.get("objectRef")} == {
-        "pods", "events", "jobs", "nodes"}
+        "pods",
+        "events",
+        "jobs",
+        "nodes",
+    }
     assert {e["requestURI"] for e in requests if not e.get("objectRef")} == {"/version"}
-    refused = {(e["user"]["username"], e["verb"], e["objectRef"]["resource"]) for e in requests
-               if e["responseStatus"]["code"] == 403}
+    refused = {
+        (e["user"]["username"], e["verb"], e["objectRef"]["resource"])
+        for e in requests
+        if e["responseStatus"]["code"] == 403
+    }
     assert refused == {(c.VIEWER, "list", "events"), (c.NO_PODS, "get", "pods"), (c.NO_PODS, "list", "pods")}
 
 
@@ -82,9 +96,19 @@ def test_requests_of_one_timeline_and_one_check(e2e_scenarios, sidecar):
     r = sidecar.run("timeline", s.pod["metadata"]["name"], "-n", s.namespace)
     reqs = sidecar.requests(r)
     assert sorted((e["verb"], (e.get("objectRef") or {}).get("resource", e["requestURI"])) for e in reqs) == [
-        ("get", "/version"), ("get", "jobs"), ("get", "nodes"), ("get", "pods"), ("list", "events"),
-        ("list", "events")]
+        ("get", "/version"),
+        ("get", "jobs"),
+        ("get", "nodes"),
+        ("get", "pods"),
+        ("list", "events"),
+        ("list", "events"),
+    ]
     r = sidecar.run("check", s.job["metadata"]["name"], "-n", s.namespace)
     reqs = sidecar.requests(r)
     assert sorted((e["verb"], (e.get("objectRef") or {}).get("resource", e["requestURI"])) for e in reqs) == [
-        ("get", "/version"), ("get", "jobs"), ("get", "nodes"), ("list", "events"), ("list", "pods")]
+        ("get", "/version"),
+        ("get", "jobs"),
+        ("get", "nodes"),
+        ("list", "events"),
+        ("list", "pods"),
+    ]

@@ -10,6 +10,7 @@ gives) and the dump with ``-f``. What may differ, by design, is pinned or stripp
 - where the version came from: ``v1.34.4 (server)`` live, ``(flag)`` with ``--cluster-version``;
 - findings evidence "the data ends at ..." (files only: they say where their data stops).
 """
+
 from __future__ import annotations
 
 import json
@@ -64,8 +65,11 @@ def fresh_scenarios(admin_api: c.Api) -> dict[str, sc.Scenario]:
     creationTimestamp now, so their timelines start with a clock-skew note)."""
     base = (datetime.now(timezone.utc) - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
     out = {}
-    for name, build in (("native-seed", sc.build_native_seed_job), ("unmarked-sidecar", sc.build_unmarked_sidecar_job),
-                        ("stale-legacy-sidecar", sc.build_stale_legacy_sidecar_job)):
+    for name, build in (
+        ("native-seed", sc.build_native_seed_job),
+        ("unmarked-sidecar", sc.build_unmarked_sidecar_job),
+        ("stale-legacy-sidecar", sc.build_stale_legacy_sidecar_job),
+    ):
         ns = c.create_namespace(admin_api, f"fresh-{name}")["metadata"]["name"]
         out[f"fresh-{name}"] = build(admin_api, ns, base=base)
     ns = c.create_namespace(admin_api, "refused")["metadata"]["name"]
@@ -73,7 +77,11 @@ def fresh_scenarios(admin_api: c.Api) -> dict[str, sc.Scenario]:
     return out
 
 
-WITH_PODS = list(sc.ALL_SMALL_BUILDERS) + ["fresh-native-seed", "fresh-unmarked-sidecar", "fresh-stale-legacy-sidecar"]
+WITH_PODS = list(sc.ALL_SMALL_BUILDERS) + [
+    "fresh-native-seed",
+    "fresh-unmarked-sidecar",
+    "fresh-stale-legacy-sidecar",
+]
 ALL = WITH_PODS + ["refused-native-sidecar"]
 
 
@@ -96,13 +104,26 @@ def test_timeline_live_equals_files(scenario, e2e_cluster, sidecar, tmp_path):
     pod, ns = s.pod["metadata"]["name"], s.namespace
     files = dump(e2e_cluster, tmp_path, s)
     outputs = ("table", "wide", "json")
-    offline = dict(zip(outputs, sidecar.run_all([
-        (("timeline", pod, "-n", ns, *files, "--cluster-version", VERSION, "-o", o), {"user": None})
-        for o in outputs])))
+    offline = dict(
+        zip(
+            outputs,
+            sidecar.run_all(
+                [
+                    (
+                        ("timeline", pod, "-n", ns, *files, "--cluster-version", VERSION, "-o", o),
+                        {"user": None},
+                    )
+                    for o in outputs
+                ]
+            ),
+        )
+    )
     for r in offline.values():
         assert r.returncode == 0, r
     now = _latest_mark(offline["json"].json())
-    live = dict(zip(outputs, sidecar.run_all([(("timeline", pod, "-n", ns, "-o", o), {"now": now}) for o in outputs])))
+    live = dict(
+        zip(outputs, sidecar.run_all([(("timeline", pod, "-n", ns, "-o", o), {"now": now}) for o in outputs]))
+    )
     for r in live.values():
         assert r.returncode == 0, r
 
@@ -113,7 +134,10 @@ def test_timeline_live_equals_files(scenario, e2e_cluster, sidecar, tmp_path):
     assert _same_source(live["wide"].stdout).splitlines() == wide_off
 
     doc_live, doc_off = live["json"].json(), offline["json"].json()
-    assert (doc_live["cluster"].pop("versionSource"), doc_off["cluster"].pop("versionSource")) == ("server", "flag")
+    assert (doc_live["cluster"].pop("versionSource"), doc_off["cluster"].pop("versionSource")) == (
+        "server",
+        "flag",
+    )
     assert doc_live["cluster"]["version"] == VERSION and doc_live["cluster"]["nativeSidecars"] is True
     for key in ("pod", "cluster", "origin", "containers", "marks", "events", "notes"):
         assert doc_live[key] == doc_off[key], key
@@ -128,22 +152,31 @@ def test_check_live_equals_files(any_scenario, e2e_cluster, sidecar, tmp_path):
     files = dump(e2e_cluster, tmp_path, s)
     if s.pods:
         pod = s.pod["metadata"]["name"]
-        tl = sidecar.run("timeline", pod, "-n", ns, *files, "--cluster-version", VERSION, "-o", "json", user=None)
+        tl = sidecar.run(
+            "timeline", pod, "-n", ns, *files, "--cluster-version", VERSION, "-o", "json", user=None
+        )
         now = _latest_mark(tl.json())
         targets = ([f"job/{job}"], [job], [f"pod/{pod}"], [])
     else:
         now = s.job["status"]["startTime"]
         targets = ([f"job/{job}"], [job], [], [])
     wanted = [(t, "json") for t in targets] + [(targets[0], "table"), (targets[3], "table")]
-    offline = sidecar.run_all([(("check", *t, "-n", ns, *files, "--cluster-version", VERSION, "-o", o),
-                                {"user": None}) for t, o in wanted])
+    offline = sidecar.run_all(
+        [
+            (("check", *t, "-n", ns, *files, "--cluster-version", VERSION, "-o", o), {"user": None})
+            for t, o in wanted
+        ]
+    )
     live = sidecar.run_all([(("check", *t, "-n", ns, "-o", o), {"now": now}) for t, o in wanted])
     for off, lv in zip(offline, live):
         assert off.returncode in (0, 1), off
         assert lv.returncode == off.returncode, (lv, off)
         if "json" in off.args:
             a, b = lv.json(), off.json()
-            assert (a["cluster"].pop("versionSource"), b["cluster"].pop("versionSource")) == ("server", "flag")
+            assert (a["cluster"].pop("versionSource"), b["cluster"].pop("versionSource")) == (
+                "server",
+                "flag",
+            )
             assert a["target"].pop("namespace") is None and b["target"].pop("namespace") == ns
             for key in ("target", "cluster", "jobs", "pods", "summary", "notes"):
                 assert a[key] == b[key], (off.args, key)
@@ -191,7 +224,13 @@ def test_findings_of_each_scenario(any_scenario, sidecar):
     assert json.dumps(doc).count("forbidden") == 0
     if name == "refused-native-sidecar":
         (sc006,) = doc["findings"]
-        assert (sc006["pod"], sc006["job"], sc006["container"]) == (None, s.job["metadata"]["name"], "sidecar")
-        note = (f"Job {s.job['metadata']['name']} has no pods (not created yet, or deleted, e.g. by "
-                "ttlSecondsAfterFinished): only its status and events were checked")
+        assert (sc006["pod"], sc006["job"], sc006["container"]) == (
+            None,
+            s.job["metadata"]["name"],
+            "sidecar",
+        )
+        note = (
+            f"Job {s.job['metadata']['name']} has no pods (not created yet, or deleted, e.g. by "
+            "ttlSecondsAfterFinished): only its status and events were checked"
+        )
         assert doc["jobs"][0]["pods"] == [] and r.notes == [note]

@@ -6,6 +6,7 @@ asserted from its own output (600 pods checked; no pod without events, which SC0
 a pod whose events sat on a page never read) and from the apiserver's audit log (the pages it asked
 for).
 """
+
 from __future__ import annotations
 
 import math
@@ -57,13 +58,15 @@ def test_check_a_job_of_600_pods_reads_every_page(many_pods_scenario, sidecar):
 def test_every_way_of_naming_600_pods_checks_all_of_them(many_pods_scenario, sidecar, admin_api):
     s = many_pods_scenario
     n, ns, job = s.expect["pods"], s.namespace, s.job["metadata"]["name"]
-    runs = sidecar.run_all([
-        (("check", job, "-n", ns, "-o", "json"), {}),
-        (("check", "-n", ns, "-o", "json"), {}),  # the namespace
-        (("check", "-l", f"batch.kubernetes.io/job-name={job}", "-n", ns, "-o", "json"), {}),
-        (("check", "-l", "pool notin (x),app=many", "-n", ns, "-o", "json"), {}),
-        (("check", "-A", "-o", "json"), {}),
-    ])
+    runs = sidecar.run_all(
+        [
+            (("check", job, "-n", ns, "-o", "json"), {}),
+            (("check", "-n", ns, "-o", "json"), {}),  # the namespace
+            (("check", "-l", f"batch.kubernetes.io/job-name={job}", "-n", ns, "-o", "json"), {}),
+            (("check", "-l", "pool notin (x),app=many", "-n", ns, "-o", "json"), {}),
+            (("check", "-A", "-o", "json"), {}),
+        ]
+    )
     for r in runs:
         assert r.returncode in (0, 1), r
     docs = [r.json() for r in runs]
@@ -85,11 +88,28 @@ def test_600_pods_live_equal_their_kubectl_dump(many_pods_scenario, e2e_cluster,
     nodes.write_text(e2e_cluster.kubectl("get", "node", *s.nodes, "-o", "json").stdout)
     job = s.job["metadata"]["name"]
     now = s.job["status"]["completionTime"]
-    live, files = sidecar.run_all([
-        (("check", job, "-n", s.namespace, "-o", "json"), {"now": now}),
-        (("check", job, "-n", s.namespace, "-f", path, "-f", nodes, "--cluster-version", "v1.34.4", "-o", "json"),
-         {"user": None}),
-    ])
+    live, files = sidecar.run_all(
+        [
+            (("check", job, "-n", s.namespace, "-o", "json"), {"now": now}),
+            (
+                (
+                    "check",
+                    job,
+                    "-n",
+                    s.namespace,
+                    "-f",
+                    path,
+                    "-f",
+                    nodes,
+                    "--cluster-version",
+                    "v1.34.4",
+                    "-o",
+                    "json",
+                ),
+                {"user": None},
+            ),
+        ]
+    )
     a, b = live.json(), files.json()
     assert a["summary"] == b["summary"] and a["summary"]["pods"] == s.expect["pods"]
     assert a["pods"] == b["pods"] and a["jobs"] == b["jobs"]
@@ -107,23 +127,46 @@ def chatty_pod(admin_api) -> dict:
     pod = c.create_job_pod(admin_api, job, "chatty-q2v7x", "node-a")
     c.create_scheduler_event(admin_api, pod, base)
     side, app = "spec.initContainers{sidecar}", "spec.containers{app}"
-    c.create_event(admin_api, pod, "Started", "Started container sidecar", first=base + timedelta(seconds=1),
-                   field_path=side)
-    c.create_event(admin_api, pod, "Started", "Started container app", first=base + timedelta(seconds=2),
-                   field_path=app)
-    c.patch_pod_status(admin_api, pod, {"phase": "Running", "startTime": c.ts(base), "conditions": [
-        c.condition("PodScheduled", True, base)],
-        "initContainerStatuses": [c.running("sidecar", base + timedelta(seconds=1), ready=False)],
-        "containerStatuses": [c.running("app", base + timedelta(seconds=2))]})
-    c.set_job_status(admin_api, job, {"startTime": c.ts(base), "active": 1, "ready": 0, "terminating": 0,
-                                      "uncountedTerminatedPods": {}})
+    c.create_event(
+        admin_api,
+        pod,
+        "Started",
+        "Started container sidecar",
+        first=base + timedelta(seconds=1),
+        field_path=side,
+    )
+    c.create_event(
+        admin_api, pod, "Started", "Started container app", first=base + timedelta(seconds=2), field_path=app
+    )
+    c.patch_pod_status(
+        admin_api,
+        pod,
+        {
+            "phase": "Running",
+            "startTime": c.ts(base),
+            "conditions": [c.condition("PodScheduled", True, base)],
+            "initContainerStatuses": [c.running("sidecar", base + timedelta(seconds=1), ready=False)],
+            "containerStatuses": [c.running("app", base + timedelta(seconds=2))],
+        },
+    )
+    c.set_job_status(
+        admin_api,
+        job,
+        {"startTime": c.ts(base), "active": 1, "ready": 0, "terminating": 0, "uncountedTerminatedPods": {}},
+    )
 
     def probe(i: int) -> dict:
         t = base + timedelta(seconds=10 + 10 * i)
-        return c.create_event(admin_api, pod, "Unhealthy",
-                              f"Readiness probe failed: Get \"http://10.244.1.9:15021/healthz/ready\": "
-                              f"dial tcp 10.244.1.9:15021: connect: connection refused (attempt {i})",
-                              first=t, field_path=side, type="Warning")
+        return c.create_event(
+            admin_api,
+            pod,
+            "Unhealthy",
+            f'Readiness probe failed: Get "http://10.244.1.9:15021/healthz/ready": '
+            f"dial tcp 10.244.1.9:15021: connect: connection refused (attempt {i})",
+            first=t,
+            field_path=side,
+            type="Warning",
+        )
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         list(pool.map(probe, range(540)))
@@ -142,13 +185,18 @@ def test_timeline_of_a_pod_with_more_than_500_events(chatty_pod, e2e_cluster, si
     assert doc["events"] == {"state": "listed", "count": total}
     unhealthy = [m for m in doc["marks"] if m["reason"] == "Unhealthy"]
     assert len(unhealthy) == 540 and {m["container"] for m in unhealthy} == {"sidecar"}
-    by_uid = [q for q in _lists(sidecar.requests(r), "events") if q["fieldSelector"].startswith("involvedObject.uid=")]
+    by_uid = [
+        q
+        for q in _lists(sidecar.requests(r), "events")
+        if q["fieldSelector"].startswith("involvedObject.uid=")
+    ]
     assert len(by_uid) == 2 and "continue" in by_uid[1]  # 500 + 43
 
     path = tmp_path / "chatty.json"
     path.write_text(e2e_cluster.kubectl("get", "job,pod,event", "-n", ns, "-o", "json").stdout)
-    files = sidecar.run("timeline", name, "-n", ns, "-f", path, "--cluster-version", "v1.34.4", "-o", "json",
-                        user=None)
+    files = sidecar.run(
+        "timeline", name, "-n", ns, "-f", path, "--cluster-version", "v1.34.4", "-o", "json", user=None
+    )
     assert files.json()["marks"] == doc["marks"]
     # check reads the namespace's pod events in pages too
     r = sidecar.run("check", f"pod/{name}", "-n", ns, "-o", "json", now=now)

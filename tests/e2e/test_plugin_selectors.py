@@ -1,5 +1,6 @@
 """Label selectors for a Job's pods and field selectors for events, parsed and applied by the real
 apiserver (the stand-in's parser could be kinder than the real one)."""
+
 from __future__ import annotations
 
 import json
@@ -17,11 +18,20 @@ def _t(base: datetime, s: float) -> datetime:
 
 def _finish(api: c.Api, pod: dict, base: datetime) -> dict:
     """Write the kubelet's final status of a native-sidecar Job pod that ran from base+1 to base+13."""
-    return c.replace_pod_status(api, pod, {
-        "phase": "Succeeded", "startTime": c.ts(base),
-        "conditions": [c.condition("PodScheduled", True, base), c.condition("Initialized", True, _t(base, 1))],
-        "initContainerStatuses": [c.terminated("sidecar", 143, _t(base, 1), _t(base, 13))],
-        "containerStatuses": [c.terminated("app", 0, _t(base, 2), _t(base, 12))]})
+    return c.replace_pod_status(
+        api,
+        pod,
+        {
+            "phase": "Succeeded",
+            "startTime": c.ts(base),
+            "conditions": [
+                c.condition("PodScheduled", True, base),
+                c.condition("Initialized", True, _t(base, 1)),
+            ],
+            "initContainerStatuses": [c.terminated("sidecar", 143, _t(base, 1), _t(base, 13))],
+            "containerStatuses": [c.terminated("app", 0, _t(base, 2), _t(base, 12))],
+        },
+    )
 
 
 def _names(doc: dict) -> list[str]:
@@ -38,8 +48,11 @@ def recreated_job(admin_api) -> dict:
     base = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
     old = c.create_job(admin_api, ns, sc.native_job_manifest("nightly"))
     a = _finish(admin_api, c.create_job_pod(admin_api, old, "nightly-aaaaa", "node-a"), base)
-    admin_api.request("DELETE", f"/apis/batch/v1/namespaces/{ns}/jobs/nightly",
-                      {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"})
+    admin_api.request(
+        "DELETE",
+        f"/apis/batch/v1/namespaces/{ns}/jobs/nightly",
+        {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"},
+    )
     new = c.create_job(admin_api, ns, sc.native_job_manifest("nightly"))
     b = _finish(admin_api, c.create_job_pod(admin_api, new, "nightly-bbbbb", "node-a"), _t(base, 600))
     for pod, t in ((a, base), (b, _t(base, 600))):
@@ -54,14 +67,34 @@ def test_job_pods_come_from_the_jobs_selector_not_its_name(recreated_job, sideca
     assert old_uid != new_uid
     first = sidecar.run("check", "job/nightly", "-n", r["ns"], "-o", "json")
     # the pod selector the plugin sent is the Job's own (audit log)
-    sent = [e["requestURI"] for e in sidecar.requests(first) if (e.get("objectRef") or {}).get("resource") == "pods"]
+    sent = [
+        e["requestURI"]
+        for e in sidecar.requests(first)
+        if (e.get("objectRef") or {}).get("resource") == "pods"
+    ]
     assert len(sent) == 1 and f"labelSelector=batch.kubernetes.io%2Fcontroller-uid%3D{new_uid}" in sent[0]
-    runs = [first] + sidecar.run_all([
-        (("check", "-l", "job-name=nightly", "-n", r["ns"], "-o", "json"), {}),
-        (("check", "-l", f"batch.kubernetes.io/controller-uid={old_uid}", "-n", r["ns"], "-o", "json"), {}),
-        (("check", "-l", "batch.kubernetes.io/job-name in (nightly,weekly),app", "-n", r["ns"], "-o", "json"), {}),
-        (("check", "-l", "app!=nightly", "-n", r["ns"], "-o", "json"), {}),
-    ])
+    runs = [first] + sidecar.run_all(
+        [
+            (("check", "-l", "job-name=nightly", "-n", r["ns"], "-o", "json"), {}),
+            (
+                ("check", "-l", f"batch.kubernetes.io/controller-uid={old_uid}", "-n", r["ns"], "-o", "json"),
+                {},
+            ),
+            (
+                (
+                    "check",
+                    "-l",
+                    "batch.kubernetes.io/job-name in (nightly,weekly),app",
+                    "-n",
+                    r["ns"],
+                    "-o",
+                    "json",
+                ),
+                {},
+            ),
+            (("check", "-l", "app!=nightly", "-n", r["ns"], "-o", "json"), {}),
+        ]
+    )
     for run in runs:
         assert run.returncode == 0, run
     docs = [run.json() for run in runs]
@@ -87,8 +120,10 @@ def test_a_pod_of_a_deleted_job_is_not_given_the_new_job_of_the_same_name(recrea
     assert [(j["name"], j["pods"]) for j in doc["jobs"]] == [("nightly", ["nightly-bbbbb"])]
     run = sidecar.run("timeline", "nightly-bbbbb", "-n", r["ns"], "-o", "json")
     marks = [(m["kind"], m["time"]) for m in run.json()["marks"] if m["source"] == "job"]
-    assert marks == [("job started", r["new"]["status"]["startTime"]),
-                     ("job completed", r["new"]["status"]["completionTime"])]
+    assert marks == [
+        ("job started", r["new"]["status"]["startTime"]),
+        ("job completed", r["new"]["status"]["completionTime"]),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -99,11 +134,15 @@ def expression_job(admin_api) -> dict:
     sc.ensure_node(admin_api, "node-a")
     manifest = sc.native_job_manifest("etl")
     manifest["spec"]["manualSelector"] = True
-    manifest["spec"]["selector"] = {"matchLabels": {"app": "etl"}, "matchExpressions": [
-        {"key": "track", "operator": "In", "values": ["a", "b"]},
-        {"key": "canary", "operator": "DoesNotExist"},
-        {"key": "tier", "operator": "Exists"},
-        {"key": "zone", "operator": "NotIn", "values": ["x"]}]}
+    manifest["spec"]["selector"] = {
+        "matchLabels": {"app": "etl"},
+        "matchExpressions": [
+            {"key": "track", "operator": "In", "values": ["a", "b"]},
+            {"key": "canary", "operator": "DoesNotExist"},
+            {"key": "tier", "operator": "Exists"},
+            {"key": "zone", "operator": "NotIn", "values": ["x"]},
+        ],
+    }
     manifest["spec"]["template"]["metadata"]["labels"] = {"app": "etl", "track": "a", "tier": "batch"}
     job = c.create_job(admin_api, ns, manifest)
     labels = {
@@ -126,17 +165,22 @@ def test_match_expressions_of_a_jobs_selector(expression_job, sidecar):
     r = sidecar.run("check", "etl", "-n", expression_job["ns"], "-o", "json")
     assert r.returncode == 0, r
     assert _names(r.json()) == ["etl-match1", "etl-match2"]
-    (sent,) = [e["requestURI"] for e in sidecar.requests(r) if (e.get("objectRef") or {}).get("resource") == "pods"]
+    (sent,) = [
+        e["requestURI"] for e in sidecar.requests(r) if (e.get("objectRef") or {}).get("resource") == "pods"
+    ]
     assert "labelSelector=app%3Detl%2Ctrack+in+%28a%2Cb%29%2C%21canary%2Ctier%2Czone+notin+%28x%29" in sent
 
 
-@pytest.mark.parametrize("selector, expected", [
-    ("track in (a,b),!canary", ["etl-match1", "etl-match2", "etl-no-tier", "etl-zone-x"]),
-    ("zone notin (x),tier", ["etl-canary", "etl-match1", "etl-match2", "etl-track-c"]),
-    ("zone", ["etl-match2", "etl-zone-x"]),
-    ("tier=batch,track!=a", ["etl-track-c", "etl-zone-x"]),
-    ("canary==1", ["etl-canary"]),
-])
+@pytest.mark.parametrize(
+    "selector, expected",
+    [
+        ("track in (a,b),!canary", ["etl-match1", "etl-match2", "etl-no-tier", "etl-zone-x"]),
+        ("zone notin (x),tier", ["etl-canary", "etl-match1", "etl-match2", "etl-track-c"]),
+        ("zone", ["etl-match2", "etl-zone-x"]),
+        ("tier=batch,track!=a", ["etl-track-c", "etl-zone-x"]),
+        ("canary==1", ["etl-canary"]),
+    ],
+)
 def test_set_based_label_selectors(expression_job, sidecar, selector, expected):
     r = sidecar.run("check", "-l", selector, "-n", expression_job["ns"], "-o", "json")
     assert r.returncode == 0, r
@@ -157,35 +201,81 @@ def reborn_pod(admin_api) -> dict:
     ns = c.create_namespace(admin_api, "reborn")["metadata"]["name"]
     sc.ensure_node(admin_api, "node-a")
     base = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=20)
-    spec = {"restartPolicy": "Always", "nodeName": "node-a",
-            "initContainers": [{"name": "proxy", "image": c.IMAGE, "restartPolicy": "Always"}],
-            "containers": [{"name": "web", "image": c.IMAGE}]}
+    spec = {
+        "restartPolicy": "Always",
+        "nodeName": "node-a",
+        "initContainers": [{"name": "proxy", "image": c.IMAGE, "restartPolicy": "Always"}],
+        "containers": [{"name": "web", "image": c.IMAGE}],
+    }
     old = c.create_pod(admin_api, ns, {"metadata": {"name": "web-0"}, "spec": spec})
     for reason, fp in (("Started", "spec.initContainers{proxy}"), ("Started", "spec.containers{web}")):
-        c.create_event(admin_api, old, reason, f"Started container {fp[fp.index('{') + 1:-1]}", first=base,
-                       field_path=fp)
+        c.create_event(
+            admin_api,
+            old,
+            reason,
+            f"Started container {fp[fp.index('{') + 1 : -1]}",
+            first=base,
+            field_path=fp,
+        )
     c.delete_pod(admin_api, old)
     new = c.create_pod(admin_api, ns, {"metadata": {"name": "web-0"}, "spec": spec})
     t = _t(base, 300)
     own = [c.create_scheduler_event(admin_api, new, t)]
-    own.append(c.create_event(admin_api, new, "Started", "Started container proxy", first=_t(t, 1),
-                              field_path="spec.initContainers{proxy}"))
-    own.append(c.create_event(admin_api, new, "Started", "Started container web", first=_t(t, 2),
-                              field_path="spec.containers{web}"))
+    own.append(
+        c.create_event(
+            admin_api,
+            new,
+            "Started",
+            "Started container proxy",
+            first=_t(t, 1),
+            field_path="spec.initContainers{proxy}",
+        )
+    )
+    own.append(
+        c.create_event(
+            admin_api,
+            new,
+            "Started",
+            "Started container web",
+            first=_t(t, 2),
+            field_path="spec.containers{web}",
+        )
+    )
     uidless = dict(new, metadata=dict(new["metadata"], uid=""))
-    ev = c.create_event(admin_api, uidless, "Pulled", "Container image already present on machine",
-                        first=_t(t, 1), field_path="spec.containers{web}", host="virtual-kubelet-cn-shenzhen-f")
+    ev = c.create_event(
+        admin_api,
+        uidless,
+        "Pulled",
+        "Container image already present on machine",
+        first=_t(t, 1),
+        field_path="spec.containers{web}",
+        host="virtual-kubelet-cn-shenzhen-f",
+    )
     assert "uid" not in ev["involvedObject"] or not ev["involvedObject"]["uid"]
     own.append(ev)
-    job_like = {"kind": "Job", "apiVersion": "batch/v1", "metadata": {"name": "web-0", "namespace": ns, "uid": ""}}
-    c.create_event(admin_api, job_like, "SuccessfulCreate", "Created pod: web-0-xyz", first=t,
-                   component="job-controller")
+    job_like = {
+        "kind": "Job",
+        "apiVersion": "batch/v1",
+        "metadata": {"name": "web-0", "namespace": ns, "uid": ""},
+    }
+    c.create_event(
+        admin_api, job_like, "SuccessfulCreate", "Created pod: web-0-xyz", first=t, component="job-controller"
+    )
     other = c.create_pod(admin_api, ns, {"metadata": {"name": "web-0x"}, "spec": spec})
-    c.create_event(admin_api, other, "Started", "Started container web", first=t, field_path="spec.containers{web}")
-    c.replace_pod_status(admin_api, new, {"phase": "Running", "startTime": c.ts(t), "conditions": [
-        c.condition("PodScheduled", True, t)],
-        "initContainerStatuses": [c.running("proxy", _t(t, 1))],
-        "containerStatuses": [c.running("web", _t(t, 2))]})
+    c.create_event(
+        admin_api, other, "Started", "Started container web", first=t, field_path="spec.containers{web}"
+    )
+    c.replace_pod_status(
+        admin_api,
+        new,
+        {
+            "phase": "Running",
+            "startTime": c.ts(t),
+            "conditions": [c.condition("PodScheduled", True, t)],
+            "initContainerStatuses": [c.running("proxy", _t(t, 1))],
+            "containerStatuses": [c.running("web", _t(t, 2))],
+        },
+    )
     return {"ns": ns, "pod": admin_api.get(f"/api/v1/namespaces/{ns}/pods/web-0"), "own": own}
 
 
@@ -194,16 +284,27 @@ def test_events_are_selected_by_uid_and_uidless_ones_by_name(reborn_pod, e2e_clu
     run = sidecar.run("timeline", "web-0", "-n", r["ns"], "-o", "json")
     assert run.returncode == 0, run
     doc = run.json()
-    assert doc["events"] == {"state": "listed", "count": len(r["own"])}  # 4: not the old pod's, web-0x's or the Job's
+    assert doc["events"] == {
+        "state": "listed",
+        "count": len(r["own"]),
+    }  # 4: not the old pod's, web-0x's or the Job's
     assert any(m["reason"] == "Pulled" for m in doc["marks"])  # the uid-less one
-    selectors = sorted(e["requestURI"].split("fieldSelector=")[1].split("&")[0]
-                       for e in sidecar.requests(run) if (e.get("objectRef") or {}).get("resource") == "events")
+    selectors = sorted(
+        e["requestURI"].split("fieldSelector=")[1].split("&")[0]
+        for e in sidecar.requests(run)
+        if (e.get("objectRef") or {}).get("resource") == "events"
+    )
     uid = r["pod"]["metadata"]["uid"]
-    assert selectors == ["involvedObject.kind%3DPod%2CinvolvedObject.name%3Dweb-0%2CinvolvedObject.uid%3D",
-                         f"involvedObject.uid%3D{uid}"]
+    assert selectors == [
+        "involvedObject.kind%3DPod%2CinvolvedObject.name%3Dweb-0%2CinvolvedObject.uid%3D",
+        f"involvedObject.uid%3D{uid}",
+    ]
     # kubectl selects by uid (as describe does): it misses the uid-less event the plugin shows
-    by_uid = json.loads(e2e_cluster.kubectl("get", "events", "-n", r["ns"], "--field-selector",
-                                            f"involvedObject.uid={uid}", "-o", "json").stdout)["items"]
+    by_uid = json.loads(
+        e2e_cluster.kubectl(
+            "get", "events", "-n", r["ns"], "--field-selector", f"involvedObject.uid={uid}", "-o", "json"
+        ).stdout
+    )["items"]
     assert len(by_uid) == len(r["own"]) - 1
     # check reads the namespace's pod events in one list and matches them the same way
     chk = sidecar.run("check", "pod/web-0", "-n", r["ns"], "-o", "json")

@@ -3,6 +3,7 @@
 The plugin runs as a subprocess with its output in a pipe (append mode: one row per new mark); the
 test plays the kubelet, writing statuses and events through the API, and waits for the rows.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,10 @@ class Follow:
         self.out: list[str] = []
         self.err: list[str] = []
         self._cond = threading.Condition()
-        self._threads = [threading.Thread(target=self._pump, args=(proc.stdout, self.out), daemon=True),
-                         threading.Thread(target=self._pump, args=(proc.stderr, self.err), daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._pump, args=(proc.stdout, self.out), daemon=True),
+            threading.Thread(target=self._pump, args=(proc.stderr, self.err), daemon=True),
+        ]
         for t in self._threads:
             t.start()
 
@@ -48,7 +51,9 @@ class Follow:
                     if rx.search(line):
                         return line
                 left = deadline - time.monotonic()
-                if left <= 0 or (self.proc.poll() is not None and all(not t.is_alive() for t in self._threads)):
+                if left <= 0 or (
+                    self.proc.poll() is not None and all(not t.is_alive() for t in self._threads)
+                ):
                     raise AssertionError(f"no line matching {pattern!r} in {where} after {timeout} s\n{self}")
                 self._cond.wait(min(left, 0.2))
 
@@ -82,8 +87,11 @@ def _pending_pod(api: c.Api, prefix: str) -> tuple[str, dict, dict, datetime]:
     pod = c.create_job_pod(api, job, "follow-x7k2p", "node-a")
     base = datetime.now(timezone.utc).replace(microsecond=0)
     c.create_scheduler_event(api, pod, base)
-    job = c.set_job_status(api, job, {"startTime": c.ts(base), "active": 1, "ready": 0, "terminating": 0,
-                                      "uncountedTerminatedPods": {}})
+    job = c.set_job_status(
+        api,
+        job,
+        {"startTime": c.ts(base), "active": 1, "ready": 0, "terminating": 0, "uncountedTerminatedPods": {}},
+    )
     return ns, job, pod, base
 
 
@@ -93,18 +101,32 @@ SIDE, APP = "spec.initContainers{sidecar}", "spec.containers{app}"
 def _start(api: c.Api, pod: dict, base: datetime) -> dict:
     """The kubelet starts the sidecar (+1 s), then the app (+2 s)."""
     c.create_event(api, pod, "Started", "Started container sidecar", first=_t(base, 1), field_path=SIDE)
-    c.patch_pod_status(api, pod, {"phase": "Pending", "startTime": c.ts(base), "conditions": [
-        c.condition("PodScheduled", True, base), c.condition("Initialized", False, base)],
-        "initContainerStatuses": [c.running("sidecar", _t(base, 1))],
-        "containerStatuses": [c.waiting("app", "PodInitializing")]})
+    c.patch_pod_status(
+        api,
+        pod,
+        {
+            "phase": "Pending",
+            "startTime": c.ts(base),
+            "conditions": [c.condition("PodScheduled", True, base), c.condition("Initialized", False, base)],
+            "initContainerStatuses": [c.running("sidecar", _t(base, 1))],
+            "containerStatuses": [c.waiting("app", "PodInitializing")],
+        },
+    )
     c.create_event(api, pod, "Started", "Started container app", first=_t(base, 2), field_path=APP)
-    return c.patch_pod_status(api, pod, {"phase": "Running", "conditions": [
-        c.condition("Initialized", True, _t(base, 1))],
-        "containerStatuses": [c.running("app", _t(base, 2))]})
+    return c.patch_pod_status(
+        api,
+        pod,
+        {
+            "phase": "Running",
+            "conditions": [c.condition("Initialized", True, _t(base, 1))],
+            "containerStatuses": [c.running("app", _t(base, 2))],
+        },
+    )
 
 
-def _finish(api: c.Api, pod: dict, base: datetime, at: float, restarts: int = 0,
-            follow: Follow | None = None) -> dict:
+def _finish(
+    api: c.Api, pod: dict, base: datetime, at: float, restarts: int = 0, follow: Follow | None = None
+) -> dict:
     """The app exits 0 at +at s; the sidecar is asked to stop and exits 143 a second later. With
     ``follow``, the final status is written once the stop request shows (a pod's watch and its
     events' are two streams: --watch ends at the final status and may not have read an event written
@@ -113,8 +135,18 @@ def _finish(api: c.Api, pod: dict, base: datetime, at: float, restarts: int = 0,
     c.create_event(api, pod, "Killing", "Stopping container sidecar", first=_t(base, at + 1), field_path=SIDE)
     if follow is not None:
         follow.wait_for(r"sidecar\s+sidecar/native\s+stop requested")
-    return c.patch_pod_status(api, pod, {"phase": "Succeeded", "initContainerStatuses": [
-        c.terminated("sidecar", 143, _t(base, 5 if restarts else 1), _t(base, at + 2), restart_count=restarts)]})
+    return c.patch_pod_status(
+        api,
+        pod,
+        {
+            "phase": "Succeeded",
+            "initContainerStatuses": [
+                c.terminated(
+                    "sidecar", 143, _t(base, 5 if restarts else 1), _t(base, at + 2), restart_count=restarts
+                )
+            ],
+        },
+    )
 
 
 def test_watch_follows_start_restart_and_completion(admin_api, sidecar):
@@ -131,13 +163,27 @@ def test_watch_follows_start_restart_and_completion(admin_api, sidecar):
         # the sidecar crashes (exit 1) and the kubelet restarts it: a new run, restartCount 1
         mark = len(f.out)
         started = c.list_events(admin_api, ns, uid=pod["metadata"]["uid"])
-        (side_started,) = [e for e in started if e["reason"] == "Started"
-                           and e["involvedObject"].get("fieldPath") == SIDE]
-        admin_api.patch(f"/api/v1/namespaces/{ns}/events/{side_started['metadata']['name']}",
-                        {"count": 2, "lastTimestamp": c.ts(_t(base, 5))})
-        c.patch_pod_status(admin_api, pod, {"initContainerStatuses": [c.running(
-            "sidecar", _t(base, 5), restart_count=1,
-            last_state=c.terminated_state(1, _t(base, 1), _t(base, 4)))]})
+        (side_started,) = [
+            e for e in started if e["reason"] == "Started" and e["involvedObject"].get("fieldPath") == SIDE
+        ]
+        admin_api.patch(
+            f"/api/v1/namespaces/{ns}/events/{side_started['metadata']['name']}",
+            {"count": 2, "lastTimestamp": c.ts(_t(base, 5))},
+        )
+        c.patch_pod_status(
+            admin_api,
+            pod,
+            {
+                "initContainerStatuses": [
+                    c.running(
+                        "sidecar",
+                        _t(base, 5),
+                        restart_count=1,
+                        last_state=c.terminated_state(1, _t(base, 1), _t(base, 4)),
+                    )
+                ]
+            },
+        )
         f.wait_for(r"sidecar\s+sidecar/native\s+finished\s+exit 1", start=mark)
         f.wait_for(r"sidecar\s+sidecar/native\s+started.*restart", start=mark)
         # the app completes; the sidecar is stopped; the pod Succeeds and the command ends by itself
@@ -191,7 +237,9 @@ def test_watch_as_a_user_without_events_follows_the_pod_alone(admin_api, sidecar
         assert f.wait_exit() == 0, f
     finally:
         f.stop()
-    assert not any(re.search(r"sidecar\s+sidecar/native\s+stop requested", line) for line in f.out), f  # no Killing event
+    assert not any(re.search(r"sidecar\s+sidecar/native\s+stop requested", line) for line in f.out), (
+        f
+    )  # no Killing event
 
 
 def _watches_open(cluster: c.Cluster, audit_log, since: str) -> set:
@@ -222,8 +270,9 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def test_watch_relists_after_410_when_its_apiserver_restarts_and_etcd_compacted(e2e_cluster, admin_api, sidecar,
-                                                                                  tmp_path):
+def test_watch_relists_after_410_when_its_apiserver_restarts_and_etcd_compacted(
+    e2e_cluster, admin_api, sidecar, tmp_path
+):
     """The plugin follows the pod through a second apiserver (an HA control plane's other member).
     That apiserver is killed and started again while etcd is compacted: the plugin's streams drop, it
     reconnects from its last resourceVersions, and both are gone (410 Expired): the pod's because the
@@ -237,8 +286,13 @@ def test_watch_relists_after_410_when_its_apiserver_restarts_and_etcd_compacted(
     proc, port = e2e_cluster.start_replica(name="replica")
     audit = e2e_cluster.workdir / "replica-audit.log"
     kubeconfig = tmp_path / "replica.kubeconfig"
-    kubeconfig.write_text(json.dumps(e2e_cluster.kubeconfig_dict(
-        c.PLUGIN, server=f"https://{c.LOOPBACK}:{port}", cluster="replica", namespace=ns)))
+    kubeconfig.write_text(
+        json.dumps(
+            e2e_cluster.kubeconfig_dict(
+                c.PLUGIN, server=f"https://{c.LOOPBACK}:{port}", cluster="replica", namespace=ns
+            )
+        )
+    )
     since = _now()
     f = Follow(sidecar.popen("timeline", name, "--watch", user=None, kubeconfig=str(kubeconfig)))
     try:
@@ -261,14 +315,23 @@ def test_watch_relists_after_410_when_its_apiserver_restarts_and_etcd_compacted(
     assert re.search(r"app\s+app\s+finished\s+exit 0", tail), f
     assert re.search(r"sidecar\s+sidecar/native\s+stop requested", tail), f  # an event seen after the relist
     assert not any("error" in line for line in f.err), f
-    after = [e for e in e2e_cluster.audit_events(0, audit)
-             if (e.get("userAgent") or "").startswith(c.PLUGIN_USER_AGENT) and e["stage"] == "ResponseComplete"
-             and e["requestReceivedTimestamp"] >= restarted]
+    after = [
+        e
+        for e in e2e_cluster.audit_events(0, audit)
+        if (e.get("userAgent") or "").startswith(c.PLUGIN_USER_AGENT)
+        and e["stage"] == "ResponseComplete"
+        and e["requestReceivedTimestamp"] >= restarted
+    ]
     lists = sorted(e["objectRef"]["resource"] for e in after if e["verb"] == "list")
     # one re-list each after the 410s, and the last read of the events when the pod finishes
     assert lists == ["events", "events", "pods"], [(e["verb"], e["requestURI"]) for e in after]
     # the watches that came back with 410: from resourceVersions at or before the compaction
-    gone = [e for e in after if e["verb"] == "watch" and "resourceVersion=" in e["requestURI"]
-            and int(re.search(r"resourceVersion=(\d+)", e["requestURI"]).group(1)) < compacted]
+    gone = [
+        e
+        for e in after
+        if e["verb"] == "watch"
+        and "resourceVersion=" in e["requestURI"]
+        and int(re.search(r"resourceVersion=(\d+)", e["requestURI"]).group(1)) < compacted
+    ]
     assert {e["objectRef"]["resource"] for e in gone} == {"pods", "events"}
     assert {e["verb"] for e in after} <= {"get", "list", "watch"}

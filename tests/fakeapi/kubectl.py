@@ -24,9 +24,15 @@ def kubectl_env(kubeconfig: str, home: str, extra: Optional[dict[str, str]] = No
     return env
 
 
-def run_kubectl(target: Any, args: Sequence[str], home: Optional[str] = None, timeout: float = 60,
-                env: Optional[dict[str, str]] = None, check: bool = False,
-                input: Optional[str] = None) -> "subprocess.CompletedProcess[str]":  # noqa: A002
+def run_kubectl(
+    target: Any,
+    args: Sequence[str],
+    home: Optional[str] = None,
+    timeout: float = 60,
+    env: Optional[dict[str, str]] = None,
+    check: bool = False,
+    input: Optional[str] = None,
+) -> "subprocess.CompletedProcess[str]":  # noqa: A002
     """Run ``kubectl ARGS``. target: a FakeApiServer (a kubeconfig is written for it) or a kubeconfig
     path (or "a:b" list). home: the HOME (and so the discovery cache) to use; default: a fresh one."""
     if KUBECTL is None:
@@ -41,8 +47,15 @@ def run_kubectl(target: Any, args: Sequence[str], home: Optional[str] = None, ti
         else:
             kubeconfig = target.write_kubeconfig(os.path.join(home, "kubeconfig"))
         cmd = [KUBECTL] + [str(a) for a in args]  # type: list[str]
-        return subprocess.run(cmd, env=kubectl_env(kubeconfig, home, env), capture_output=True, text=True,
-                              timeout=timeout, check=check, input=input)
+        return subprocess.run(
+            cmd,
+            env=kubectl_env(kubeconfig, home, env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=check,
+            input=input,
+        )
     finally:
         if own_home:
             shutil.rmtree(home, ignore_errors=True)

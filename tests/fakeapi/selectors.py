@@ -51,7 +51,7 @@ def _tokenize(sel: str) -> list[str]:
             i += 1
             continue
         if sel.startswith("==", i) or sel.startswith("!=", i):
-            tokens.append(sel[i:i + 2])
+            tokens.append(sel[i : i + 2])
             i += 2
             continue
         if c in "=<>!":
@@ -87,15 +87,19 @@ def parse_label_selector(selector: Optional[str]) -> list[Requirement]:
 
     def check_key(key: str) -> str:
         if len(key) > 317 or not _LABEL_KEY_RE.match(key):
-            raise err("invalid label key %r: name part must consist of alphanumeric characters, '-', '_'"
-                      " or '.', and must start and end with an alphanumeric character" % key)
+            raise err(
+                "invalid label key %r: name part must consist of alphanumeric characters, '-', '_'"
+                " or '.', and must start and end with an alphanumeric character" % key
+            )
         return key
 
     def check_value(value: str) -> str:
         if len(value) > 63 or not _LABEL_VALUE_RE.match(value):
-            raise err("invalid label value: %r: a valid label must be an empty string or consist of "
-                      "alphanumeric characters, '-', '_' or '.', and must start and end with an "
-                      "alphanumeric character" % value)
+            raise err(
+                "invalid label value: %r: a valid label must be an empty string or consist of "
+                "alphanumeric characters, '-', '_' or '.', and must start and end with an "
+                "alphanumeric character" % value
+            )
         return value
 
     while pos < len(tokens):
@@ -206,7 +210,7 @@ def _split_unescaped(s: str, sep: str) -> list[str]:
     while i < len(s):
         c = s[i]
         if c == "\\" and i + 1 < len(s):
-            cur.append(s[i:i + 2])
+            cur.append(s[i : i + 2])
             i += 2
             continue
         if c == sep:
@@ -260,7 +264,7 @@ def parse_field_selector(selector: Optional[str]) -> list[FieldRequirement]:
         if op_at < 0:
             raise SelectorError("invalid selector: '%s'; can't understand '%s'" % (selector, part))
         field = _unescape(part[:op_at]).strip()
-        value = _unescape(part[op_at + len(op):])
+        value = _unescape(part[op_at + len(op) :])
         reqs.append((field, "!=" if op == "!=" else "=", value))
     return reqs
 
@@ -288,36 +292,40 @@ def _meta_fields(obj: dict, namespaced: bool) -> dict[str, str]:
 def _pod_fields(obj: dict) -> dict[str, str]:
     d = _meta_fields(obj, True)
     pod_ips = (obj.get("status") or {}).get("podIPs") or []
-    d.update({
-        "spec.nodeName": _get(obj, "spec", "nodeName"),
-        "spec.restartPolicy": _get(obj, "spec", "restartPolicy"),
-        "spec.schedulerName": _get(obj, "spec", "schedulerName"),
-        "spec.serviceAccountName": _get(obj, "spec", "serviceAccountName"),
-        "spec.hostNetwork": _get(obj, "spec", "hostNetwork") or "false",
-        "status.phase": _get(obj, "status", "phase"),
-        "status.podIP": _get(obj, "status", "podIP"),
-        "status.podIPs": ",".join(str(p.get("ip", "")) for p in pod_ips if isinstance(p, dict)),
-        "status.nominatedNodeName": _get(obj, "status", "nominatedNodeName"),
-    })
+    d.update(
+        {
+            "spec.nodeName": _get(obj, "spec", "nodeName"),
+            "spec.restartPolicy": _get(obj, "spec", "restartPolicy"),
+            "spec.schedulerName": _get(obj, "spec", "schedulerName"),
+            "spec.serviceAccountName": _get(obj, "spec", "serviceAccountName"),
+            "spec.hostNetwork": _get(obj, "spec", "hostNetwork") or "false",
+            "status.phase": _get(obj, "status", "phase"),
+            "status.podIP": _get(obj, "status", "podIP"),
+            "status.podIPs": ",".join(str(p.get("ip", "")) for p in pod_ips if isinstance(p, dict)),
+            "status.nominatedNodeName": _get(obj, "status", "nominatedNodeName"),
+        }
+    )
     return d
 
 
 def _event_fields(obj: dict) -> dict[str, str]:
     d = _meta_fields(obj, True)
     source = _get(obj, "source", "component") or _get(obj, "reportingComponent")
-    d.update({
-        "involvedObject.kind": _get(obj, "involvedObject", "kind"),
-        "involvedObject.namespace": _get(obj, "involvedObject", "namespace"),
-        "involvedObject.name": _get(obj, "involvedObject", "name"),
-        "involvedObject.uid": _get(obj, "involvedObject", "uid"),
-        "involvedObject.apiVersion": _get(obj, "involvedObject", "apiVersion"),
-        "involvedObject.resourceVersion": _get(obj, "involvedObject", "resourceVersion"),
-        "involvedObject.fieldPath": _get(obj, "involvedObject", "fieldPath"),
-        "reason": _get(obj, "reason"),
-        "reportingComponent": _get(obj, "reportingComponent"),
-        "source": source,
-        "type": _get(obj, "type"),
-    })
+    d.update(
+        {
+            "involvedObject.kind": _get(obj, "involvedObject", "kind"),
+            "involvedObject.namespace": _get(obj, "involvedObject", "namespace"),
+            "involvedObject.name": _get(obj, "involvedObject", "name"),
+            "involvedObject.uid": _get(obj, "involvedObject", "uid"),
+            "involvedObject.apiVersion": _get(obj, "involvedObject", "apiVersion"),
+            "involvedObject.resourceVersion": _get(obj, "involvedObject", "resourceVersion"),
+            "involvedObject.fieldPath": _get(obj, "involvedObject", "fieldPath"),
+            "reason": _get(obj, "reason"),
+            "reportingComponent": _get(obj, "reportingComponent"),
+            "source": source,
+            "type": _get(obj, "type"),
+        }
+    )
     return d
 
 
@@ -384,7 +392,9 @@ def fields_for(group: str, plural: str, namespaced: bool, obj: dict) -> dict[str
     return func(obj)
 
 
-def convert_field_requirements(group: str, plural: str, reqs: list[FieldRequirement]) -> list[FieldRequirement]:
+def convert_field_requirements(
+    group: str, plural: str, reqs: list[FieldRequirement]
+) -> list[FieldRequirement]:
     """Map field labels of the requested API version onto the stored fields; reject unknown ones."""
     mapping = FIELD_LABEL_CONVERSIONS.get((group, plural))
     if mapping is None:
@@ -392,7 +402,7 @@ def convert_field_requirements(group: str, plural: str, reqs: list[FieldRequirem
     out = []
     for field, op, value in reqs:
         if field not in mapping:
-            raise SelectorError('field label not supported: %s' % field)
+            raise SelectorError("field label not supported: %s" % field)
         out.append((mapping[field], op, value))
     return out
 
@@ -410,4 +420,4 @@ def field_selector_matches(reqs: list[FieldRequirement], fields: dict[str, str])
 def check_field_labels(reqs: list[FieldRequirement], sample_fields: dict[str, str]) -> None:
     for field, _op, _value in reqs:
         if field not in sample_fields:
-            raise SelectorError('field label not supported: %s' % field)
+            raise SelectorError("field label not supported: %s" % field)

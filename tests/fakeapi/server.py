@@ -76,11 +76,22 @@ class LoggedRequest(namedtuple("LoggedRequest", "method path query headers")):
 class Fault:
     """A rule made by FakeApiServer.fail(); .hits counts the requests it answered."""
 
-    def __init__(self, path: str, status: Optional[int] = None, times: Optional[int] = 1,
-                 method: Optional[str] = None, body: Union[None, bytes, str, dict] = None,
-                 headers: Optional[dict[str, str]] = None, delay: Optional[float] = None,
-                 mode: Optional[str] = None, query: Optional[str] = None, reason: Optional[str] = None,
-                 message: Optional[str] = None, retry_after: Optional[int] = None, in_stream: bool = False):
+    def __init__(
+        self,
+        path: str,
+        status: Optional[int] = None,
+        times: Optional[int] = 1,
+        method: Optional[str] = None,
+        body: Union[None, bytes, str, dict] = None,
+        headers: Optional[dict[str, str]] = None,
+        delay: Optional[float] = None,
+        mode: Optional[str] = None,
+        query: Optional[str] = None,
+        reason: Optional[str] = None,
+        message: Optional[str] = None,
+        retry_after: Optional[int] = None,
+        in_stream: bool = False,
+    ):
         if mode not in (None, "reset", "truncate", "close"):
             raise ValueError("mode must be None, 'reset', 'truncate' or 'close'")
         self.pattern = re.compile(path)
@@ -115,7 +126,12 @@ class Fault:
 
     def __repr__(self) -> str:
         return "Fault(%r, status=%r, mode=%r, times=%r, hits=%d)" % (
-            self.pattern.pattern, self.status, self.mode, self.times, self.hits)
+            self.pattern.pattern,
+            self.status,
+            self.mode,
+            self.times,
+            self.hits,
+        )
 
 
 class _Response(NamedTuple):
@@ -141,20 +157,32 @@ _REASONS = {
     415: ("UnsupportedMediaType", "the body of the request was in an unknown format"),
     422: ("Invalid", "the server rejected our request due to an error in our request"),
     429: ("TooManyRequests", "Too many requests, please try again later."),
-    500: ("InternalError", "Internal error occurred: an error on the server (\"\") has prevented the "
-                           "request from succeeding"),
+    500: (
+        "InternalError",
+        'Internal error occurred: an error on the server ("") has prevented the request from succeeding',
+    ),
     503: ("ServiceUnavailable", "the server is currently unable to handle the request"),
     504: ("Timeout", "Timeout: request did not complete within the allotted timeout"),
 }
 
 
-def status_body(code: int, message: Optional[str] = None, reason: Optional[str] = None,
-                details: Optional[dict] = None, list_meta: Optional[dict] = None) -> dict:
+def status_body(
+    code: int,
+    message: Optional[str] = None,
+    reason: Optional[str] = None,
+    details: Optional[dict] = None,
+    list_meta: Optional[dict] = None,
+) -> dict:
     """A metav1.Status failure like the API server writes."""
     default_reason, default_message = _REASONS.get(code, ("", "unknown error"))
-    st = {"kind": "Status", "apiVersion": "v1", "metadata": list_meta or {}, "status": "Failure",
-          "message": message if message is not None else default_message,
-          "reason": reason if reason is not None else default_reason}  # type: dict
+    st = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": list_meta or {},
+        "status": "Failure",
+        "message": message if message is not None else default_message,
+        "reason": reason if reason is not None else default_reason,
+    }  # type: dict
     if not st["reason"]:
         del st["reason"]
     if details:
@@ -173,8 +201,9 @@ def _decode_continue(token: str) -> tuple[int, str]:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         data = json.loads(raw)
         if data.get("v") != "meta.k8s.io/v1":
-            raise ValueError("continue key is not valid: incorrect encoded start resourceVersion "
-                             "(version meta.k8s.io/v1)")
+            raise ValueError(
+                "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
+            )
         return int(data["rv"]), str(data["start"])
     except (ValueError, KeyError, TypeError, binascii.Error) as e:
         raise ValueError("continue key is not valid: %s" % e) from e
@@ -250,8 +279,14 @@ def _truthy(v: Optional[str]) -> bool:
 
 
 class _ApiError(Exception):
-    def __init__(self, code: int, message: Optional[str] = None, reason: Optional[str] = None,
-                 details: Optional[dict] = None, list_meta: Optional[dict] = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        message: Optional[str] = None,
+        reason: Optional[str] = None,
+        details: Optional[dict] = None,
+        list_meta: Optional[dict] = None,
+    ) -> None:
         Exception.__init__(self, message)
         self.status = status_body(code, message, reason, details, list_meta)
         self.code = code
@@ -373,8 +408,14 @@ class _Handler(BaseHTTPRequestHandler):
         info = self.info
         assert info is not None
         if self.command != "GET":
-            return {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete" if info.name
-                    else "deletecollection", "HEAD": "get", "OPTIONS": "options"}.get(self.command, "get")
+            return {
+                "POST": "create",
+                "PUT": "update",
+                "PATCH": "patch",
+                "DELETE": "delete" if info.name else "deletecollection",
+                "HEAD": "get",
+                "OPTIONS": "options",
+            }.get(self.command, "get")
         if info.watch_path or _truthy(self.query.get("watch")):
             return "watch"
         return "get" if info.name else "list"
@@ -478,7 +519,9 @@ class _Handler(BaseHTTPRequestHandler):
             if info is not None and info.resource is not None:
                 r = info.resource
                 res_name = r.plural + ("/" + info.subresource if info.subresource else "")
-                scope = ('in the namespace "%s"' % info.namespace) if info.namespace else "at the cluster scope"
+                scope = (
+                    ('in the namespace "%s"' % info.namespace) if info.namespace else "at the cluster scope"
+                )
                 why = who + 'resource "%s" in API group "%s" %s' % (res_name, r.group, scope)
                 if info.name:
                     message = '%s "%s" is forbidden: %s' % (r.qualified, info.name, why)
@@ -490,8 +533,10 @@ class _Handler(BaseHTTPRequestHandler):
             message = '%s "%s" not found' % (info.resource.qualified, info.name)
         elif code == 410 and message is None:
             if self.query.get("continue"):
-                message = ("The provided continue parameter is too old to display a consistent list result. "
-                           "You can start a new list without the continue parameter.")
+                message = (
+                    "The provided continue parameter is too old to display a consistent list result. "
+                    "You can start a new list without the continue parameter."
+                )
             else:
                 rv = self.query.get("resourceVersion") or "0"
                 message = "too old resource version: %s (%d)" % (rv, fake.store.compacted_rv)
@@ -594,19 +639,26 @@ class _Handler(BaseHTTPRequestHandler):
                 if r.group != group or r.version != v:
                     continue
                 kind = {"group": r.group, "version": r.version, "kind": r.kind}
-                entry = {"resource": r.plural, "responseKind": kind,
-                         "scope": "Namespaced" if r.namespaced else "Cluster",
-                         "singularResource": r.singular, "verbs": list(r.verbs)}  # type: dict
+                entry = {
+                    "resource": r.plural,
+                    "responseKind": kind,
+                    "scope": "Namespaced" if r.namespaced else "Cluster",
+                    "singularResource": r.singular,
+                    "verbs": list(r.verbs),
+                }  # type: dict
                 if r.short_names:
                     entry["shortNames"] = list(r.short_names)
                 if r.categories:
                     entry["categories"] = list(r.categories)
                 if r.subresources:
                     entry["subresources"] = [
-                        {"subresource": name,
-                         "responseKind": {"group": r.group, "version": r.version, "kind": skind or r.kind},
-                         "verbs": list(verbs)}
-                        for name, skind, verbs in r.subresources]
+                        {
+                            "subresource": name,
+                            "responseKind": {"group": r.group, "version": r.version, "kind": skind or r.kind},
+                            "verbs": list(verbs),
+                        }
+                        for name, skind, verbs in r.subresources
+                    ]
                 resources.append(entry)
             versions.append({"version": v, "resources": resources, "freshness": "Current"})
         meta = {"creationTimestamp": None}  # type: dict
@@ -615,8 +667,12 @@ class _Handler(BaseHTTPRequestHandler):
         return {"metadata": meta, "versions": versions}
 
     def _agg_response(self, groups: list[str], which: str) -> _Response:
-        doc = {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/" + which,
-               "metadata": {}, "items": [self._agg_group(g) for g in groups]}
+        doc = {
+            "kind": "APIGroupDiscoveryList",
+            "apiVersion": "apidiscovery.k8s.io/" + which,
+            "metadata": {},
+            "items": [self._agg_group(g) for g in groups],
+        }
         ct = _AGG_V2_CT if which == "v2" else _AGG_V2BETA1_CT
         return _Response(200, _dumps(doc), ct, (("Vary", "Accept"),))
 
@@ -624,9 +680,13 @@ class _Handler(BaseHTTPRequestHandler):
         which = self._aggregated_wanted()
         if which:
             return self._agg_response([""], which)
-        doc = {"kind": "APIVersions", "versions": GROUP_VERSIONS[""],
-               "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0",
-                                               "serverAddress": "%s:%d" % self.server.server_address[:2]}]}
+        doc = {
+            "kind": "APIVersions",
+            "versions": GROUP_VERSIONS[""],
+            "serverAddressByClientCIDRs": [
+                {"clientCIDR": "0.0.0.0/0", "serverAddress": "%s:%d" % self.server.server_address[:2]}
+            ],
+        }
         return _Response(200, _dumps(doc), headers=(("Vary", "Accept"),))
 
     @staticmethod
@@ -655,8 +715,13 @@ class _Handler(BaseHTTPRequestHandler):
         for r in RESOURCES:
             if r.group != group or r.version != version:
                 continue
-            entry = {"name": r.plural, "singularName": r.singular, "namespaced": r.namespaced, "kind": r.kind,
-                     "verbs": list(r.verbs)}  # type: dict
+            entry = {
+                "name": r.plural,
+                "singularName": r.singular,
+                "namespaced": r.namespaced,
+                "kind": r.kind,
+                "verbs": list(r.verbs),
+            }  # type: dict
             if r.short_names:
                 entry["shortNames"] = list(r.short_names)
             if r.categories:
@@ -665,8 +730,15 @@ class _Handler(BaseHTTPRequestHandler):
                 entry["storageVersionHash"] = r.storage_version_hash
             resources.append(entry)
             for name, skind, verbs in r.subresources:
-                resources.append({"name": "%s/%s" % (r.plural, name), "singularName": "",
-                                  "namespaced": r.namespaced, "kind": skind or r.kind, "verbs": list(verbs)})
+                resources.append(
+                    {
+                        "name": "%s/%s" % (r.plural, name),
+                        "singularName": "",
+                        "namespaced": r.namespaced,
+                        "kind": skind or r.kind,
+                        "verbs": list(verbs),
+                    }
+                )
         gv = "%s/%s" % (group, version) if group else version
         doc = {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}
         return _Response(200, _dumps(doc))
@@ -712,9 +784,13 @@ class _Handler(BaseHTTPRequestHandler):
         if wants == "none":
             raise _ApiError(406)
         if wants == "table":
-            table = table_for(r.store_key, [obj], self.query.get("includeObject", "Metadata"),
-                              {"resourceVersion": obj["metadata"].get("resourceVersion", "")},
-                              partial_meta=lambda o: self._view(r, o))
+            table = table_for(
+                r.store_key,
+                [obj],
+                self.query.get("includeObject", "Metadata"),
+                {"resourceVersion": obj["metadata"].get("resourceVersion", "")},
+                partial_meta=lambda o: self._view(r, o),
+            )
             return _Response(200, _dumps(table), _TABLE_CT)
         return _Response(200, _dumps(view))
 
@@ -728,7 +804,9 @@ class _Handler(BaseHTTPRequestHandler):
                 container = names[0]
             else:
                 msg = "a container name must be specified for pod %s, choose one of: [%s]" % (
-                    meta["name"], " ".join(names))
+                    meta["name"],
+                    " ".join(names),
+                )
                 if init_names:
                     msg += " or one of the init containers: [%s]" % " ".join(init_names)
                 raise _ApiError(400, msg)
@@ -737,13 +815,14 @@ class _Handler(BaseHTTPRequestHandler):
         previous = _truthy(self.query.get("previous"))
         text = self.fake._logs.get((meta.get("namespace", ""), meta["name"], container, previous))
         if text is None and previous:
-            raise _ApiError(400, 'previous terminated container "%s" in pod "%s" not found'
-                            % (container, meta["name"]))
+            raise _ApiError(
+                400, 'previous terminated container "%s" in pod "%s" not found' % (container, meta["name"])
+            )
         data = (text or "").encode("utf-8")
         tail = self.query.get("tailLines")
         if tail is not None and tail.isdigit():
             lines = data.splitlines(True)
-            data = b"".join(lines[len(lines) - int(tail):]) if int(tail) else b""
+            data = b"".join(lines[len(lines) - int(tail) :]) if int(tail) else b""
         return _Response(200, data, "text/plain")
 
     def _selectors(self, r: Resource) -> tuple[list, list]:
@@ -756,7 +835,9 @@ class _Handler(BaseHTTPRequestHandler):
             raise _ApiError(400, str(e)) from e
         return labels, fields
 
-    def _matcher(self, r: Resource, namespace: str, labels: list, fields: list) -> Callable[[str, dict], bool]:
+    def _matcher(
+        self, r: Resource, namespace: str, labels: list, fields: list
+    ) -> Callable[[str, dict], bool]:
         prefix = namespace + "/" if namespace else ""
 
         def match(key: str, obj: dict) -> bool:
@@ -766,9 +847,11 @@ class _Handler(BaseHTTPRequestHandler):
             if labels and not sel.label_selector_matches(labels, meta.get("labels")):
                 return False
             if fields and not sel.field_selector_matches(
-                    fields, sel.fields_for(r.store_key[0], r.store_key[1], r.namespaced, obj)):
+                fields, sel.fields_for(r.store_key[0], r.store_key[1], r.namespaced, obj)
+            ):
                 return False
             return True
+
         return match
 
     def _list(self, info: _RequestInfo, r: Resource) -> _Response:
@@ -799,29 +882,42 @@ class _Handler(BaseHTTPRequestHandler):
                 if token_rv == -1:
                     at_rv = store.rv
                 elif token_rv < store.compacted_rv:
-                    raise _ApiError(410, "The provided continue parameter is too old to display a consistent "
-                                         "list result. You can start a new list without the continue parameter, "
-                                         "or use the continue token in this response to retrieve the remainder "
-                                         "of the results. Continuing with the provided token results in an "
-                                         "inconsistent list - objects that were created, modified, or deleted "
-                                         "between the time the first chunk was returned and now may show up in "
-                                         "the list.", list_meta={"continue": _encode_continue(-1, start)})
+                    raise _ApiError(
+                        410,
+                        "The provided continue parameter is too old to display a consistent "
+                        "list result. You can start a new list without the continue parameter, "
+                        "or use the continue token in this response to retrieve the remainder "
+                        "of the results. Continuing with the provided token results in an "
+                        "inconsistent list - objects that were created, modified, or deleted "
+                        "between the time the first chunk was returned and now may show up in "
+                        "the list.",
+                        list_meta={"continue": _encode_continue(-1, start)},
+                    )
                 else:
                     at_rv = token_rv
             elif rv_param not in ("", "0"):
                 try:
                     want_rv = int(rv_param)
                 except ValueError:
-                    raise _ApiError(400, "resourceVersion: Invalid value: %r: must be a valid integer" % rv_param) from None
+                    raise _ApiError(
+                        400, "resourceVersion: Invalid value: %r: must be a valid integer" % rv_param
+                    ) from None
                 if self.query.get("resourceVersionMatch") == "Exact":
                     if want_rv < store.compacted_rv:
                         raise _ApiError(410, "The resourceVersion for the provided list is too old.")
                     at_rv = want_rv
                 elif want_rv > store.rv:
-                    raise _ApiError(504, "Too large resource version: %d, current: %d" % (want_rv, store.rv),
-                                    "Timeout", details={"causes": [{"reason": "ResourceVersionTooLarge",
-                                                                    "message": "Too large resource version"}],
-                                                        "retryAfterSeconds": 1})
+                    raise _ApiError(
+                        504,
+                        "Too large resource version: %d, current: %d" % (want_rv, store.rv),
+                        "Timeout",
+                        details={
+                            "causes": [
+                                {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
+                            ],
+                            "retryAfterSeconds": 1,
+                        },
+                    )
             snapshot = store.snapshot(r.store_key, at_rv)
         items = []  # type: list[dict]
         next_token = ""
@@ -853,8 +949,13 @@ class _Handler(BaseHTTPRequestHandler):
             if remaining is not None:
                 list_meta["remainingItemCount"] = remaining
         if wants == "table":
-            table = table_for(r.store_key, items, self.query.get("includeObject", "Metadata"), list_meta,
-                              partial_meta=lambda o: self._view(r, o))
+            table = table_for(
+                r.store_key,
+                items,
+                self.query.get("includeObject", "Metadata"),
+                list_meta,
+                partial_meta=lambda o: self._view(r, o),
+            )
             return _Response(200, _dumps(table), _TABLE_CT)
         out_items = []
         for obj in items:
@@ -915,9 +1016,13 @@ class _Handler(BaseHTTPRequestHandler):
                 try:
                     cursor = int(rv_param)
                 except ValueError:
-                    raise _ApiError(400, "resourceVersion: Invalid value: %r: must be a valid integer" % rv_param) from None
+                    raise _ApiError(
+                        400, "resourceVersion: Invalid value: %r: must be a valid integer" % rv_param
+                    ) from None
                 if cursor < store.compacted_rv:
-                    gone = status_body(410, "too old resource version: %d (%d)" % (cursor, store.compacted_rv))
+                    gone = status_body(
+                        410, "too old resource version: %d (%d)" % (cursor, store.compacted_rv)
+                    )
             else:
                 cursor = store.rv
                 initial = [obj for key, obj in store.snapshot(r.store_key) if match(key, obj)]
@@ -925,9 +1030,14 @@ class _Handler(BaseHTTPRequestHandler):
 
         def render(obj: dict) -> dict:
             if wants == "table":
-                t = table_for(r.store_key, [obj], include_object,
-                              {"resourceVersion": obj["metadata"].get("resourceVersion", "")},
-                              with_columns=first_table[0], partial_meta=lambda o: self._view(r, o))
+                t = table_for(
+                    r.store_key,
+                    [obj],
+                    include_object,
+                    {"resourceVersion": obj["metadata"].get("resourceVersion", "")},
+                    with_columns=first_table[0],
+                    partial_meta=lambda o: self._view(r, o),
+                )
                 first_table[0] = False
                 return t
             return self._view(r, obj)
@@ -988,8 +1098,11 @@ class _Handler(BaseHTTPRequestHandler):
                             pre_timeout_bookmark = None
                             break
                         wait = 1.0
-                        for t in (deadline, next_bookmark if bookmarks else None,
-                                  pre_timeout_bookmark if bookmarks else None):
+                        for t in (
+                            deadline,
+                            next_bookmark if bookmarks else None,
+                            pre_timeout_bookmark if bookmarks else None,
+                        ):
                             if t is not None:
                                 wait = min(wait, max(0.0, t - now))
                         store.cond.wait(wait + 0.001)
@@ -1010,7 +1123,9 @@ class _Handler(BaseHTTPRequestHandler):
             fake._watch_closed(self)
 
     @staticmethod
-    def _convert_change(ch: Change, r: Resource, match: Callable[[str, dict], bool]) -> Optional[tuple[str, dict]]:
+    def _convert_change(
+        ch: Change, r: Resource, match: Callable[[str, dict], bool]
+    ) -> Optional[tuple[str, dict]]:
         """The event a filtered watcher sees (the watch cache's convertToWatchEvent)."""
         if ch.store != r.store_key:
             return None
@@ -1031,7 +1146,9 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 64
 
-    def __init__(self, fake: "FakeApiServer", address: tuple[str, int], ssl_context: Optional[ssl.SSLContext]):
+    def __init__(
+        self, fake: "FakeApiServer", address: tuple[str, int], ssl_context: Optional[ssl.SSLContext]
+    ):
         self.fake = fake
         self.ssl_context = ssl_context
         self._conn_lock = threading.Lock()
@@ -1040,8 +1157,9 @@ class _HTTPServer(ThreadingHTTPServer):
         ThreadingHTTPServer.__init__(self, address, _Handler)
 
     def process_request(self, request: socket.socket, client_address: Any) -> None:
-        t = threading.Thread(target=self._serve_connection, args=(request, client_address),
-                             name="fakeapi-conn", daemon=True)
+        t = threading.Thread(
+            target=self._serve_connection, args=(request, client_address), name="fakeapi-conn", daemon=True
+        )
         with self._conn_lock:
             self._conns.add(request)
             self._conn_threads.add(t)
@@ -1092,10 +1210,17 @@ def _version_info(version: str, overrides: Optional[dict]) -> dict:
     git = version if version.startswith("v") else "v" + version
     m = re.match(r"v?(\d+)\.(\d+)", version)
     major, minor = (m.group(1), m.group(2)) if m else ("1", "30")
-    info = {"major": major, "minor": minor, "gitVersion": git,
-            "gitCommit": "39683505b630ff2121012f3c5b16215a1449d5ed", "gitTreeState": "clean",
-            "buildDate": "2024-06-11T20:21:00Z", "goVersion": "go1.22.4", "compiler": "gc",
-            "platform": "linux/amd64"}
+    info = {
+        "major": major,
+        "minor": minor,
+        "gitVersion": git,
+        "gitCommit": "39683505b630ff2121012f3c5b16215a1449d5ed",
+        "gitTreeState": "clean",
+        "buildDate": "2024-06-11T20:21:00Z",
+        "goVersion": "go1.22.4",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+    }
     info.update(overrides or {})
     return info
 
@@ -1108,12 +1233,25 @@ class FakeApiServer:
     paths of files printed by ``kubectl get -o json|yaml``.
     """
 
-    def __init__(self, objects: Optional[Iterable[Any]] = None, tls: bool = False, version: str = "1.30.2",
-                 token: Optional[str] = None, *, version_info: Optional[dict] = None,
-                 aggregated_discovery: bool = True, tables: bool = True, latency: float = 0.0,
-                 bookmark_interval: Optional[float] = 60.0, max_watch_seconds: Optional[float] = None,
-                 auto_namespaces: bool = True, user: str = "test-user", openapi: Optional[dict] = None,
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        objects: Optional[Iterable[Any]] = None,
+        tls: bool = False,
+        version: str = "1.30.2",
+        token: Optional[str] = None,
+        *,
+        version_info: Optional[dict] = None,
+        aggregated_discovery: bool = True,
+        tables: bool = True,
+        latency: float = 0.0,
+        bookmark_interval: Optional[float] = 60.0,
+        max_watch_seconds: Optional[float] = None,
+        auto_namespaces: bool = True,
+        user: str = "test-user",
+        openapi: Optional[dict] = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("127."):
             raise ValueError("the stand-in listens on loopback only")
         self.tls = tls
@@ -1158,8 +1296,12 @@ class FakeApiServer:
         self._stop_event.clear()
         self._httpd = _HTTPServer(self, (self.host, self._port), ctx)
         self._port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fakeapi-%d" % self._port, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fakeapi-%d" % self._port,
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -1305,11 +1447,23 @@ class FakeApiServer:
             self.store.cond.notify_all()
 
     # ---- faults --------------------------------------------------------------------------------
-    def fail(self, path: str, status: Optional[int] = None, times: Optional[int] = 1,
-             method: Optional[str] = None, body: Union[None, bytes, str, dict] = None,
-             headers: Optional[dict[str, str]] = None, delay: Optional[float] = None, *,
-             mode: Optional[str] = None, query: Optional[str] = None, reason: Optional[str] = None,
-             message: Optional[str] = None, retry_after: Optional[int] = None, in_stream: bool = False) -> Fault:
+    def fail(
+        self,
+        path: str,
+        status: Optional[int] = None,
+        times: Optional[int] = 1,
+        method: Optional[str] = None,
+        body: Union[None, bytes, str, dict] = None,
+        headers: Optional[dict[str, str]] = None,
+        delay: Optional[float] = None,
+        *,
+        mode: Optional[str] = None,
+        query: Optional[str] = None,
+        reason: Optional[str] = None,
+        message: Optional[str] = None,
+        retry_after: Optional[int] = None,
+        in_stream: bool = False,
+    ) -> Fault:
         """Make the next ``times`` requests (None: all) whose path matches the regex ``path`` misbehave.
 
         status: answer with a metav1.Status of that code (403 and 404 name the verb and resource like
@@ -1319,9 +1473,21 @@ class FakeApiServer:
         "close" (no answer). query: regex the raw query string must match. in_stream: for watches,
         send the Status as an ERROR event in a 200 stream (how the real server reports 410 there).
         Rules are tried in the order they were added."""
-        rule = Fault(path, status=status, times=times, method=method, body=body, headers=headers, delay=delay,
-                     mode=mode, query=query, reason=reason, message=message, retry_after=retry_after,
-                     in_stream=in_stream)
+        rule = Fault(
+            path,
+            status=status,
+            times=times,
+            method=method,
+            body=body,
+            headers=headers,
+            delay=delay,
+            mode=mode,
+            query=query,
+            reason=reason,
+            message=message,
+            retry_after=retry_after,
+            in_stream=in_stream,
+        )
         with self._log_lock:
             self._faults.append(rule)
         return rule
@@ -1356,10 +1522,12 @@ class FakeApiServer:
     def requests_to(self, path: Optional[str] = None, method: Optional[str] = None) -> list[LoggedRequest]:
         """Logged requests whose path matches the regex ``path`` (and method)."""
         pat = re.compile(path) if path else None
-        return [r for r in self.requests
-                if (pat is None or pat.search(r.path)) and (method is None or r.method == method.upper())]
+        return [
+            r
+            for r in self.requests
+            if (pat is None or pat.search(r.path)) and (method is None or r.method == method.upper())
+        ]
 
     def writes(self) -> list[LoggedRequest]:
         """Logged requests that were not GETs (the plugin must send none)."""
         return [r for r in self.requests if r.method != "GET"]
-

@@ -39,10 +39,19 @@ def object_key(namespace: Optional[str], name: str) -> str:
 
 def core_event_to_events_v1(ev: dict) -> dict:
     """The events.k8s.io/v1 view of a stored core/v1 Event, with the fields Go's encoder would print."""
-    out = {"kind": "Event", "apiVersion": "events.k8s.io/v1", "metadata": ev.get("metadata", {}),
-           "eventTime": ev.get("eventTime")}
-    for src, dst in (("series", "series"), ("reportingComponent", "reportingController"),
-                     ("reportingInstance", "reportingInstance"), ("action", "action"), ("reason", "reason")):
+    out = {
+        "kind": "Event",
+        "apiVersion": "events.k8s.io/v1",
+        "metadata": ev.get("metadata", {}),
+        "eventTime": ev.get("eventTime"),
+    }
+    for src, dst in (
+        ("series", "series"),
+        ("reportingComponent", "reportingController"),
+        ("reportingInstance", "reportingInstance"),
+        ("action", "action"),
+        ("reason", "reason"),
+    ):
         if ev.get(src):
             out[dst] = ev[src]
     out["regarding"] = ev.get("involvedObject") or {}
@@ -59,11 +68,22 @@ def core_event_to_events_v1(ev: dict) -> dict:
 
 def events_v1_to_core_event(ev: dict) -> dict:
     out = {"kind": "Event", "apiVersion": "v1", "metadata": ev.get("metadata", {})}
-    mapping = (("regarding", "involvedObject"), ("note", "message"), ("reason", "reason"), ("type", "type"),
-               ("eventTime", "eventTime"), ("series", "series"), ("reportingController", "reportingComponent"),
-               ("reportingInstance", "reportingInstance"), ("action", "action"), ("related", "related"),
-               ("deprecatedSource", "source"), ("deprecatedFirstTimestamp", "firstTimestamp"),
-               ("deprecatedLastTimestamp", "lastTimestamp"), ("deprecatedCount", "count"))
+    mapping = (
+        ("regarding", "involvedObject"),
+        ("note", "message"),
+        ("reason", "reason"),
+        ("type", "type"),
+        ("eventTime", "eventTime"),
+        ("series", "series"),
+        ("reportingController", "reportingComponent"),
+        ("reportingInstance", "reportingInstance"),
+        ("action", "action"),
+        ("related", "related"),
+        ("deprecatedSource", "source"),
+        ("deprecatedFirstTimestamp", "firstTimestamp"),
+        ("deprecatedLastTimestamp", "lastTimestamp"),
+        ("deprecatedCount", "count"),
+    )
     for src, dst in mapping:
         if src in ev:
             out[dst] = ev[src]
@@ -127,7 +147,8 @@ class Store:
         self._changes.append(ch)
         self._change_rvs.append(self.rv)
         self._versions.setdefault(store, {}).setdefault(key, []).append(
-            (self.rv, None if etype == "DELETED" else obj))
+            (self.rv, None if etype == "DELETED" else obj)
+        )
 
     def put(self, obj: dict, copy: bool = True) -> dict:
         """Add or replace an object; returns the stored copy with its new resourceVersion.
@@ -151,11 +172,19 @@ class Store:
         if self.current(("", "namespaces"), ns) is not None:
             return
         self.rv += 1
-        obj = {"kind": "Namespace", "apiVersion": "v1",
-               "metadata": {"name": ns, "uid": str(uuid.uuid4()), "resourceVersion": str(self.rv),
-                            "creationTimestamp": created or _now(),
-                            "labels": {"kubernetes.io/metadata.name": ns}},
-               "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
+        obj = {
+            "kind": "Namespace",
+            "apiVersion": "v1",
+            "metadata": {
+                "name": ns,
+                "uid": str(uuid.uuid4()),
+                "resourceVersion": str(self.rv),
+                "creationTimestamp": created or _now(),
+                "labels": {"kubernetes.io/metadata.name": ns},
+            },
+            "spec": {"finalizers": ["kubernetes"]},
+            "status": {"phase": "Active"},
+        }
         self._record("ADDED", ("", "namespaces"), ns, obj, None)
 
     def delete(self, kind: str, namespace: Optional[str], name: str) -> dict:

@@ -9,13 +9,17 @@ from typing import Callable, Optional
 
 __all__ = ["table_for", "human_duration", "parse_time"]
 
-_NAME_DESC = ("Name must be unique within a namespace. Is required when creating resources, although some "
-              "resources may allow a client to request the generation of an appropriate name automatically. "
-              "Name is primarily intended for creation idempotence and configuration definition. Cannot be "
-              "updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names")
-_AGE_DESC = ("CreationTimestamp is a timestamp representing the server time when this object was created. "
-             "It is not guaranteed to be set in happens-before order across separate operations. Clients may "
-             "not set this value. It is represented in RFC3339 form and is in UTC.")
+_NAME_DESC = (
+    "Name must be unique within a namespace. Is required when creating resources, although some "
+    "resources may allow a client to request the generation of an appropriate name automatically. "
+    "Name is primarily intended for creation idempotence and configuration definition. Cannot be "
+    "updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"
+)
+_AGE_DESC = (
+    "CreationTimestamp is a timestamp representing the server time when this object was created. "
+    "It is not guaranteed to be set in happens-before order across separate operations. Clients may "
+    "not set this value. It is represented in RFC3339 form and is in UTC."
+)
 
 
 def _col(name: str, desc: str = "", priority: int = 0, typ: str = "string", fmt: str = "") -> dict:
@@ -36,7 +40,7 @@ def parse_time(value: Optional[str]) -> Optional[datetime.datetime]:
     if "." in v:
         head, _, rest = v.partition(".")
         digits = "".join(c for c in rest if c.isdigit())
-        tz = rest[len(digits):]
+        tz = rest[len(digits) :]
         try:
             return datetime.datetime.fromisoformat(head + "." + (digits + "000000")[:6] + tz)
         except ValueError:
@@ -100,10 +104,18 @@ def _pod_row(pod: dict, now: float) -> tuple[list, list]:
             reason = "SchedulingGated"
     conditions = []
     if phase == "Succeeded":
-        conditions = [{"type": "Completed", "status": "True", "reason": "Succeeded",
-                       "message": "The pod has completed successfully."}]
+        conditions = [
+            {
+                "type": "Completed",
+                "status": "True",
+                "reason": "Succeeded",
+                "message": "The pod has completed successfully.",
+            }
+        ]
     elif phase == "Failed":
-        conditions = [{"type": "Completed", "status": "True", "reason": "Failed", "message": "The pod failed."}]
+        conditions = [
+            {"type": "Completed", "status": "True", "reason": "Failed", "message": "The pod failed."}
+        ]
 
     init_specs = {c.get("name"): c for c in spec.get("initContainers") or []}
 
@@ -148,8 +160,9 @@ def _pod_row(pod: dict, now: float) -> tuple[list, list]:
         initializing = True
         break
 
-    initialized = any(c.get("type") == "Initialized" and c.get("status") == "True"
-                      for c in status.get("conditions") or [])
+    initialized = any(
+        c.get("type") == "Initialized" and c.get("status") == "True" for c in status.get("conditions") or []
+    )
     if not initializing or initialized:
         restarts = restartable_restarts
         last_restart = last_restartable_restart
@@ -172,8 +185,9 @@ def _pod_row(pod: dict, now: float) -> tuple[list, list]:
                 has_running = True
                 ready += 1
         if reason == "Completed" and has_running:
-            has_ready_cond = any(c.get("type") == "Ready" and c.get("status") == "True"
-                                 for c in status.get("conditions") or [])
+            has_ready_cond = any(
+                c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or []
+            )
             reason = "Running" if has_ready_cond else "NotReady"
 
     if meta.get("deletionTimestamp") and status.get("reason") == "NodeLost":
@@ -198,10 +212,17 @@ def _pod_row(pod: dict, now: float) -> tuple[list, list]:
                         true_count += 1
                     break
         gates_str = "%d/%d" % (true_count, len(gates))
-    cells = [meta.get("name", ""), "%d/%d" % (ready, total), reason, restarts_str,
-             _since(meta.get("creationTimestamp"), now),
-             pod_ip or "<none>", spec.get("nodeName") or "<none>", status.get("nominatedNodeName") or "<none>",
-             gates_str]
+    cells = [
+        meta.get("name", ""),
+        "%d/%d" % (ready, total),
+        reason,
+        restarts_str,
+        _since(meta.get("creationTimestamp"), now),
+        pod_ip or "<none>",
+        spec.get("nodeName") or "<none>",
+        status.get("nominatedNodeName") or "<none>",
+        gates_str,
+    ]
     return cells, conditions
 
 
@@ -209,23 +230,42 @@ _POD_COLUMNS = [
     _col("Name", _NAME_DESC, fmt="name"),
     _col("Ready", "The aggregate readiness state of this pod for accepting traffic."),
     _col("Status", "The aggregate status of the containers in this pod."),
-    _col("Restarts", "The number of times the containers in this pod have been restarted and when the last "
-                     "container in this pod has restarted."),
+    _col(
+        "Restarts",
+        "The number of times the containers in this pod have been restarted and when the last "
+        "container in this pod has restarted.",
+    ),
     _col("Age", _AGE_DESC),
-    _col("IP", "podIP address allocated to the pod. Routable at least within the cluster. Empty if not yet "
-               "allocated.", 1),
+    _col(
+        "IP",
+        "podIP address allocated to the pod. Routable at least within the cluster. Empty if not yet "
+        "allocated.",
+        1,
+    ),
     _col("Node", "NodeName indicates in which node this pod is scheduled.", 1),
-    _col("Nominated Node", "nominatedNodeName is set only when this pod preempts other pods on the node, but "
-                           "it cannot be scheduled right away as preemption victims receive their graceful "
-                           "termination periods.", 1),
-    _col("Readiness Gates", "If specified, all readiness gates will be evaluated for pod readiness. A pod is "
-                            "ready when all its containers are ready AND all conditions specified in the "
-                            "readiness gates have status equal to \"True\"", 1),
+    _col(
+        "Nominated Node",
+        "nominatedNodeName is set only when this pod preempts other pods on the node, but "
+        "it cannot be scheduled right away as preemption victims receive their graceful "
+        "termination periods.",
+        1,
+    ),
+    _col(
+        "Readiness Gates",
+        "If specified, all readiness gates will be evaluated for pod readiness. A pod is "
+        "ready when all its containers are ready AND all conditions specified in the "
+        'readiness gates have status equal to "True"',
+        1,
+    ),
 ]
 
 
 def _event_row(ev: dict, now: float) -> tuple[list, list]:
-    first = _since(ev.get("firstTimestamp"), now) if ev.get("firstTimestamp") else _since(ev.get("eventTime"), now)
+    first = (
+        _since(ev.get("firstTimestamp"), now)
+        if ev.get("firstTimestamp")
+        else _since(ev.get("eventTime"), now)
+    )
     last = _since(ev.get("lastTimestamp"), now) if ev.get("lastTimestamp") else first
     count = ev.get("count") or 0
     series = ev.get("series")
@@ -241,22 +281,38 @@ def _event_row(ev: dict, now: float) -> tuple[list, list]:
     component = src.get("component") or ev.get("reportingComponent") or ""
     instance = src.get("host") or ev.get("reportingInstance") or ""
     source = component + ", " + instance if instance else component
-    cells = [last, ev.get("type", ""), ev.get("reason", ""), target, io.get("fieldPath", ""), source,
-             (ev.get("message") or "").strip(), first, int(count), (ev.get("metadata") or {}).get("name", "")]
+    cells = [
+        last,
+        ev.get("type", ""),
+        ev.get("reason", ""),
+        target,
+        io.get("fieldPath", ""),
+        source,
+        (ev.get("message") or "").strip(),
+        first,
+        int(count),
+        (ev.get("metadata") or {}).get("name", ""),
+    ]
     return cells, []
 
 
 _EVENT_COLUMNS = [
     _col("Last Seen", "The time at which the most recent occurrence of this event was recorded."),
     _col("Type", "Type of this event (Normal, Warning), new types could be added in the future."),
-    _col("Reason", "This should be a short, machine understandable string that gives the reason for the "
-                   "transition into the object's current status."),
+    _col(
+        "Reason",
+        "This should be a short, machine understandable string that gives the reason for the "
+        "transition into the object's current status.",
+    ),
     _col("Object", "The object that this event is about."),
     _col("Subobject", "The subobject that this event is about.", 1),
     _col("Source", "The component reporting this event. Should be a short machine understandable string.", 1),
     _col("Message", "A human-readable description of the status of this operation."),
-    _col("First Seen", "The time at which the event was first recorded. (Time of server receipt is in "
-                       "TypeMeta.)", 1),
+    _col(
+        "First Seen",
+        "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)",
+        1,
+    ),
     _col("Count", "The number of times this event has occurred.", 1, typ="integer"),
     _col("Name", _NAME_DESC, 1, fmt="name"),
 ]
@@ -288,8 +344,10 @@ def _format_selector(sel: Optional[dict]) -> str:
 
 
 def _has_cond(obj: dict, ctype: str) -> bool:
-    return any(c.get("type") == ctype and c.get("status") == "True"
-               for c in (obj.get("status") or {}).get("conditions") or [])
+    return any(
+        c.get("type") == ctype and c.get("status") == "True"
+        for c in (obj.get("status") or {}).get("conditions") or []
+    )
 
 
 def _job_row(job: dict, now: float) -> tuple[list, list]:
@@ -319,9 +377,19 @@ def _job_row(job: dict, now: float) -> tuple[list, list]:
         st = "SuccessCriteriaMet"
     else:
         st = "Running"
-    names, images = _containers_cells(((spec.get("template") or {}).get("spec") or {}).get("containers") or [])
-    cells = [meta.get("name", ""), st, completions, duration, _since(meta.get("creationTimestamp"), now),
-             names, images, _format_selector(spec.get("selector"))]
+    names, images = _containers_cells(
+        ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
+    )
+    cells = [
+        meta.get("name", ""),
+        st,
+        completions,
+        duration,
+        _since(meta.get("creationTimestamp"), now),
+        names,
+        images,
+        _format_selector(spec.get("selector")),
+    ]
     return cells, []
 
 
@@ -351,18 +419,25 @@ def _node_row(node: dict, now: float) -> tuple[list, list]:
     roles = set()
     for k, v in (meta.get("labels") or {}).items():
         if k.startswith("node-role.kubernetes.io/"):
-            roles.add(k[len("node-role.kubernetes.io/"):])
+            roles.add(k[len("node-role.kubernetes.io/") :])
         elif k == "kubernetes.io/role" and v:
             roles.add(v)
     info = status.get("nodeInfo") or {}
     addrs = {}  # type: dict[str, str]
     for a in status.get("addresses") or []:
         addrs.setdefault(a.get("type"), a.get("address"))
-    cells = [meta.get("name", ""), ",".join(states), ",".join(sorted(roles)) or "<none>",
-             _since(meta.get("creationTimestamp"), now), info.get("kubeletVersion", ""),
-             addrs.get("InternalIP", "<none>"), addrs.get("ExternalIP", "<none>"),
-             info.get("osImage", "<unknown>") or "<unknown>", info.get("kernelVersion", "<unknown>") or "<unknown>",
-             info.get("containerRuntimeVersion", "<unknown>") or "<unknown>"]
+    cells = [
+        meta.get("name", ""),
+        ",".join(states),
+        ",".join(sorted(roles)) or "<none>",
+        _since(meta.get("creationTimestamp"), now),
+        info.get("kubeletVersion", ""),
+        addrs.get("InternalIP", "<none>"),
+        addrs.get("ExternalIP", "<none>"),
+        info.get("osImage", "<unknown>") or "<unknown>",
+        info.get("kernelVersion", "<unknown>") or "<unknown>",
+        info.get("containerRuntimeVersion", "<unknown>") or "<unknown>",
+    ]
     return cells, []
 
 
@@ -372,19 +447,41 @@ _NODE_COLUMNS = [
     _col("Roles", "The roles of the node"),
     _col("Age", _AGE_DESC),
     _col("Version", "Kubelet Version reported by the node."),
-    _col("Internal-IP", "List of addresses reachable to the node. Queried from cloud provider, if available.", 1),
-    _col("External-IP", "List of addresses reachable to the node. Queried from cloud provider, if available.", 1),
-    _col("OS-Image", "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).", 1),
-    _col("Kernel-Version", "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).", 1),
-    _col("Container-Runtime", "ContainerRuntime Version reported by the node through runtime remote API "
-                              "(e.g. containerd://1.4.2).", 1),
+    _col(
+        "Internal-IP",
+        "List of addresses reachable to the node. Queried from cloud provider, if available.",
+        1,
+    ),
+    _col(
+        "External-IP",
+        "List of addresses reachable to the node. Queried from cloud provider, if available.",
+        1,
+    ),
+    _col(
+        "OS-Image",
+        "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).",
+        1,
+    ),
+    _col(
+        "Kernel-Version",
+        "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).",
+        1,
+    ),
+    _col(
+        "Container-Runtime",
+        "ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).",
+        1,
+    ),
 ]
 
 
 def _namespace_row(ns: dict, now: float) -> tuple[list, list]:
     meta = ns.get("metadata") or {}
-    return [meta.get("name", ""), (ns.get("status") or {}).get("phase", ""),
-            _since(meta.get("creationTimestamp"), now)], []
+    return [
+        meta.get("name", ""),
+        (ns.get("status") or {}).get("phase", ""),
+        _since(meta.get("creationTimestamp"), now),
+    ], []
 
 
 _NAMESPACE_COLUMNS = [
@@ -410,9 +507,15 @@ def _service_row(svc: dict, now: float) -> tuple[list, list]:
             s = "%s:%s/%s" % (p.get("port"), p["nodePort"], p.get("protocol", "TCP"))
         ports.append(s)
     sel = spec.get("selector") or {}
-    cells = [meta.get("name", ""), stype, spec.get("clusterIP") or "<none>", ext or "<none>",
-             ",".join(ports) or "<none>", _since(meta.get("creationTimestamp"), now),
-             ",".join("%s=%s" % kv for kv in sorted(sel.items())) or "<none>"]
+    cells = [
+        meta.get("name", ""),
+        stype,
+        spec.get("clusterIP") or "<none>",
+        ext or "<none>",
+        ",".join(ports) or "<none>",
+        _since(meta.get("creationTimestamp"), now),
+        ",".join("%s=%s" % kv for kv in sorted(sel.items())) or "<none>",
+    ]
     return cells, []
 
 
@@ -447,9 +550,15 @@ _PRINTERS = {
 }  # type: dict[tuple[str, str], tuple[list[dict], Callable[[dict, float], tuple[list, list]]]]
 
 
-def table_for(store_key: tuple[str, str], objects: list[dict], include_object: str, list_meta: dict,
-              with_columns: bool = True, partial_meta: Optional[Callable[[dict], dict]] = None,
-              now: Optional[float] = None) -> dict:
+def table_for(
+    store_key: tuple[str, str],
+    objects: list[dict],
+    include_object: str,
+    list_meta: dict,
+    with_columns: bool = True,
+    partial_meta: Optional[Callable[[dict], dict]] = None,
+    now: Optional[float] = None,
+) -> dict:
     """A Table of objects (stored form: events are core/v1 events).
 
     include_object is "None", "Metadata" (default) or "Object"; partial_meta turns an object into the
@@ -465,8 +574,11 @@ def table_for(store_key: tuple[str, str], objects: list[dict], include_object: s
         if include_object == "Object":
             row["object"] = partial_meta(obj) if partial_meta else obj
         elif include_object != "None":
-            row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-                             "metadata": obj.get("metadata", {})}
+            row["object"] = {
+                "kind": "PartialObjectMetadata",
+                "apiVersion": "meta.k8s.io/v1",
+                "metadata": obj.get("metadata", {}),
+            }
         rows.append(row)
     table = {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta}  # type: dict
     if with_columns:

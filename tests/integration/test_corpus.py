@@ -2,6 +2,7 @@
 answer, run the real console script in a subprocess under a timeout. The table of every corpus file and
 the in-process cases: tests/unit/test_corpus_files.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,16 @@ def run_process(*args, cwd=None, stdin=None, timeout=TIME_BOUND * 3):
     env = dict(os.environ, COLUMNS="100", TZ="UTC", PYTHONPATH=str(ROOT))
     env.pop("KUBECTL_SIDECAR_DEBUG", None)
     started = time.monotonic()
-    result = subprocess.run(command() + list(args), cwd=cwd, stdin=stdin, capture_output=True, text=True,
-                            timeout=timeout, env=env, check=False)
+    result = subprocess.run(
+        command() + list(args),
+        cwd=cwd,
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
     return result, time.monotonic() - started
 
 
@@ -53,6 +62,7 @@ def test_hostile_input_is_refused_in_bounded_time(name, tmp_path):
 
 
 # ------------------------------------------------------------------------------------------ real processes
+
 
 def test_python_tags_are_never_executed(tmp_path):
     result, _ = run_process("timeline", "-f", str(CORPUS / "python-tag.yaml"), cwd=tmp_path)

@@ -5,6 +5,7 @@ validate-krew-manifest from the Go module proxy with scripts/build-krew-tools.sh
 installs the plugin into a temporary KREW_ROOT and runs it through kubectl with a python3 that has no
 packages. Nothing here talks to anything but local files and 127.0.0.1.
 """
+
 from __future__ import annotations
 
 import functools
@@ -46,10 +47,12 @@ build_krew = _load_build_krew()
 VERSION = build_krew.read_version()
 
 
-def _run(cmd: list[str], env: dict[str, str] | None = None, check: bool = True, timeout: float = 300,
-         **kwargs) -> subprocess.CompletedProcess:
-    proc = subprocess.run([str(c) for c in cmd], env=env, capture_output=True, text=True, check=False,
-                          timeout=timeout, **kwargs)
+def _run(
+    cmd: list[str], env: dict[str, str] | None = None, check: bool = True, timeout: float = 300, **kwargs
+) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [str(c) for c in cmd], env=env, capture_output=True, text=True, check=False, timeout=timeout, **kwargs
+    )
     if check and proc.returncode != 0:
         pytest.fail(f"{cmd} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
     return proc
@@ -77,6 +80,7 @@ def _bare_env(home: Path, path_dirs: list[Path], **extra: str) -> dict[str, str]
 
 
 # ------------------------------------------------------------------------------------------ fixtures
+
 
 def _build(dist: Path) -> dict:
     _run([sys.executable, BUILD_SCRIPT, "--dist", dist], timeout=600)
@@ -114,8 +118,10 @@ def zipapp(archive, tmp_path_factory) -> Path:
 def krew_tools() -> Path:
     """The folder holding kubectl-krew and validate-krew-manifest, built from Go modules."""
     if shutil.which("go") is None and not os.access("/usr/local/go/bin/go", os.X_OK):
-        pytest.skip("Go is not installed: krew and validate-krew-manifest are built from the Go module "
-                    "proxy by scripts/build-krew-tools.sh")
+        pytest.skip(
+            "Go is not installed: krew and validate-krew-manifest are built from the Go module "
+            "proxy by scripts/build-krew-tools.sh"
+        )
     proc = _run(["bash", TOOLS_SCRIPT], timeout=900)
     bin_dir = Path(proc.stdout.strip().splitlines()[-1])
     assert (bin_dir / "kubectl-krew").is_file() and (bin_dir / "validate-krew-manifest").is_file()
@@ -139,19 +145,27 @@ def krew_root(krew_tools, built, archive, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("krew-root")
     home = tmp_path_factory.mktemp("krew-home")
     env = _bare_env(home, [krew_tools, root / "bin", Path(KUBECTL).parent, Path("/bin")], KREW_ROOT=str(root))
-    proc = _run([KUBECTL, "krew", "install", f"--manifest={built['manifest']}", f"--archive={archive}"],
-                env=env, stdin=subprocess.DEVNULL)
+    proc = _run(
+        [KUBECTL, "krew", "install", f"--manifest={built['manifest']}", f"--archive={archive}"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
     assert "Installed plugin: sidecar" in proc.stdout + proc.stderr
     return root
 
 
 def _plugin_env(krew_root: Path, bare_python: Path, home: Path, **extra: str) -> dict[str, str]:
     """kubectl finds kubectl-sidecar in KREW_ROOT/bin; `env python3` finds the bare venv first."""
-    return _bare_env(home, [bare_python, krew_root / "bin", Path(KUBECTL).parent, Path("/bin")],
-                     KREW_ROOT=str(krew_root), **extra)
+    return _bare_env(
+        home,
+        [bare_python, krew_root / "bin", Path(KUBECTL).parent, Path("/bin")],
+        KREW_ROOT=str(krew_root),
+        **extra,
+    )
 
 
 # ------------------------------------------------------------------------------------------ archives
+
 
 def test_archives_hold_the_zipapp_license_and_readme(built):
     archives = built["archives"]
@@ -182,7 +196,8 @@ def test_archives_hold_the_zipapp_license_and_readme(built):
 def test_build_is_reproducible(built, tmp_path):
     again = _build(tmp_path / "dist")
     assert {k: v["sha256"] for k, v in again["archives"].items()} == {
-        k: v["sha256"] for k, v in built["archives"].items()}
+        k: v["sha256"] for k, v in built["archives"].items()
+    }
     assert again["build_id"] == built["build_id"]
 
 
@@ -197,11 +212,18 @@ def test_zipapp_is_pure_python_with_its_dependencies(zipapp, built):
         assert {i.date_time for i in zf.infolist()} == {stamp}
         wheel_tags = {n: zf.read(n).decode() for n in names if n.endswith(".dist-info/WHEEL")}
         main_py = zf.read("__main__.py").decode()
-    cli = "kubectl_sidecar/cli/__init__.py" if (REPO / "kubectl_sidecar" / "cli").is_dir() else "kubectl_sidecar/cli.py"
-    for needed in ("__main__.py", cli, "kubectl_sidecar/demo/index.yaml",
-                   "click/__init__.py", "yaml/__init__.py", "dateutil/parser/__init__.py",
-                   "tabulate/__init__.py", "kubernetes/__init__.py", "urllib3/__init__.py",
-                   "certifi/cacert.pem"):
+    for needed in (
+        "__main__.py",
+        "kubectl_sidecar/cli/__init__.py",
+        "kubectl_sidecar/demo/index.yaml",
+        "click/__init__.py",
+        "yaml/__init__.py",
+        "dateutil/parser/__init__.py",
+        "tabulate/__init__.py",
+        "kubernetes/__init__.py",
+        "urllib3/__init__.py",
+        "certifi/cacert.pem",
+    ):
         assert needed in names
     assert not [n for n in names if n.endswith(build_krew.NATIVE_SUFFIXES)], "compiled code bundled"
     assert not [n for n in names if n.startswith(("yaml/_yaml", "_yaml/"))]
@@ -248,6 +270,7 @@ def test_build_refuses_a_pin_outside_the_requirements():
 
 # ------------------------------------------------------------------------------------------ manifest
 
+
 def test_template_keeps_placeholders_and_documents_the_caveats():
     template = (REPO / "krew" / "sidecar.yaml").read_text(encoding="utf-8")
     doc = yaml.safe_load(template)
@@ -283,8 +306,10 @@ def test_rendered_manifest_points_at_each_archive(built):
 
 
 def test_base_uri_is_overridable(tmp_path):
-    artifacts = {p: (f"https://example.invalid/v{VERSION}/{'-'.join(p)}.tar.gz", "0" * 64)
-                 for p in build_krew.PLATFORMS}
+    artifacts = {
+        p: (f"https://example.invalid/v{VERSION}/{'-'.join(p)}.tar.gz", "0" * 64)
+        for p in build_krew.PLATFORMS
+    }
     text = build_krew.render_manifest((REPO / "krew" / "sidecar.yaml").read_text(), VERSION, artifacts)
     uris = [pl["uri"] for pl in yaml.safe_load(text)["spec"]["platforms"]]
     assert sorted(uris) == sorted(a[0] for a in artifacts.values())
@@ -305,11 +330,14 @@ def test_validate_krew_manifest_installs_every_platform(krew_tools, built, tmp_p
     thread.start()
     try:
         base = f"http://127.0.0.1:{server.server_address[1]}"
-        artifacts = {(k.split("/")[0], k.split("/")[1]): (f"{base}/{Path(v['path']).name}", v["sha256"])
-                     for k, v in built["archives"].items()}
+        artifacts = {
+            (k.split("/")[0], k.split("/")[1]): (f"{base}/{Path(v['path']).name}", v["sha256"])
+            for k, v in built["archives"].items()
+        }
         manifest = tmp_path / "sidecar.yaml"
-        manifest.write_text(build_krew.render_manifest(
-            (REPO / "krew" / "sidecar.yaml").read_text(), VERSION, artifacts))
+        manifest.write_text(
+            build_krew.render_manifest((REPO / "krew" / "sidecar.yaml").read_text(), VERSION, artifacts)
+        )
         env = _bare_env(tmp_path, [krew_tools, Path(KUBECTL).parent, Path("/bin")])
         proc = _run([krew_tools / "validate-krew-manifest", "-manifest", manifest], env=env)
     finally:
@@ -319,6 +347,7 @@ def test_validate_krew_manifest_installs_every_platform(krew_tools, built, tmp_p
 
 
 # ------------------------------------------------------------------------------------------ krew
+
 
 @pytest.mark.kubectl
 def test_krew_installs_from_manifest_and_archive_without_an_index(krew_root):
@@ -356,19 +385,23 @@ def test_installed_plugin_reads_a_cluster_over_tls(krew_root, bare_python, fake_
     """The bundled kubernetes client, urllib3 and ssl: a timeline from the API stand-in over HTTPS."""
     from fakeapi import DATA_DIR
 
-    server = fake_api_factory([os.path.join(DATA_DIR, "cluster.json")], tls=True, token="krew-test-token-0123")
+    server = fake_api_factory(
+        [os.path.join(DATA_DIR, "cluster.json")], tls=True, token="krew-test-token-0123"
+    )
     config = server.write_kubeconfig(tmp_path / "kubeconfig")
     env = _plugin_env(krew_root, bare_python, tmp_path)
-    proc = _run([KUBECTL, "sidecar", "timeline", "--kubeconfig", config, "-n", "batch-jobs",
-                 "etl-20240501-x7k2p"], env=env, check=False)
+    proc = _run(
+        [KUBECTL, "sidecar", "timeline", "--kubeconfig", config, "-n", "batch-jobs", "etl-20240501-x7k2p"],
+        env=env,
+        check=False,
+    )
     assert proc.returncode in (0, 1), proc.stderr  # 1: findings
     assert "log-shipper" in proc.stdout and "etl" in proc.stdout, proc.stdout + proc.stderr
 
 
 @pytest.mark.kubectl
 def test_plugin_runs_from_the_zip_when_told_not_to_unpack(krew_root, bare_python, tmp_path):
-    env = _plugin_env(krew_root, bare_python, tmp_path, KUBECTL_SIDECAR_UNPACK_DIR="none",
-                      PYTHONVERBOSE="1")
+    env = _plugin_env(krew_root, bare_python, tmp_path, KUBECTL_SIDECAR_UNPACK_DIR="none", PYTHONVERBOSE="1")
     proc = _run([KUBECTL, "sidecar", "demo"], env=env)
     origins = set(re.findall(r'<zipimporter object "(\S+?)/click/"', proc.stderr))
     assert origins == {str(krew_root / "bin" / "kubectl-sidecar")}, origins
@@ -377,16 +410,21 @@ def test_plugin_runs_from_the_zip_when_told_not_to_unpack(krew_root, bare_python
 
 # ------------------------------------------------------------------------------------------ zipapp
 
+
 def test_unpack_cache_is_reused_replaced_and_optional(zipapp, bare_python, tmp_path):
     root = tmp_path / "unpack"
     old = root / "0.0.1-0123456789abcdef"
     old.mkdir(parents=True)
     (old / ".complete").write_text("")
-    env = {"PATH": f"{bare_python}:/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8",
-           "KUBECTL_SIDECAR_UNPACK_DIR": str(root)}
+    env = {
+        "PATH": f"{bare_python}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "KUBECTL_SIDECAR_UNPACK_DIR": str(root),
+    }
     _run([zipapp, "--version"], env=env)
     target = root / f"{VERSION}-{zipapp_build_id(zipapp)}"
-    assert (target / ".complete").is_file() and (target / "kubectl_sidecar" / "cli.py").is_file()
+    assert (target / ".complete").is_file() and (target / "kubectl_sidecar" / "cli" / "__init__.py").is_file()
     assert not old.exists(), "the build an upgrade replaced is left behind"
     assert not [p for p in root.iterdir() if p.name.startswith(".unpack-")]
     stamp = (target / ".complete").stat().st_mtime_ns
@@ -434,7 +472,9 @@ def test_bundled_data_files_work(zipapp, bare_python, tmp_path, mode):
         where = str(zipapp)
     else:
         _run([zipapp, "--version"], env=env)
-        where = str(tmp_path / ".cache" / "kubectl-sidecar" / "zipapp" / f"{VERSION}-{zipapp_build_id(zipapp)}")
+        where = str(
+            tmp_path / ".cache" / "kubectl-sidecar" / "zipapp" / f"{VERSION}-{zipapp_build_id(zipapp)}"
+        )
     proc = _run([bare_python / "python3", "-S", "-c", DATA_FILES_PROBE, where], env=env)
     got = json.loads(proc.stdout)
     assert got["isfile"] and got["certs"] > 50
@@ -455,7 +495,8 @@ def test_plugin_code_does_not_need_libyaml():
     for path in sorted((REPO / "kubectl_sidecar").rglob("*.py")):
         for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if re.search(r"\byaml\.C(Safe)?(Loader|Dumper|Parser|Emitter)\b", line) or re.search(
-                    r"from yaml import .*\bC(Safe)?(Loader|Dumper)\b", line):
+                r"from yaml import .*\bC(Safe)?(Loader|Dumper)\b", line
+            ):
                 offenders.append(f"{path.relative_to(REPO)}:{lineno}: {line.strip()}")
     assert not offenders, "use getattr(yaml, 'CSafeLoader', yaml.SafeLoader):\n" + "\n".join(offenders)
 
@@ -465,13 +506,20 @@ def _interpreters() -> list[tuple[str, str]]:
     found: dict[tuple[int, int], str] = {}
     candidates = [sys.executable, "/usr/bin/python3"]
     candidates += [shutil.which(f"python3.{m}") or "" for m in range(6, 16)]
-    candidates += sorted(str(p) for p in Path(os.path.expanduser("~/.pyenv/versions")).glob("3.*/bin/python3"))
+    candidates += sorted(
+        str(p) for p in Path(os.path.expanduser("~/.pyenv/versions")).glob("3.*/bin/python3")
+    )
     for exe in candidates:
         if not exe or not os.access(exe, os.X_OK):
             continue
         try:
-            out = subprocess.run([exe, "-c", "import sys; print('%d %d' % sys.version_info[:2])"],
-                                 check=False, capture_output=True, text=True, timeout=30)
+            out = subprocess.run(
+                [exe, "-c", "import sys; print('%d %d' % sys.version_info[:2])"],
+                check=False,
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
         except (OSError, subprocess.TimeoutExpired):
             continue
         if out.returncode == 0 and out.stdout.strip():
@@ -487,8 +535,9 @@ INTERPRETERS = _interpreters()
 def test_zipapp_on_each_python(zipapp, python, tmp_path):
     """Python 3.9+ runs the plugin with no site-packages at all (-S); older ones get a clear message."""
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8"}
-    minor = subprocess.run([python, "-c", "import sys; print(sys.version_info[1])"],
-                           check=True, capture_output=True, text=True).stdout.strip()
+    minor = subprocess.run(
+        [python, "-c", "import sys; print(sys.version_info[1])"], check=True, capture_output=True, text=True
+    ).stdout.strip()
     if int(minor) < 9:
         proc = _run([python, "-S", zipapp, "--version"], env=env, check=False)
         assert proc.returncode == 2

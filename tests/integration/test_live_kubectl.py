@@ -2,6 +2,7 @@
 
 kubectl sends bearer tokens only over TLS, so these run the stand-in over HTTPS with a token.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,12 @@ ETL = ("batch-jobs", "etl-20240501-x7k2p")
 def cluster(fake_api_factory, kubeconfig, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("KUBECONFIG", raising=False)
-    api = fake_api_factory([os.path.join(DATA_DIR, "cluster.json"), os.path.join(DATA_DIR, "acs-pod.yaml")],
-                           tls=True, token="faithful-token", version="v1.28.15-aliyun.1")
+    api = fake_api_factory(
+        [os.path.join(DATA_DIR, "cluster.json"), os.path.join(DATA_DIR, "acs-pod.yaml")],
+        tls=True,
+        token="faithful-token",
+        version="v1.28.15-aliyun.1",
+    )
     return api, kubeconfig(api)
 
 
@@ -55,23 +60,42 @@ def test_events_are_what_kubectl_lists_with_the_same_field_selectors(cluster, ku
     namespace, name = ETL
     snap = kube.fetch_pod_snapshot(KubeOptions(kubeconfig=config, namespace=namespace), name)
     uid = snap.pods[0]["metadata"]["uid"]
-    by_uid = _kubectl_json(kubectl, config, "get", "events", "-n", namespace,
-                           "--field-selector", f"involvedObject.uid={uid}")["items"]
-    uidless = _kubectl_json(kubectl, config, "get", "events", "-n", namespace, "--field-selector",
-                            f"involvedObject.kind=Pod,involvedObject.name={name},involvedObject.uid=")["items"]
+    by_uid = _kubectl_json(
+        kubectl, config, "get", "events", "-n", namespace, "--field-selector", f"involvedObject.uid={uid}"
+    )["items"]
+    uidless = _kubectl_json(
+        kubectl,
+        config,
+        "get",
+        "events",
+        "-n",
+        namespace,
+        "--field-selector",
+        f"involvedObject.kind=Pod,involvedObject.name={name},involvedObject.uid=",
+    )["items"]
     assert uidless == []
-    assert sorted(snap.events, key=lambda e: e["metadata"]["uid"]) == \
-        sorted(by_uid, key=lambda e: e["metadata"]["uid"])
+    assert sorted(snap.events, key=lambda e: e["metadata"]["uid"]) == sorted(
+        by_uid, key=lambda e: e["metadata"]["uid"]
+    )
 
 
 def test_uidless_events_of_old_virtual_nodes_match_kubectl(cluster, kubectl):
     api, config = cluster
     namespace, name = _acs_pod(api)
     snap = kube.fetch_pod_snapshot(KubeOptions(kubeconfig=config, namespace=namespace), name)
-    by_name = _kubectl_json(kubectl, config, "get", "events", "-n", namespace, "--field-selector",
-                            f"involvedObject.kind=Pod,involvedObject.name={name}")["items"]
-    assert by_name and sorted(snap.events, key=lambda e: e["metadata"]["uid"]) == \
-        sorted(by_name, key=lambda e: e["metadata"]["uid"])
+    by_name = _kubectl_json(
+        kubectl,
+        config,
+        "get",
+        "events",
+        "-n",
+        namespace,
+        "--field-selector",
+        f"involvedObject.kind=Pod,involvedObject.name={name}",
+    )["items"]
+    assert by_name and sorted(snap.events, key=lambda e: e["metadata"]["uid"]) == sorted(
+        by_name, key=lambda e: e["metadata"]["uid"]
+    )
 
 
 def _describe_events(text: str) -> list:
@@ -113,6 +137,8 @@ def test_describe_shows_the_states_and_events_the_plugin_read(cluster, kubectl, 
         assert re.search(r"^Events:\s+<none>$", text, re.MULTILINE)
         assert len(snap.events) >= 3
         selectors = [r.query.get("fieldSelector", "") for r in api.requests if r.path.endswith("/events")]
-        assert any(f"involvedObject.uid={pod['metadata']['uid']}" in sel and "involvedObject.name=" in sel
-                   for sel in selectors)  # describe's own query
+        assert any(
+            f"involvedObject.uid={pod['metadata']['uid']}" in sel and "involvedObject.name=" in sel
+            for sel in selectors
+        )  # describe's own query
     assert api.writes() == []

@@ -6,6 +6,7 @@ on stderr, a JSON document that matches the schema). Never a traceback. This is 
 the files whose bug would be a hang (``HOSTILE``) and the cases that need a real process run in
 tests/integration/test_corpus.py, which reads the table from here. docs/reliability.md lists the cases.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,13 @@ EXPECTED = {
     "not-utf8.bin": (2, "is not UTF-8 text"),
     "gzipped.yaml.gz": (2, "is binary, not JSON or YAML"),
     "utf16-mark-then-garbage.bin": (2, "is not valid UTF-16 text, though it starts like UTF-16"),
-    "ansi-colour.yaml": (2, ("holds a control character YAML does not allow (#x001b) at line 1: terminal colour "
-                             "codes? save the output without colour")),
+    "ansi-colour.yaml": (
+        2,
+        (
+            "holds a control character YAML does not allow (#x001b) at line 1: terminal colour "
+            "codes? save the output without colour"
+        ),
+    ),
     "control-character.yaml": (2, "holds a control character YAML does not allow (#x007f) at line 4"),
     # truncated and malformed
     "truncated.json": (2, "ends too early (truncated?)"),
@@ -88,8 +94,17 @@ EXPECTED = {
 }
 
 # Files whose bug would be a hang, not a wrong answer: always run in a subprocess under a timeout.
-HOSTILE = {"alias-bomb.yaml", "alias-bomb-in-pod.yaml", "recursive-alias.yaml", "recursive-alias-map.yaml",
-           "deep-json.json", "deep-yaml.yaml", "deep-yaml-block.yaml", "deep-lists.json", "huge-integer.yaml"}
+HOSTILE = {
+    "alias-bomb.yaml",
+    "alias-bomb-in-pod.yaml",
+    "recursive-alias.yaml",
+    "recursive-alias-map.yaml",
+    "deep-json.json",
+    "deep-yaml.yaml",
+    "deep-yaml-block.yaml",
+    "deep-lists.json",
+    "huge-integer.yaml",
+}
 
 # Notes that odd-but-usable input must bring to stderr (it says what it made of the input).
 EXPECTED_NOTES = {
@@ -132,6 +147,7 @@ def assert_rendered(result):
 
 # ------------------------------------------------------------------------------------------ the table
 
+
 def test_every_corpus_file_has_an_expectation():
     assert sorted(p.name for p in CORPUS.iterdir()) == sorted(EXPECTED)
 
@@ -161,6 +177,7 @@ def test_odd_but_usable_input_renders(name, output):
 @pytest.fixture
 def local_zone(monkeypatch):
     """Switch this process's local zone (``time.tzset``), and switch it back afterwards."""
+
     def switch(zone):
         monkeypatch.setenv("TZ", zone)
         time.tzset()
@@ -176,8 +193,12 @@ def local_zone(monkeypatch):
 def test_odd_input_renders_in_a_local_zone_far_from_utc(name, zone, local_zone):
     """Wall-clock times at the ends of the calendar must not overflow when moved to the local zone."""
     local_zone(zone)
-    result = cli_runner().invoke(cli, ["timeline", "-f", str(CORPUS / name), "--absolute-time", "-o", "wide"],
-                                env={"TZ": zone, "COLUMNS": "100"}, catch_exceptions=False)
+    result = cli_runner().invoke(
+        cli,
+        ["timeline", "-f", str(CORPUS / name), "--absolute-time", "-o", "wide"],
+        env={"TZ": zone, "COLUMNS": "100"},
+        catch_exceptions=False,
+    )
     assert_rendered(result)
 
 
@@ -193,7 +214,10 @@ def test_wrong_types_keep_what_is_usable():
 def test_statuses_are_shown_in_spec_order_with_duplicate_names_once():
     doc = json.loads(run("timeline", "-f", str(CORPUS / "duplicate-containers.yaml"), "-o", "json").stdout)
     assert [(c["name"], c["section"]) for c in doc["containers"]] == [
-        ("app", "initContainers"), ("zeta", "containers"), ("alpha", "containers")]
+        ("app", "initContainers"),
+        ("zeta", "containers"),
+        ("alpha", "containers"),
+    ]
 
 
 def test_secret_data_is_never_echoed():
@@ -204,12 +228,17 @@ def test_secret_data_is_never_echoed():
 
 # ------------------------------------------------------------------------------------------ other sources
 
+
 def test_missing_file_and_directory(tmp_path):
-    assert_refused(run("timeline", "-f", str(tmp_path / "nope.yaml")), "no such file", str(tmp_path / "nope.yaml"))
+    assert_refused(
+        run("timeline", "-f", str(tmp_path / "nope.yaml")), "no such file", str(tmp_path / "nope.yaml")
+    )
     assert_refused(run("timeline", "-f", str(tmp_path)), "is a directory, not a file", str(tmp_path))
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads files whatever their mode")
+@pytest.mark.skipif(
+    hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads files whatever their mode"
+)
 def test_unreadable_file(tmp_path):
     path = tmp_path / "pod.yaml"
     shutil.copy(CORPUS / "crlf.yaml", path)
