@@ -1,4 +1,5 @@
 """The application layer: snapshot in, timeline and rendered text out. No flags, no terminal, no network."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -10,14 +11,14 @@ from typing import Any
 
 from kubectl_sidecar import checks
 from kubectl_sidecar import select as targets
-from kubectl_sidecar.findings import CheckReport, JobReport, PodResult
-from kubectl_sidecar.select import Target, select
 from kubectl_sidecar.errors import EXIT_CLEAN, UsageError
+from kubectl_sidecar.findings import CheckReport, JobReport, PodResult
 from kubectl_sidecar.model import ClusterVersion, as_dict, as_str, node_version, parse_job, pod_finished
 from kubectl_sidecar.options import KubeOptions, RenderOptions
 from kubectl_sidecar.render import document, findings, gantt, table
+from kubectl_sidecar.select import Target, select
 from kubectl_sidecar.snapshot import Snapshot
-from kubectl_sidecar.timeline import Timeline, build_timeline
+from kubectl_sidecar.timeline import build_timeline
 
 
 def timeline_for_pod(
@@ -58,7 +59,9 @@ def render_timeline(result: PodResult, opts: RenderOptions) -> str:
         if chart:
             parts.append(chart)
     if result.findings:
-        parts.append(findings.render_timeline_findings(result, width=opts.width, colour=opts.colour, details=wide))
+        parts.append(
+            findings.render_timeline_findings(result, width=opts.width, colour=opts.colour, details=wide)
+        )
     return "\n".join(parts)
 
 
@@ -171,7 +174,9 @@ def run_timeline(
         from kubectl_sidecar import files
 
         snapshot = files.load_snapshot(filenames, cluster_version=cluster_version)
-        result = timeline_for_pod(snapshot, snapshot.find_pod(name, kube.namespace), declared_sidecars=declared)
+        result = timeline_for_pod(
+            snapshot, snapshot.find_pod(name, kube.namespace), declared_sidecars=declared
+        )
     else:
         if name is None:
             raise UsageError("name the pod to show (or read files with -f)")
@@ -179,10 +184,15 @@ def run_timeline(
 
         snapshot = kubeapi.fetch_pod_snapshot(kube, name, cluster_version=cluster_version)
         result = timeline_for_pod(
-            snapshot, snapshot.find_pod(name, None), declared_sidecars=declared, now=_now(),
+            snapshot,
+            snapshot.find_pod(name, None),
+            declared_sidecars=declared,
+            now=_now(),
         )
         # live: what could not be read (403/404 notes) belongs in -o json/yaml too
-        result = _with_leading_notes(result, [text for text in snapshot.notes if text not in result.timeline.notes])
+        result = _with_leading_notes(
+            result, [text for text in snapshot.notes if text not in result.timeline.notes]
+        )
     if render.output in ("json", "yaml"):
         notes = list(snapshot.notes)
     else:
@@ -221,7 +231,9 @@ def follow_timeline(
     from kubectl_sidecar import kube as kubeapi
 
     def build(snapshot: Snapshot) -> PodResult:
-        return timeline_for_pod(snapshot, snapshot.find_pod(name, None), declared_sidecars=declared, now=_now())
+        return timeline_for_pod(
+            snapshot, snapshot.find_pod(name, None), declared_sidecars=declared, now=_now()
+        )
 
     updates = kubeapi.follow_pod(kube, name, cluster_version=cluster_version)
     try:
@@ -376,6 +388,9 @@ def run_demo(name: str | None, *, list_only: bool = False, render: RenderOptions
         out.append(text)
     if render.output == "json" and len(out) > 1:
         items = [json.loads(t) for t in out]
-        return Outcome(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=2, ensure_ascii=False) + "\n")
+        return Outcome(
+            json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=2, ensure_ascii=False)
+            + "\n"
+        )
     separator = "---\n" if render.output == "yaml" else "\n"
     return Outcome(separator.join(out))

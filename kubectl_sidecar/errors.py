@@ -3,6 +3,7 @@
 The CLI maps them to exit codes: every :class:`SidecarError` means "could not inspect" (exit 2);
 anything else that escapes is an internal error (exit 3).
 """
+
 from __future__ import annotations
 
 EXIT_CLEAN = 0

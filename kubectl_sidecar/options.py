@@ -1,4 +1,5 @@
 """Options parsed from flags, validated before anything runs; the engine never sees a flag."""
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,10 @@ def parse_request_timeout(text: str | None) -> float | None:
             seconds += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
             pos = match.end()
         if pos != len(value) or not value:
-            raise UsageError(f'invalid --request-timeout "{text}": use a whole number of seconds or a '
-                             "duration such as 5s, 1m or 1m30s (0 means no timeout)")
+            raise UsageError(
+                f'invalid --request-timeout "{text}": use a whole number of seconds or a '
+                "duration such as 5s, 1m or 1m30s (0 means no timeout)"
+            )
     return None if seconds == 0 else seconds
 
 

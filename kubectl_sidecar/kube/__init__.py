@@ -14,7 +14,7 @@ docs/live.md for the requests each command makes, the RBAC they need and the err
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 
 from kubectl_sidecar.kube import checkreads, follow, reads
 from kubectl_sidecar.kube.follow import PodUpdate
@@ -61,7 +61,7 @@ def fetch_check_snapshot(
 
 def follow_pod(
     opts: KubeOptions, name: str, *, cluster_version: ClusterVersion | None = None, poll: float = 0.5
-) -> Iterator[PodUpdate]:
+) -> Generator[PodUpdate, None, None]:
     """Yield the pod's snapshot, then a new one each time the pod or its events change, until it is
     deleted (see :func:`follow.follow_pod`). The session is closed when the iterator is."""
     with Session.open(opts) as session:
