@@ -11,6 +11,7 @@ The tier is skipped when Go is missing and no built binaries are available. Ever
 the ``e2e`` marker. When a test fails, the paths and tails of the apiserver and etcd logs are
 attached to its report.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,10 @@ def _skip_reason() -> str | None:
         c.find_binaries(build=False, timeout=60)
         return None
     except c.E2ESetupError:
-        return ("e2e tier needs Go (to build kube-apiserver and etcd from the Go module proxy, "
-                "see docs/testing.md) or prebuilt binaries; go is neither on PATH nor in /usr/local/go/bin")
+        return (
+            "e2e tier needs Go (to build kube-apiserver and etcd from the Go module proxy, "
+            "see docs/testing.md) or prebuilt binaries; go is neither on PATH nor in /usr/local/go/bin"
+        )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
@@ -178,9 +181,20 @@ app.datetime = _Pinned
 sys.argv[0] = "kubectl-sidecar"
 cli.main()
 """
-_DROPPED_ENV = ("KUBECONFIG", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT", "HTTPS_PROXY",
-                "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_COLOR",
-                "KUBECTL_SIDECAR_DEBUG", "COLUMNS")
+_DROPPED_ENV = (
+    "KUBECONFIG",
+    "KUBERNETES_SERVICE_HOST",
+    "KUBERNETES_SERVICE_PORT",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_COLOR",
+    "KUBECTL_SIDECAR_DEBUG",
+    "COLUMNS",
+)
 
 
 @dataclass
@@ -197,11 +211,13 @@ class PluginResult:
 
     @property
     def notes(self) -> list[str]:
-        return [line[len("note: "):] for line in self.stderr.splitlines() if line.startswith("note: ")]
+        return [line[len("note: ") :] for line in self.stderr.splitlines() if line.startswith("note: ")]
 
     def __str__(self) -> str:
-        return (f"kubectl-sidecar {' '.join(self.args)} -> exit {self.returncode}\n"
-                f"--- stdout\n{self.stdout}--- stderr\n{self.stderr}")
+        return (
+            f"kubectl-sidecar {' '.join(self.args)} -> exit {self.returncode}\n"
+            f"--- stdout\n{self.stdout}--- stderr\n{self.stderr}"
+        )
 
 
 @dataclass
@@ -221,13 +237,22 @@ class PluginRunner:
 
     def env(self, extra: dict | None = None) -> dict:
         env = {k: v for k, v in os.environ.items() if k not in _DROPPED_ENV}
-        env.update({"HOME": str(self.home), "COLUMNS": "100", "TZ": "UTC", "NO_COLOR": "1",
-                    "PYTHONUNBUFFERED": "1", "NO_PROXY": "127.0.0.1,localhost"})
+        env.update(
+            {
+                "HOME": str(self.home),
+                "COLUMNS": "100",
+                "TZ": "UTC",
+                "NO_COLOR": "1",
+                "PYTHONUNBUFFERED": "1",
+                "NO_PROXY": "127.0.0.1,localhost",
+            }
+        )
         env.update(extra or {})
         return env
 
-    def command(self, args, user: str | None = c.PLUGIN, kubeconfig: str | None = None,
-                now: str | None = None) -> list:
+    def command(
+        self, args, user: str | None = c.PLUGIN, kubeconfig: str | None = None, now: str | None = None
+    ) -> list:
         args = [str(a) for a in args]
         if kubeconfig or user:
             args += ["--kubeconfig", str(kubeconfig or self.cluster.kubeconfigs[user])]
@@ -235,15 +260,30 @@ class PluginRunner:
             return [sys.executable, "-c", _PINNED_CLOCK, now, *args]
         return [sys.executable, "-m", "kubectl_sidecar", *args]
 
-    def run(self, *args, user: str | None = c.PLUGIN, kubeconfig: str | None = None, now: str | None = None,
-            env: dict | None = None, timeout: float = 120) -> PluginResult:
+    def run(
+        self,
+        *args,
+        user: str | None = c.PLUGIN,
+        kubeconfig: str | None = None,
+        now: str | None = None,
+        env: dict | None = None,
+        timeout: float = 120,
+    ) -> PluginResult:
         cmd = self.command(args, user, kubeconfig, now)
         offset = self.cluster.audit_offset()
         t0 = time.monotonic()
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=self.env(env),
-                              stdin=subprocess.DEVNULL, check=False)
-        result = PluginResult([str(a) for a in args], proc.returncode, proc.stdout, proc.stderr, offset,
-                              time.monotonic() - t0)
+        proc = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=self.env(env),
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+        result = PluginResult(
+            [str(a) for a in args], proc.returncode, proc.stdout, proc.stderr, offset, time.monotonic() - t0
+        )
         self.runs.append(result)
         return result
 
@@ -254,22 +294,37 @@ class PluginRunner:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(lambda call: self.run(*call[0], **call[1]), calls))
 
-    def popen(self, *args, user: str | None = c.PLUGIN, kubeconfig: str | None = None,
-              env: dict | None = None) -> subprocess.Popen:
-        return subprocess.Popen(self.command(args, user, kubeconfig), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, bufsize=1,
-                                env=self.env(env))
+    def popen(
+        self, *args, user: str | None = c.PLUGIN, kubeconfig: str | None = None, env: dict | None = None
+    ) -> subprocess.Popen:
+        return subprocess.Popen(
+            self.command(args, user, kubeconfig),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            bufsize=1,
+            env=self.env(env),
+        )
 
-    def requests(self, since: PluginResult | int, audit_log: Path | None = None, settle: float = 0.3,
-                 timeout: float = 10) -> list[dict]:
+    def requests(
+        self,
+        since: PluginResult | int,
+        audit_log: Path | None = None,
+        settle: float = 0.3,
+        timeout: float = 10,
+    ) -> list[dict]:
         """Audit entries of kubectl-sidecar requests after ``since`` (a result or a byte offset), one
         per request (the last stage seen), once the log stops growing."""
         offset = since.audit_offset if isinstance(since, PluginResult) else since
         deadline = time.monotonic() + timeout
         last = None
         while True:
-            events = [e for e in self.cluster.audit_events(offset, audit_log)
-                      if (e.get("userAgent") or "").startswith(c.PLUGIN_USER_AGENT)]
+            events = [
+                e
+                for e in self.cluster.audit_events(offset, audit_log)
+                if (e.get("userAgent") or "").startswith(c.PLUGIN_USER_AGENT)
+            ]
             by_id = {}
             for e in events:
                 by_id[e["auditID"]] = e
@@ -304,7 +359,13 @@ def plugin_only_reads() -> Iterator[None]:
     writes = sorted({(e["verb"], e["requestURI"]) for e in mine if e["verb"] not in ("get", "list", "watch")})
     assert not writes, f"kubectl-sidecar sent requests that are not reads: {writes}"
     kubectl = ("kubectl/", "kubectl-dispatcher/")  # test_plugin_access compares with kubectl as this user
-    others = sorted({(e.get("userAgent"), e["verb"], e["requestURI"]) for e in events
-                     if e["user"]["username"] == c.PLUGIN and e not in mine
-                     and not (e.get("userAgent") or "").startswith(kubectl)})
+    others = sorted(
+        {
+            (e.get("userAgent"), e["verb"], e["requestURI"])
+            for e in events
+            if e["user"]["username"] == c.PLUGIN
+            and e not in mine
+            and not (e.get("userAgent") or "").startswith(kubectl)
+        }
+    )
     assert not others, f"something else used the plugin's user: {others}"

@@ -1,5 +1,6 @@
 """Shell completion: `kubectl sidecar completion SHELL`, the kubectl_complete-sidecar executable (kubectl's
 plugin completion protocol, which is cobra's `__complete` output), and kubectl itself calling it."""
+
 from __future__ import annotations
 
 import os
@@ -30,16 +31,23 @@ def bin_dir(tmp_path):
     folder = tmp_path / "bin"
     folder.mkdir()
     plugin = folder / "kubectl-sidecar"
-    plugin.write_text(f"#!{sys.executable}\nimport sys\nfrom kubectl_sidecar.cli import main\n"
-                      "sys.exit(main())\n")
+    plugin.write_text(
+        f"#!{sys.executable}\nimport sys\nfrom kubectl_sidecar.cli import main\nsys.exit(main())\n"
+    )
     plugin.chmod(0o755)
     shutil.copy2(SCRIPT, folder / "kubectl_complete-sidecar")
     return folder
 
 
 def _env(bin_dir: Path, tmp_path: Path, **extra) -> dict:
-    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8",
-           "PYTHONPATH": str(ROOT), "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": str(ROOT),
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
@@ -50,8 +58,14 @@ def comp(bin_dir, tmp_path):
 
     def run(*words, exe=None, **env):
         exe = exe or [str(bin_dir / "kubectl_complete-sidecar")]
-        proc = subprocess.run(exe + list(words), env=_env(bin_dir, tmp_path, **env), check=False,
-                              capture_output=True, text=True, timeout=30)
+        proc = subprocess.run(
+            exe + list(words),
+            env=_env(bin_dir, tmp_path, **env),
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert proc.returncode == 0, proc
         assert proc.stderr == "", proc.stderr
         lines = proc.stdout.splitlines()
@@ -64,12 +78,17 @@ def comp(bin_dir, tmp_path):
 @pytest.fixture
 def api_config(cluster_api, tmp_path):
     return cluster_api.write_kubeconfig(
-        tmp_path / "kubeconfig", namespace="batch-jobs",
-        extra_contexts=[{"name": "shop-ctx", "namespace": "shop"}, {"name": "analytics-ctx",
-                                                                     "namespace": "analytics"}])
+        tmp_path / "kubeconfig",
+        namespace="batch-jobs",
+        extra_contexts=[
+            {"name": "shop-ctx", "namespace": "shop"},
+            {"name": "analytics-ctx", "namespace": "analytics"},
+        ],
+    )
 
 
 # ------------------------------------------------------------------------------------------ scripts
+
 
 def test_completion_bash_is_a_bash_script():
     result = CliRunner().invoke(cli, ["completion", "bash"])
@@ -83,12 +102,27 @@ def test_completion_bash_is_a_bash_script():
         assert check.returncode == 0, check.stderr
 
 
-@pytest.mark.parametrize("shell,marks", [
-    ("zsh", ["#compdef kubectl-sidecar", "_kubectl_sidecar_completion()",
-             "_KUBECTL_SIDECAR_COMPLETE=zsh_complete"]),
-    ("fish", ["function _kubectl_sidecar_completion", "--command kubectl-sidecar",
-              "_KUBECTL_SIDECAR_COMPLETE=fish_complete"]),
-])
+@pytest.mark.parametrize(
+    "shell,marks",
+    [
+        (
+            "zsh",
+            [
+                "#compdef kubectl-sidecar",
+                "_kubectl_sidecar_completion()",
+                "_KUBECTL_SIDECAR_COMPLETE=zsh_complete",
+            ],
+        ),
+        (
+            "fish",
+            [
+                "function _kubectl_sidecar_completion",
+                "--command kubectl-sidecar",
+                "_KUBECTL_SIDECAR_COMPLETE=fish_complete",
+            ],
+        ),
+    ],
+)
 def test_completion_zsh_and_fish(shell, marks):
     result = CliRunner().invoke(cli, ["completion", shell])
     assert result.exit_code == 0, result.output
@@ -111,11 +145,19 @@ def test_the_bash_script_completes_through_click(bin_dir, tmp_path, api_config):
     script.write_text(CliRunner().invoke(cli, ["completion", "bash"]).stdout)
 
     def reply(*words):
-        program = (f'source {script}; COMP_WORDS=(kubectl-sidecar {" ".join(words)}); '
-                   f'COMP_CWORD={len(words)}; '
-                   '_kubectl_sidecar_completion kubectl-sidecar; printf "%s\\n" "${COMPREPLY[@]}"')
-        proc = subprocess.run(["bash", "-c", program], env=_env(bin_dir, tmp_path, KUBECONFIG=api_config),
-                              check=False, capture_output=True, text=True, timeout=30)
+        program = (
+            f"source {script}; COMP_WORDS=(kubectl-sidecar {' '.join(words)}); "
+            f"COMP_CWORD={len(words)}; "
+            '_kubectl_sidecar_completion kubectl-sidecar; printf "%s\\n" "${COMPREPLY[@]}"'
+        )
+        proc = subprocess.run(
+            ["bash", "-c", program],
+            env=_env(bin_dir, tmp_path, KUBECONFIG=api_config),
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert proc.returncode == 0 and proc.stderr == "", proc
         return proc.stdout.split()
 
@@ -127,6 +169,7 @@ def test_the_bash_script_completes_through_click(bin_dir, tmp_path, api_config):
 
 
 # ------------------------------------------------------------------------------------------ kubectl protocol
+
 
 @pytest.mark.parametrize("form", ["script", "console-script", "linked-plugin"])
 def test_commands_are_listed_by_every_form_of_the_executable(comp, bin_dir, tmp_path, form):
@@ -165,11 +208,14 @@ def test_the_typed_namespace_context_and_kubeconfig_are_honoured(comp, tmp_path,
     assert comp("timeline", "--namespace=shop", "", KUBECONFIG=api_config)[0] == shop
     assert comp("timeline", "-nshop", "", KUBECONFIG=api_config)[0] == shop
     assert comp("timeline", "--context", "shop-ctx", "", KUBECONFIG=api_config)[0] == shop
-    assert comp("timeline", "-o", "wide", "--context=analytics-ctx", "",
-                    KUBECONFIG=api_config)[0] == ["report-28571530-kq9zt"]
+    assert comp("timeline", "-o", "wide", "--context=analytics-ctx", "", KUBECONFIG=api_config)[0] == [
+        "report-28571530-kq9zt"
+    ]
     # --kubeconfig wins over KUBECONFIG (which here names nothing that exists)
-    assert comp("timeline", "--kubeconfig", api_config, "-n", "shop", "",
-                    KUBECONFIG=tmp_path / "nothing")[0] == shop
+    assert (
+        comp("timeline", "--kubeconfig", api_config, "-n", "shop", "", KUBECONFIG=tmp_path / "nothing")[0]
+        == shop
+    )
 
 
 def test_job_names_and_pod_targets_of_check(comp, api_config):
@@ -183,21 +229,20 @@ def test_job_names_and_pod_targets_of_check(comp, api_config):
 
 
 def test_output_formats_and_other_choices(comp):
-    assert comp("__complete", "timeline", "-o", "")[:2] == (
-        ["table", "wide", "json", "yaml"], 4)
+    assert comp("__complete", "timeline", "-o", "")[:2] == (["table", "wide", "json", "yaml"], 4)
     assert comp("check", "--output", "")[0] == ["table", "json", "yaml"]
     assert comp("check", "--fail-on=w")[0] == ["warning"]  # cobra's scripts add --fail-on=
     assert comp("timeline", "-oj")[0] == ["-ojson"]
     assert comp("demo", "--color", "")[0] == ["auto", "always", "never"]
-    assert comp("demo", "")[0] == ["acs-forced-exit", "native", "stale-status",
-                                                           "blocked-job"]
+    assert comp("demo", "")[0] == ["acs-forced-exit", "native", "stale-status", "blocked-job"]
     assert comp("completion", "")[0] == ["bash", "zsh", "fish"]
 
 
 def test_flags(comp):
     names, directive, proc = comp("timeline", "--")
-    assert {"--output", "--context", "--namespace", "--kubeconfig", "--watch", "--help", "--no-chart"} \
-        <= set(names)
+    assert {"--output", "--context", "--namespace", "--kubeconfig", "--watch", "--help", "--no-chart"} <= set(
+        names
+    )
     assert all(n.startswith("--") for n in names) and directive == 4
     assert "--output\ttable (with a Gantt chart)" in proc.stdout
     assert set(comp("check", "-")[0]) >= {"-A", "-l", "-o", "-n", "-h", "--selector"}
@@ -209,16 +254,23 @@ def test_flags(comp):
 
 
 def test_contexts_clusters_and_users_from_the_kubeconfig_files(comp, tmp_path):
-    first = write_kubeconfig(tmp_path / "a", FakeApiServer.refused_url(), context="prod",
-                             extra_contexts=[{"name": "staging", "server": "http://127.0.0.1:9"}])
-    second = write_kubeconfig(tmp_path / "b", FakeApiServer.refused_url(), context="dev", user="dev-user",
-                              current_context=None)
+    first = write_kubeconfig(
+        tmp_path / "a",
+        FakeApiServer.refused_url(),
+        context="prod",
+        extra_contexts=[{"name": "staging", "server": "http://127.0.0.1:9"}],
+    )
+    second = write_kubeconfig(
+        tmp_path / "b", FakeApiServer.refused_url(), context="dev", user="dev-user", current_context=None
+    )
     both = os.pathsep.join([first, str(tmp_path / "missing"), second])
     assert comp("timeline", "--context", "", KUBECONFIG=both)[0] == ["dev", "prod", "staging"]
     assert comp("timeline", "--context=st", KUBECONFIG=both)[0] == ["staging"]
     assert comp("check", "--user", "", KUBECONFIG=both)[0] == ["dev-user", "test-user"]
-    assert comp("check", "--kubeconfig", first, "--cluster", "",
-                    KUBECONFIG=second)[0] == ["staging-cluster", "test-cluster"]
+    assert comp("check", "--kubeconfig", first, "--cluster", "", KUBECONFIG=second)[0] == [
+        "staging-cluster",
+        "test-cluster",
+    ]
     # ~/.kube/config when KUBECONFIG is not set
     (tmp_path / ".kube").mkdir()
     shutil.copy(first, tmp_path / ".kube" / "config")
@@ -226,12 +278,17 @@ def test_contexts_clusters_and_users_from_the_kubeconfig_files(comp, tmp_path):
 
 
 def test_paths_are_left_to_the_shell(comp):
-    for words in (["timeline", "--kubeconfig", ""], ["timeline", "-f", ""], ["check", "--filename=sn"],
-                  ["check", "--certificate-authority", ""]):
+    for words in (
+        ["timeline", "--kubeconfig", ""],
+        ["timeline", "-f", ""],
+        ["check", "--filename=sn"],
+        ["check", "--certificate-authority", ""],
+    ):
         assert comp(*words)[:2] == ([], completion.DIRECTIVE_DEFAULT)
 
 
 # ------------------------------------------------------------------------------------------ failures
+
 
 @pytest.mark.parametrize("case", ["refused", "no-kubeconfig", "not-yaml", "unknown-context", "forbidden"])
 def test_failures_print_only_a_directive_quickly(comp, tmp_path, fake_api, case):
@@ -256,12 +313,10 @@ def test_failures_print_only_a_directive_quickly(comp, tmp_path, fake_api, case)
 def test_a_server_that_does_not_answer_is_given_the_short_timeout(comp, cluster_api, api_config):
     cluster_api.fail(r"/pods", delay=30, times=None)
     started = time.monotonic()
-    assert comp("timeline", "--request-timeout", "1s", "", KUBECONFIG=api_config)[2].stdout \
-        == ":4\n"
+    assert comp("timeline", "--request-timeout", "1s", "", KUBECONFIG=api_config)[2].stdout == ":4\n"
     assert time.monotonic() - started < 4
     started = time.monotonic()  # no --request-timeout (or 0): COMPLETION_TIMEOUT, not for ever
-    assert comp("timeline", "--request-timeout=0", "", KUBECONFIG=api_config)[2].stdout \
-        == ":4\n"
+    assert comp("timeline", "--request-timeout=0", "", KUBECONFIG=api_config)[2].stdout == ":4\n"
     elapsed = time.monotonic() - started
     limit = completion.COMPLETION_TIMEOUT + completion.GRACE + 2  # + python start-up
     assert completion.COMPLETION_TIMEOUT - 0.5 < elapsed < limit
@@ -275,19 +330,28 @@ def test_a_server_failing_with_retries_is_cut_off_by_the_deadline(comp, cluster_
 
 
 def test_the_script_answers_when_the_plugin_is_missing(tmp_path):
-    proc = subprocess.run([str(SCRIPT), "timeline", ""], env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-                          check=False, capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        [str(SCRIPT), "timeline", ""],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, ":4\n", "")
 
 
 def test_kubernetes_is_imported_only_to_list_names(api_config):
-    probe = ("import sys\nfrom kubectl_sidecar import shellcomp\nfrom kubectl_sidecar.cli import cli\n"
-             "print(shellcomp.run_cobra(sys.argv[1:], cli).split()[0], 'kubernetes' in sys.modules)")
+    probe = (
+        "import sys\nfrom kubectl_sidecar import shellcomp\nfrom kubectl_sidecar.cli import cli\n"
+        "print(shellcomp.run_cobra(sys.argv[1:], cli).split()[0], 'kubernetes' in sys.modules)"
+    )
     env = dict(os.environ, KUBECONFIG=str(api_config), PYTHONPATH=str(ROOT))
 
     def run(*words):
-        return subprocess.run([sys.executable, "-c", probe, *words], env=env, check=True, capture_output=True,
-                              text=True).stdout.split()
+        return subprocess.run(
+            [sys.executable, "-c", probe, *words], env=env, check=True, capture_output=True, text=True
+        ).stdout.split()
 
     assert run("timeline", "-o", "") == ["table", "False"]
     assert run("timeline", "--context", "") == ["analytics-ctx", "False"]
@@ -297,23 +361,55 @@ def test_kubernetes_is_imported_only_to_list_names(api_config):
 
 # ------------------------------------------------------------------------------------------ engine
 
+
 def test_typed_connection_flags_become_kube_options(monkeypatch):
     seen = []
+
     def fake_list_names(values, kind):
         seen.append((completion.kube_options(values), kind))
         return ["a", "b"]
 
     monkeypatch.setattr(completion.sources, "list_names", fake_list_names)
-    result = completion.complete(["check", "--kubeconfig", "/k", "--context=c", "-n", "ns", "--as", "me",
-                                  "--as-group", "g1", "--as-group=g2", "-s", "https://h", "--token", "t",
-                                  "--insecure-skip-tls-verify", "--request-timeout", "2s", "--fail-on",
-                                  "info", "job/"], cli)
+    result = completion.complete(
+        [
+            "check",
+            "--kubeconfig",
+            "/k",
+            "--context=c",
+            "-n",
+            "ns",
+            "--as",
+            "me",
+            "--as-group",
+            "g1",
+            "--as-group=g2",
+            "-s",
+            "https://h",
+            "--token",
+            "t",
+            "--insecure-skip-tls-verify",
+            "--request-timeout",
+            "2s",
+            "--fail-on",
+            "info",
+            "job/",
+        ],
+        cli,
+    )
     assert result.items == [("job/a", ""), ("job/b", "")] and result.directive == 4
     opts, kind = seen[0]
     assert kind == "job"
-    assert (opts.kubeconfig, opts.context, opts.namespace, opts.as_user, opts.as_groups, opts.server,
-            opts.token, opts.insecure_skip_tls_verify, opts.request_timeout) == \
-        ("/k", "c", "ns", "me", ("g1", "g2"), "https://h", "t", True, 2.0)
+    assert (
+        opts.kubeconfig,
+        opts.context,
+        opts.namespace,
+        opts.as_user,
+        opts.as_groups,
+        opts.server,
+        opts.token,
+        opts.insecure_skip_tls_verify,
+        opts.request_timeout,
+    ) == ("/k", "c", "ns", "me", ("g1", "g2"), "https://h", "t", True, 2.0)
     completion.complete(["timeline", "--request-timeout", "1m", ""], cli)
     assert seen[1][0].request_timeout == completion.COMPLETION_TIMEOUT  # completion waits 5 s at most
     completion.complete(["timeline", "--request-timeout", "bogus", "--", ""], cli)
@@ -333,19 +429,23 @@ def test_cobra_output_never_spans_lines():
     assert text == "a b\ttwo\nc\n:4\n"
 
 
-@pytest.mark.parametrize("argv,expected", [
-    (["/x/kubectl_complete-sidecar", "timeline"], True),
-    (["C:\\bin\\kubectl_complete-sidecar.exe"], True),
-    (["/x/kubectl-sidecar", "__complete", ""], True),
-    (["/x/kubectl-sidecar", "__completeNoDesc", ""], True),
-    (["/x/kubectl-sidecar", "timeline", "__complete"], False),
-    (["/x/kubectl-sidecar"], False),
-])
+@pytest.mark.parametrize(
+    "argv,expected",
+    [
+        (["/x/kubectl_complete-sidecar", "timeline"], True),
+        (["C:\\bin\\kubectl_complete-sidecar.exe"], True),
+        (["/x/kubectl-sidecar", "__complete", ""], True),
+        (["/x/kubectl-sidecar", "__completeNoDesc", ""], True),
+        (["/x/kubectl-sidecar", "timeline", "__complete"], False),
+        (["/x/kubectl-sidecar"], False),
+    ],
+)
 def test_which_runs_are_completion_requests(argv, expected):
     assert completion.wanted(argv) is expected
 
 
 # ------------------------------------------------------------------------------------------ kubectl
+
 
 @pytest.mark.kubectl
 @pytest.mark.skipif(KUBECTL is None, reason="kubectl is not on PATH")
@@ -355,8 +455,14 @@ def test_kubectl_runs_the_completion_executable(bin_dir, tmp_path, api_config):
     env["PATH"] = f"{bin_dir}:{Path(KUBECTL).parent}:/usr/bin:/bin"
 
     def kubectl_complete(*words):
-        proc = subprocess.run([KUBECTL, "__complete", "sidecar", *words], env=env, check=False,
-                              capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            [KUBECTL, "__complete", "sidecar", *words],
+            env=env,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert proc.returncode == 0, proc.stderr
         # kubectl's own debug lines say what it ran
         assert f"About to call: {bin_dir / 'kubectl_complete-sidecar'}" in proc.stderr

@@ -3,6 +3,7 @@
 ``responses`` cannot intercept the kubernetes client (it patches ``requests``; the client uses urllib3),
 so every test here talks HTTP(S) to a real server on 127.0.0.1.
 """
+
 from __future__ import annotations
 
 import copy
@@ -34,8 +35,15 @@ def isolated_home(tmp_path, monkeypatch):
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
-    for var in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT", "HTTPS_PROXY", "https_proxy",
-                "HTTP_PROXY", "http_proxy"):
+    for var in (
+        "KUBECONFIG",
+        "KUBERNETES_SERVICE_HOST",
+        "KUBERNETES_SERVICE_PORT",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setattr(kube.session, "BACKOFF_SECONDS", 0.01)
 
@@ -54,43 +62,73 @@ def run(*args):
 
 
 def pod(name="p1", namespace="default", uid="uid-p1", node=None, owner=None, **status):
-    meta = {"name": name, "namespace": namespace, "uid": uid, "creationTimestamp": "2025-03-04T08:00:00Z",
-            "resourceVersion": "1"}
+    meta = {
+        "name": name,
+        "namespace": namespace,
+        "uid": uid,
+        "creationTimestamp": "2025-03-04T08:00:00Z",
+        "resourceVersion": "1",
+    }
     if owner:
-        meta["ownerReferences"] = [{"apiVersion": "batch/v1", "kind": "Job", "name": owner, "uid": "job-uid",
-                                    "controller": True}]
+        meta["ownerReferences"] = [
+            {"apiVersion": "batch/v1", "kind": "Job", "name": owner, "uid": "job-uid", "controller": True}
+        ]
     spec = {"containers": [{"name": "app", "image": "busybox"}], "restartPolicy": "Never"}
     if node:
         spec["nodeName"] = node
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec,
-            "status": dict({"phase": "Running"}, **status)}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": meta,
+        "spec": spec,
+        "status": dict({"phase": "Running"}, **status),
+    }
 
 
 def event(i, pod_name="p1", uid="uid-p1", namespace="default", reason="Started", container="app"):
-    involved = {"kind": "Pod", "name": pod_name, "namespace": namespace, "apiVersion": "v1",
-                "fieldPath": f"spec.containers{{{container}}}"}
+    involved = {
+        "kind": "Pod",
+        "name": pod_name,
+        "namespace": namespace,
+        "apiVersion": "v1",
+        "fieldPath": f"spec.containers{{{container}}}",
+    }
     if uid is not None:
         involved["uid"] = uid
-    return {"apiVersion": "v1", "kind": "Event",
-            "metadata": {"name": f"{pod_name}.{i:08x}", "namespace": namespace, "uid": f"ev-{pod_name}-{i}"},
-            "involvedObject": involved, "reason": reason, "message": f"{reason} container {container}",
-            "type": "Normal", "source": {"component": "kubelet"}, "count": 1,
-            "firstTimestamp": "2025-03-04T08:00:05Z", "lastTimestamp": "2025-03-04T08:00:05Z"}
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": f"{pod_name}.{i:08x}", "namespace": namespace, "uid": f"ev-{pod_name}-{i}"},
+        "involvedObject": involved,
+        "reason": reason,
+        "message": f"{reason} container {container}",
+        "type": "Normal",
+        "source": {"component": "kubelet"},
+        "count": 1,
+        "firstTimestamp": "2025-03-04T08:00:05Z",
+        "lastTimestamp": "2025-03-04T08:00:05Z",
+    }
 
 
 # ------------------------------------------------------------------------------------ same as files
 
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
-def test_live_timeline_prints_what_files_of_the_same_objects_print(scenario, fake_api_factory, kubeconfig,
-                                                                    monkeypatch):
+def test_live_timeline_prints_what_files_of_the_same_objects_print(
+    scenario, fake_api_factory, kubeconfig, monkeypatch
+):
     path = DEMO / scenario["file"]
     # A live timeline runs to "now" while a container runs; files have no now. Pin the clock to the
     # last mark so both end at the same place.
     marks = json.loads(run("timeline", "-f", str(path), "-o", "json").stdout)["marks"]
     last = max(datetime.fromisoformat(m["time"].replace("Z", "+00:00")) for m in marks)
-    monkeypatch.setattr(app_module, "datetime", type("PinnedClock", (datetime,), {"now": staticmethod(lambda tz=None: last)}))
+    monkeypatch.setattr(
+        app_module, "datetime", type("PinnedClock", (datetime,), {"now": staticmethod(lambda tz=None: last)})
+    )
     api = fake_api_factory([str(path)], tls=True, token="demo-token", version=scenario["clusterVersion"])
-    namespace = next(o["metadata"]["namespace"] for o in api.objects("Pod") if o["metadata"]["name"] == scenario["pod"])
+    namespace = next(
+        o["metadata"]["namespace"] for o in api.objects("Pod") if o["metadata"]["name"] == scenario["pod"]
+    )
     config = kubeconfig(api, namespace=namespace)
 
     live = run("timeline", scenario["pod"], "--kubeconfig", config)
@@ -109,9 +147,13 @@ def test_live_timeline_prints_what_files_of_the_same_objects_print(scenario, fak
     offline = run("timeline", "-f", str(path), "--cluster-version", scenario["clusterVersion"], "-o", "wide")
     assert same_source(live.stdout) == same_source(offline.stdout)
     live = json.loads(run("timeline", scenario["pod"], "--kubeconfig", config, "-o", "json").stdout)
-    offline = json.loads(run("timeline", "-f", str(path), "--cluster-version", scenario["clusterVersion"],
-                             "-o", "json").stdout)
-    assert (live["cluster"].pop("versionSource"), offline["cluster"].pop("versionSource")) == ("server", "flag")
+    offline = json.loads(
+        run("timeline", "-f", str(path), "--cluster-version", scenario["clusterVersion"], "-o", "json").stdout
+    )
+    assert (live["cluster"].pop("versionSource"), offline["cluster"].pop("versionSource")) == (
+        "server",
+        "flag",
+    )
     for key in ("pod", "cluster", "origin", "containers", "marks", "events"):
         assert live[key] == offline[key], key
     # notes: the live run may add what it could not read (e.g. a node the file did not hold either)
@@ -126,8 +168,10 @@ def test_requests_for_one_pod_with_node_and_job(cluster_api, kubeconfig):
     assert result.exit_code == 0, result.stderr
     paths = sorted((r.path, r.query.get("fieldSelector", "")) for r in cluster_api.requests)
     assert paths == [
-        ("/api/v1/namespaces/batch-jobs/events",
-         "involvedObject.kind=Pod,involvedObject.name=etl-20240501-x7k2p,involvedObject.uid="),
+        (
+            "/api/v1/namespaces/batch-jobs/events",
+            "involvedObject.kind=Pod,involvedObject.name=etl-20240501-x7k2p,involvedObject.uid=",
+        ),
         ("/api/v1/namespaces/batch-jobs/events", "involvedObject.uid=7e8f9a0b-1c2d-4e3f-9a4b-5c6d7e8f9a0b"),
         ("/api/v1/namespaces/batch-jobs/pods/etl-20240501-x7k2p", ""),
         ("/api/v1/nodes/node-a", ""),
@@ -139,10 +183,14 @@ def test_requests_for_one_pod_with_node_and_job(cluster_api, kubeconfig):
 
 def test_events_without_uid_are_found_by_name(cluster_api):
     """Older ACS virtual nodes wrote events without involvedObject.uid."""
-    events = [o for o in cluster_api.objects("Event") if o["involvedObject"]["name"] == "report-28571530-kq9zt"]
+    events = [
+        o for o in cluster_api.objects("Event") if o["involvedObject"]["name"] == "report-28571530-kq9zt"
+    ]
     assert events and all(not e["involvedObject"].get("uid") for e in events)
     namespace = events[0]["metadata"]["namespace"]
-    snap = kube.fetch_pod_snapshot(KubeOptions(server=cluster_api.url, namespace=namespace), "report-28571530-kq9zt")
+    snap = kube.fetch_pod_snapshot(
+        KubeOptions(server=cluster_api.url, namespace=namespace), "report-28571530-kq9zt"
+    )
     assert sorted(e["metadata"]["uid"] for e in snap.events) == sorted(e["metadata"]["uid"] for e in events)
     assert all(e["kind"] == "Event" and e["apiVersion"] == "v1" for e in snap.events)
 
@@ -160,9 +208,15 @@ def test_events_are_read_page_by_page(fake_api):
     fake_api.load([pod()] + [event(i) for i in range(count)])
     snap = kube.fetch_pod_snapshot(KubeOptions(server=fake_api.url), "p1")
     assert len(snap.events) == count
-    pages = [r for r in fake_api.requests if r.path.endswith("/events") and "uid=uid-p1" in r.query["fieldSelector"]]
+    pages = [
+        r
+        for r in fake_api.requests
+        if r.path.endswith("/events") and "uid=uid-p1" in r.query["fieldSelector"]
+    ]
     assert len(pages) == math.ceil(count / kube.session.PAGE_SIZE)
-    assert all(r.query["limit"] == "500" for r in pages) and sum(1 for r in pages if "continue" in r.query) == 2
+    assert (
+        all(r.query["limit"] == "500" for r in pages) and sum(1 for r in pages if "continue" in r.query) == 2
+    )
 
 
 def test_expired_continue_token_restarts_the_list_once(fake_api):
@@ -174,6 +228,7 @@ def test_expired_continue_token_restarts_the_list_once(fake_api):
 
 
 # ------------------------------------------------------------------------------------ optional data
+
 
 def test_forbidden_events_become_a_note_in_stderr_and_json(fake_api, kubeconfig):
     fake_api.load([pod()])
@@ -189,12 +244,19 @@ def test_forbidden_events_become_a_note_in_stderr_and_json(fake_api, kubeconfig)
 
 
 def test_forbidden_node_and_missing_job_are_notes(fake_api):
-    fake_api.load([pod(node="node-x", owner="gone-job"),
-                   {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-x"}}])
+    fake_api.load(
+        [
+            pod(node="node-x", owner="gone-job"),
+            {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-x"}},
+        ]
+    )
     fake_api.fail(r"/nodes/", 403, times=None)
     snap = kube.fetch_pod_snapshot(KubeOptions(server=fake_api.url), "p1")
     assert snap.events_state == EVENTS_LISTED and snap.nodes == [] and snap.jobs == []
-    assert any(n.startswith('reading node "node-x" was forbidden (403: nodes "node-x" is forbidden') for n in snap.notes)
+    assert any(
+        n.startswith('reading node "node-x" was forbidden (403: nodes "node-x" is forbidden')
+        for n in snap.notes
+    )
     assert any(n.startswith('Job "gone-job" does not exist (404)') for n in snap.notes)
 
 
@@ -210,6 +272,7 @@ def test_server_version_comes_from_version_endpoint(fake_api_factory):
 
 # ------------------------------------------------------------------------------------ errors
 
+
 def _error(result):
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert result.stdout == ""
@@ -221,23 +284,30 @@ def _error(result):
 
 def test_pod_not_found(fake_api, kubeconfig):
     line = _error(run("timeline", "ghost", "--kubeconfig", kubeconfig(fake_api, namespace="team-a")))
-    assert line == f'error: pod "ghost" not found in namespace "team-a" on the API server {fake_api.url} (context "test")'
+    assert (
+        line
+        == f'error: pod "ghost" not found in namespace "team-a" on the API server {fake_api.url} (context "test")'
+    )
 
 
 def test_forbidden_pod_names_verb_and_resource(fake_api, kubeconfig):
     fake_api.fail(r"/pods/p1$", 403, times=None)
     line = _error(run("timeline", "p1", "--kubeconfig", kubeconfig(fake_api)))
-    assert line.startswith(f'error: the API server {fake_api.url} (context "test") refused to get pods "p1" '
-                           'in namespace "default" (403 Forbidden): ')
+    assert line.startswith(
+        f'error: the API server {fake_api.url} (context "test") refused to get pods "p1" '
+        'in namespace "default" (403 Forbidden): '
+    )
     assert 'User "test-user" cannot get resource "pods"' in line
 
 
 def test_unauthorized_names_context_and_server_and_hides_the_token(fake_api_tls, kubeconfig):
     config = kubeconfig(fake_api_tls, token="wrong-token-value")
     line = _error(run("timeline", "p1", "--kubeconfig", config))
-    assert line == (f'error: the API server {fake_api_tls.url} (context "test") rejected the credentials of user '
-                    '"test-user" (401 Unauthorized): the token, client certificate or credential plugin output '
-                    'is wrong or expired')
+    assert line == (
+        f'error: the API server {fake_api_tls.url} (context "test") rejected the credentials of user '
+        '"test-user" (401 Unauthorized): the token, client certificate or credential plugin output '
+        "is wrong or expired"
+    )
     assert "wrong-token-value" not in line
 
 
@@ -250,8 +320,10 @@ def test_unreachable_server(fake_api, kubeconfig):
 def test_tls_failure(fake_api_tls, kubeconfig):
     config = kubeconfig(fake_api_tls, ca_path=None)
     line = _error(run("timeline", "p1", "--kubeconfig", config))
-    assert line.startswith(f'error: TLS with the API server {fake_api_tls.url} (context "test") failed: '
-                           "certificate verify failed")
+    assert line.startswith(
+        f'error: TLS with the API server {fake_api_tls.url} (context "test") failed: '
+        "certificate verify failed"
+    )
     assert "--certificate-authority" in line
 
 
@@ -261,17 +333,24 @@ def test_request_timeout(fake_api, kubeconfig):
     started = time.monotonic()
     line = _error(run("timeline", "p1", "--kubeconfig", kubeconfig(fake_api), "--request-timeout", "500ms"))
     assert time.monotonic() - started < 2.5
-    assert line == f'error: the API server {fake_api.url} (context "test") did not answer within 0.5s (--request-timeout)'
+    assert (
+        line
+        == f'error: the API server {fake_api.url} (context "test") did not answer within 0.5s (--request-timeout)'
+    )
 
 
-@pytest.mark.parametrize("fault", [
-    {"status": 429, "retry_after": 0},
-    {"status": 503, "times": 2},
-    {"status": 500},
-    {"mode": "reset"},
-    {"mode": "truncate"},
-    {"mode": "close"},
-], ids=["429", "503-twice", "500", "reset", "truncate", "close"])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"status": 429, "retry_after": 0},
+        {"status": 503, "times": 2},
+        {"status": 500},
+        {"mode": "reset"},
+        {"mode": "truncate"},
+        {"mode": "close"},
+    ],
+    ids=["429", "503-twice", "500", "reset", "truncate", "close"],
+)
 def test_transient_failures_are_retried(fake_api, fault):
     fake_api.load([pod()])
     fake_api.fail(r"/pods/p1$", **fault)
@@ -305,7 +384,9 @@ def test_only_get_requests_reach_the_server(cluster_api):
 
 
 def test_snapshot_holds_raw_dicts_as_served(cluster_api):
-    snap = kube.fetch_pod_snapshot(KubeOptions(server=cluster_api.url, namespace="batch-jobs"), "etl-20240501-x7k2p")
+    snap = kube.fetch_pod_snapshot(
+        KubeOptions(server=cluster_api.url, namespace="batch-jobs"), "etl-20240501-x7k2p"
+    )
     served = cluster_api.get_object("Pod", "batch-jobs", "etl-20240501-x7k2p")
     assert snap.pods == [served]
     assert snap.jobs == [cluster_api.get_object("Job", "batch-jobs", "etl-20240501")]

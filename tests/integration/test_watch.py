@@ -3,6 +3,7 @@
 The end-to-end tests run the plugin as a subprocess (stdout is a pipe, so new marks are appended)
 and change the pod and its events in the stand-in while it follows them.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from kubectl_sidecar import app
-from kubectl_sidecar.model import pod_finished
-from kubectl_sidecar.render.follow import CLEAR_SCREEN
 from kubectl_sidecar.kube import PodUpdate
+from kubectl_sidecar.model import pod_finished
 from kubectl_sidecar.options import RenderOptions
+from kubectl_sidecar.render.follow import CLEAR_SCREEN
 from kubectl_sidecar.snapshot import Snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,46 +46,101 @@ def waiting(reason="PodInitializing"):
 
 
 def make_pod(phase="Pending", proxy=None, main=None, proxy_last=None, proxy_restarts=0, ns="jobs"):
-    status = {"phase": phase, "startTime": ts(1),
-              "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": ts(0)}]}
+    status = {
+        "phase": phase,
+        "startTime": ts(1),
+        "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": ts(0)}],
+    }
     if proxy is not None:
-        entry = {"name": "proxy", "state": proxy, "restartCount": proxy_restarts, "ready": "running" in proxy,
-                 "started": "running" in proxy, "image": "envoy", "imageID": "", "lastState": {}}
+        entry = {
+            "name": "proxy",
+            "state": proxy,
+            "restartCount": proxy_restarts,
+            "ready": "running" in proxy,
+            "started": "running" in proxy,
+            "image": "envoy",
+            "imageID": "",
+            "lastState": {},
+        }
         if proxy_last:
             entry["lastState"] = proxy_last
         status["initContainerStatuses"] = [entry]
     if main is not None:
-        status["containerStatuses"] = [{"name": "main", "state": main, "restartCount": 0,
-                                        "ready": "running" in main, "image": "app", "imageID": "", "lastState": {}}]
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "job-x1", "namespace": ns, "uid": "pod-uid-x1", "creationTimestamp": T0},
-            "spec": {"nodeName": "node-1", "restartPolicy": "Never",
-                     "initContainers": [{"name": "proxy", "image": "envoy", "restartPolicy": "Always"}],
-                     "containers": [{"name": "main", "image": "app"}]},
-            "status": status}
+        status["containerStatuses"] = [
+            {
+                "name": "main",
+                "state": main,
+                "restartCount": 0,
+                "ready": "running" in main,
+                "image": "app",
+                "imageID": "",
+                "lastState": {},
+            }
+        ]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "job-x1", "namespace": ns, "uid": "pod-uid-x1", "creationTimestamp": T0},
+        "spec": {
+            "nodeName": "node-1",
+            "restartPolicy": "Never",
+            "initContainers": [{"name": "proxy", "image": "envoy", "restartPolicy": "Always"}],
+            "containers": [{"name": "main", "image": "app"}],
+        },
+        "status": status,
+    }
 
 
 def make_event(n, reason, container, at, count=1, first=None, section="initContainers", ns="jobs"):
-    return {"apiVersion": "v1", "kind": "Event",
-            "metadata": {"name": f"job-x1.{n:04x}", "namespace": ns, "uid": f"ev-{n}"},
-            "involvedObject": {"kind": "Pod", "name": "job-x1", "namespace": ns, "uid": "pod-uid-x1",
-                               "apiVersion": "v1", "fieldPath": f"spec.{section}{{{container}}}"},
-            "reason": reason, "message": f"{reason} {container}", "type": "Normal",
-            "source": {"component": "kubelet"}, "count": count,
-            "firstTimestamp": ts(first if first is not None else at), "lastTimestamp": ts(at)}
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": f"job-x1.{n:04x}", "namespace": ns, "uid": f"ev-{n}"},
+        "involvedObject": {
+            "kind": "Pod",
+            "name": "job-x1",
+            "namespace": ns,
+            "uid": "pod-uid-x1",
+            "apiVersion": "v1",
+            "fieldPath": f"spec.{section}{{{container}}}",
+        },
+        "reason": reason,
+        "message": f"{reason} {container}",
+        "type": "Normal",
+        "source": {"component": "kubelet"},
+        "count": count,
+        "firstTimestamp": ts(first if first is not None else at),
+        "lastTimestamp": ts(at),
+    }
 
 
 # ------------------------------------------------------------------------------------ pure parts
 
-@pytest.mark.parametrize("pod, finished", [
-    (make_pod("Running", proxy=running(2), main=running(3)), False),
-    (make_pod("Succeeded", proxy=running(2), main=terminated(3, 20, 0, "Completed")), False),
-    (make_pod("Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed")), True),
-    (make_pod("Failed", proxy=waiting("ImagePullBackOff"), main=waiting()), True),
-    (make_pod("Failed"), True),
-    (make_pod("Pending", proxy=waiting(), main=waiting()), False),
-], ids=["running", "app-done-sidecar-stopping", "all-terminated", "failed-never-started", "failed-no-status",
-        "pending"])
+
+@pytest.mark.parametrize(
+    "pod, finished",
+    [
+        (make_pod("Running", proxy=running(2), main=running(3)), False),
+        (make_pod("Succeeded", proxy=running(2), main=terminated(3, 20, 0, "Completed")), False),
+        (
+            make_pod(
+                "Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed")
+            ),
+            True,
+        ),
+        (make_pod("Failed", proxy=waiting("ImagePullBackOff"), main=waiting()), True),
+        (make_pod("Failed"), True),
+        (make_pod("Pending", proxy=waiting(), main=waiting()), False),
+    ],
+    ids=[
+        "running",
+        "app-done-sidecar-stopping",
+        "all-terminated",
+        "failed-never-started",
+        "failed-no-status",
+        "pending",
+    ],
+)
 def test_pod_finished(pod, finished):
     assert pod_finished(pod) is finished
 
@@ -95,22 +151,29 @@ def _updates(*pods, deleted_last=False):
 
 
 def _follow(updates, redraw, output="table"):
-    from kubectl_sidecar import app
 
     written, notes = [], []
     opts = RenderOptions(output=output, width=80)
-    code = app.follow(updates, build=lambda s: app.timeline_for_pod(s, s.pods[0]),
-                        render=lambda t: app.render_timeline(t, opts), opts=opts,
-                        write=written.append, notify=notes.append, redraw=redraw)
+    code = app.follow(
+        updates,
+        build=lambda s: app.timeline_for_pod(s, s.pods[0]),
+        render=lambda t: app.render_timeline(t, opts),
+        opts=opts,
+        write=written.append,
+        notify=notes.append,
+        redraw=redraw,
+    )
     return code, written, notes
 
 
 def test_append_mode_prints_only_new_marks_and_stops_when_finished():
-    pods = [make_pod("Running", proxy=running(2), main=waiting("ContainerCreating")),
-            make_pod("Running", proxy=running(2), main=running(3)),
-            make_pod("Running", proxy=running(2), main=running(3)),  # nothing new: nothing printed
-            make_pod("Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed")),
-            make_pod("Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed"))]
+    pods = [
+        make_pod("Running", proxy=running(2), main=waiting("ContainerCreating")),
+        make_pod("Running", proxy=running(2), main=running(3)),
+        make_pod("Running", proxy=running(2), main=running(3)),  # nothing new: nothing printed
+        make_pod("Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed")),
+        make_pod("Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed")),
+    ]
     code, written, notes = _follow(_updates(*pods), redraw=False)
     assert code == 0
     assert len(written) == 3  # the whole first state, then two sets of new marks; stopped at the 4th pod
@@ -122,9 +185,11 @@ def test_append_mode_prints_only_new_marks_and_stops_when_finished():
 
 
 def test_redraw_mode_clears_the_terminal_for_each_new_state():
-    pods = [make_pod("Running", proxy=running(2), main=running(3)),
-            make_pod("Running", proxy=running(2), main=running(3)),
-            make_pod("Running", proxy=terminated(2, 9, 1, "Error"), main=running(3))]
+    pods = [
+        make_pod("Running", proxy=running(2), main=running(3)),
+        make_pod("Running", proxy=running(2), main=running(3)),
+        make_pod("Running", proxy=terminated(2, 9, 1, "Error"), main=running(3)),
+    ]
     code, written, _notes = _follow(_updates(*pods), redraw=True)
     assert code == 0 and len(written) == 2
     assert not written[0].startswith(CLEAR_SCREEN)
@@ -138,8 +203,10 @@ def test_deleted_pod_ends_with_exit_0():
 
 
 def test_json_output_prints_a_document_per_state():
-    pods = [make_pod("Running", proxy=running(2), main=running(3)),
-            make_pod("Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed"))]
+    pods = [
+        make_pod("Running", proxy=running(2), main=running(3)),
+        make_pod("Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed")),
+    ]
     _code, written, _notes = _follow(_updates(*pods), redraw=False, output="json")
     assert len(written) == 2 and all(w.startswith("{") for w in written)
 
@@ -156,6 +223,7 @@ def _cli_runner():
 
 # ------------------------------------------------------------------------------------ live
 
+
 class Plugin:
     """The plugin following a pod in a subprocess; stdout lines arrive in a queue."""
 
@@ -164,8 +232,23 @@ class Plugin:
         for var in ("KUBECONFIG", "HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
             env.pop(var, None)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kubectl_sidecar", "timeline", "job-x1", "--watch", "--kubeconfig", kubeconfig,
-             *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(ROOT), env=env)
+            [
+                sys.executable,
+                "-m",
+                "kubectl_sidecar",
+                "timeline",
+                "job-x1",
+                "--watch",
+                "--kubeconfig",
+                kubeconfig,
+                *args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=str(ROOT),
+            env=env,
+        )
         self.lines: queue.Queue = queue.Queue()
         self.seen: list = []
         threading.Thread(target=self._pump, daemon=True).start()
@@ -190,8 +273,9 @@ class Plugin:
             self.seen.append(line)
             if all(f in line for f in fragments):
                 return line
-        raise AssertionError(f"no line with {fragments}; stdout so far:\n{''.join(self.seen)}"
-                             f"\nstderr:\n{self._stderr()}")
+        raise AssertionError(
+            f"no line with {fragments}; stdout so far:\n{''.join(self.seen)}\nstderr:\n{self._stderr()}"
+        )
 
     def _stderr(self) -> str:
         if self.proc.poll() is None:
@@ -242,18 +326,39 @@ def test_follow_a_pod_through_start_sidecar_restart_and_completion(live):
 
     # the sidecar crashes and the kubelet restarts it (native sidecars restart whatever the policy)
     api.put(make_event(1, "Started", "proxy", 11, count=2, first=2))
-    api.put(make_pod("Running", proxy=running(11), main=running(3), proxy_restarts=1,
-                     proxy_last=terminated(2, 10, 1, "Error")))
+    api.put(
+        make_pod(
+            "Running",
+            proxy=running(11),
+            main=running(3),
+            proxy_restarts=1,
+            proxy_last=terminated(2, 10, 1, "Error"),
+        )
+    )
     plugin.wait_for("+10s", "proxy", "finished", "exit 1 (Error)")
     plugin.wait_for("+11s", "proxy", "started", "restart 1")
 
     # the app completes; the sidecar is stopped after it; the pod succeeds
     api.put(make_event(3, "Killing", "proxy", 20))
-    api.put(make_pod("Succeeded", proxy=running(11), main=terminated(3, 20, 0, "Completed"), proxy_restarts=1,
-                     proxy_last=terminated(2, 10, 1, "Error")))
+    api.put(
+        make_pod(
+            "Succeeded",
+            proxy=running(11),
+            main=terminated(3, 20, 0, "Completed"),
+            proxy_restarts=1,
+            proxy_last=terminated(2, 10, 1, "Error"),
+        )
+    )
     plugin.wait_for("+20s", "main", "finished", "exit 0 (Completed)")
-    api.put(make_pod("Succeeded", proxy=terminated(11, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed"),
-                     proxy_restarts=1, proxy_last=terminated(2, 10, 1, "Error")))
+    api.put(
+        make_pod(
+            "Succeeded",
+            proxy=terminated(11, 21, 143, "Error"),
+            main=terminated(3, 20, 0, "Completed"),
+            proxy_restarts=1,
+            proxy_last=terminated(2, 10, 1, "Error"),
+        )
+    )
     code, stdout, stderr = plugin.finish()
     assert code == 0, stderr
     assert "exit 143 (Error)" in stdout
@@ -283,7 +388,9 @@ def test_events_the_watch_has_not_delivered_yet_are_read_before_the_last_state(l
         time.sleep(0.05)
     assert rule.hits == 1
     api.put(make_event(3, "Killing", "proxy", 20))
-    api.put(make_pod("Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed")))
+    api.put(
+        make_pod("Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed"))
+    )
     code, stdout, stderr = plugin.finish()
     assert code == 0, stderr
     # the row, not the chart's legend, which names every glyph
@@ -311,16 +418,31 @@ def test_reconnects_after_dropped_connections_and_relists_after_410(live):
     # history compacted while the streams were down: resuming gets 410 Gone, so the plugin lists again
     api.stop()
     api.put(make_event(7, "Pulled", "main", 2, section="containers"))
-    api.put(make_pod("Running", proxy=running(2), main=running(3), proxy_restarts=1,
-                     proxy_last=terminated(2, 3, 1, "Error")))
+    api.put(
+        make_pod(
+            "Running",
+            proxy=running(2),
+            main=running(3),
+            proxy_restarts=1,
+            proxy_last=terminated(2, 3, 1, "Error"),
+        )
+    )
     api.compact()
     api.start()
     plugin.wait_for("main", "pulled")
     plugin.wait_for("+3s", "proxy", "finished", "exit 1 (Error)")
     lists = [r for r in api.requests if r.query.get("watch") is None]
-    pod_relists = [r for r in lists if r.path.endswith("/pods") and r.query.get("fieldSelector") == "metadata.name=job-x1"]
-    event_lists = [r for r in lists if r.path.endswith("/events")
-                   and r.query.get("fieldSelector") == "involvedObject.kind=Pod,involvedObject.name=job-x1"]
+    pod_relists = [
+        r
+        for r in lists
+        if r.path.endswith("/pods") and r.query.get("fieldSelector") == "metadata.name=job-x1"
+    ]
+    event_lists = [
+        r
+        for r in lists
+        if r.path.endswith("/events")
+        and r.query.get("fieldSelector") == "involvedObject.kind=Pod,involvedObject.name=job-x1"
+    ]
     assert len(pod_relists) == 1  # the pod is listed only after 410 (it starts from the GET's version)
     assert len(event_lists) == 2  # the first list of the events' watch, and one after 410
 
@@ -342,7 +464,9 @@ def test_ctrl_c_exits_0(live):
 
 
 def test_finished_pod_prints_once_and_exits(fake_api_factory, kubeconfig):
-    done = make_pod("Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed"))
+    done = make_pod(
+        "Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed")
+    )
     api = fake_api_factory([done])
     plugin = Plugin(kubeconfig(api, namespace="jobs"))
     code, stdout, stderr = plugin.finish()
@@ -373,8 +497,12 @@ def test_watch_gives_up_after_the_server_stays_away(live, monkeypatch, tmp_path)
 
     threading.Thread(target=stop_when_watching, daemon=True).start()
     started = time.monotonic()
-    result = _cli_runner().invoke(cli, ["timeline", "job-x1", "--watch", "--kubeconfig", path],
-                                env={"TZ": "UTC", "NO_COLOR": "1"}, catch_exceptions=False)
+    result = _cli_runner().invoke(
+        cli,
+        ["timeline", "job-x1", "--watch", "--kubeconfig", path],
+        env={"TZ": "UTC", "NO_COLOR": "1"},
+        catch_exceptions=False,
+    )
     assert time.monotonic() - started < 10
     assert result.exit_code == 2, result.stderr
     last = result.stderr.strip().splitlines()[-1]
@@ -397,8 +525,12 @@ def _watch_in_process(api, tmp_path, monkeypatch, during):
         during(api)
 
     threading.Thread(target=act, daemon=True).start()
-    return _cli_runner().invoke(cli, ["timeline", "job-x1", "--watch", "--kubeconfig", path],
-                                env={"TZ": "UTC", "NO_COLOR": "1"}, catch_exceptions=False)
+    return _cli_runner().invoke(
+        cli,
+        ["timeline", "job-x1", "--watch", "--kubeconfig", path],
+        env={"TZ": "UTC", "NO_COLOR": "1"},
+        catch_exceptions=False,
+    )
 
 
 def test_closing_a_follower_whose_stream_urllib3_closed_does_not_raise():
@@ -412,8 +544,9 @@ def test_closing_a_follower_whose_stream_urllib3_closed_does_not_raise():
 
     response = urllib3.HTTPResponse(body=__import__("io").BytesIO(b""), preload_content=False)
     response.close()
-    follower = kube.follow.Follower(None, "pod", "/api/v1/namespaces/jobs/pods", None, {}, "1", queue.Queue(),
-                              threading.Event())
+    follower = kube.follow.Follower(
+        None, "pod", "/api/v1/namespaces/jobs/pods", None, {}, "1", queue.Queue(), threading.Event()
+    )
     follower._opened(response)
     follower.close()  # nothing to unblock: no error
 
@@ -433,6 +566,7 @@ def test_a_lasting_403_on_reconnection_still_ends_with_one_sentence(live, monkey
 def test_a_403_while_reconnecting_is_retried(live, monkeypatch, tmp_path):
     """Found by the e2e tier: a restarted kube-apiserver answers 403 until its RBAC informers have
     synced (kubernetes#121635): a 403 on a reconnection counts as a failed attempt, not as the end."""
+
     def refuse_once_then_finish(api):
         rule = api.fail(r"/api/v1/namespaces/jobs/pods$", status=403, times=1, query="watch")
         api.drop_watches()
@@ -440,7 +574,11 @@ def test_a_403_while_reconnecting_is_retried(live, monkeypatch, tmp_path):
         while rule.hits < 1 and time.monotonic() < deadline:
             time.sleep(0.02)
         api.wait_for_watches(2)
-        api.put(make_pod("Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed")))
+        api.put(
+            make_pod(
+                "Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed")
+            )
+        )
 
     result = _watch_in_process(live[0], tmp_path, monkeypatch, refuse_once_then_finish)
     assert result.exit_code == 0, result.stderr
