@@ -1,4 +1,5 @@
 """How times and durations are written: offsets from the pod's start, or wall-clock like kubectl."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

@@ -1,4 +1,5 @@
 """CLI tests: stdout and stderr asserted separately, exit codes, golden renderings, the JSON schema."""
+
 from __future__ import annotations
 
 import json
@@ -41,6 +42,7 @@ def check_golden(name: str, text: str) -> None:
 
 # ------------------------------------------------------------------------------------------ demo
 
+
 def test_demo_list_names_every_scenario():
     result = run("demo", "--list")
     assert result.exit_code == 0 and result.stderr == ""
@@ -70,7 +72,9 @@ def test_demo_ascii_golden():
 def test_demo_without_name_shows_every_scenario():
     result = run("demo")
     assert result.exit_code == 0
-    assert [line.split(":")[0][3:] for line in result.stdout.splitlines() if line.startswith("== ")] == SCENARIOS
+    assert [
+        line.split(":")[0][3:] for line in result.stdout.splitlines() if line.startswith("== ")
+    ] == SCENARIOS
 
 
 def test_demo_unknown_scenario_is_a_usage_error():
@@ -84,13 +88,22 @@ def test_demo_takes_the_same_path_as_files(tmp_path):
     index = {s["name"]: s for s in yaml.safe_load((DEMO / "index.yaml").read_text())}
     for name, scenario in index.items():
         demo = run("demo", name, "-o", "json")
-        files = run("timeline", scenario["pod"], "-f", str(DEMO / scenario["file"]),
-                    "--cluster-version", scenario["clusterVersion"], "-o", "json")
+        files = run(
+            "timeline",
+            scenario["pod"],
+            "-f",
+            str(DEMO / scenario["file"]),
+            "--cluster-version",
+            scenario["clusterVersion"],
+            "-o",
+            "json",
+        )
         assert demo.exit_code == files.exit_code == 0
         assert demo.stdout == files.stdout
 
 
 # ------------------------------------------------------------------------------------------ timeline -f
+
 
 def test_seed_acs_example_shows_sidecar_first_and_forced_exit():
     result = run("timeline", "-f", str(DEMO / "acs-legacy-forced-exit.yaml"), "-o", "json")
@@ -136,9 +149,13 @@ def test_absolute_time_in_utc_and_local_zone():
     utc = run("demo", "acs-forced-exit", "--utc", "--no-chart")
     assert "Tue, 29 Oct 2024 03:24:32 +0000" in utc.stdout
     # The local zone is read at process start, as a user's shell gives it: run a real process.
-    local = subprocess.run([sys.executable, "-m", "kubectl_sidecar", "demo", "acs-forced-exit", "--absolute-time",
-                            "--no-chart"], env=dict(os.environ, TZ="Asia/Shanghai"), capture_output=True,
-                           text=True, check=True)
+    local = subprocess.run(
+        [sys.executable, "-m", "kubectl_sidecar", "demo", "acs-forced-exit", "--absolute-time", "--no-chart"],
+        env=dict(os.environ, TZ="Asia/Shanghai"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "Tue, 29 Oct 2024 11:24:32 +0800" in local.stdout
 
 
@@ -149,12 +166,16 @@ def test_stdin_and_several_files(tmp_path):
     split = yaml.safe_load(data)["items"]
     (tmp_path / "pod.json").write_text(json.dumps([i for i in split if i["kind"] == "Pod"][0]))
     (tmp_path / "events.yaml").write_text(yaml.safe_dump_all([i for i in split if i["kind"] == "Event"]))
-    both = run("timeline", "-f", str(tmp_path / "pod.json"), "-f", str(tmp_path / "events.yaml"), "-o", "json")
+    both = run(
+        "timeline", "-f", str(tmp_path / "pod.json"), "-f", str(tmp_path / "events.yaml"), "-o", "json"
+    )
     assert len(json.loads(both.stdout)["marks"]) > 8
 
 
 def test_raw_api_list_items_without_kind(tmp_path):
-    pod = [i for i in yaml.safe_load((DEMO / "native-sidecar.yaml").read_text())["items"] if i["kind"] == "Pod"][0]
+    pod = [
+        i for i in yaml.safe_load((DEMO / "native-sidecar.yaml").read_text())["items"] if i["kind"] == "Pod"
+    ][0]
     pod.pop("kind")
     (tmp_path / "list.json").write_text(json.dumps({"kind": "PodList", "apiVersion": "v1", "items": [pod]}))
     result = run("timeline", "-f", str(tmp_path / "list.json"))
@@ -181,19 +202,34 @@ def test_chart_fits_the_terminal_width(columns):
 
 # ------------------------------------------------------------------------------------------ bad input
 
-@pytest.mark.parametrize("content, fragment", [
-    (b"", "is empty"),
-    (b"   \n\n", "is empty"),
-    (b'{"kind": "Pod", "metadata": {', "truncated"),
-    (b"\x00\x01\x02binary", "is binary"),
-    (b"\xff\xfe\xfa not utf8", "not UTF-8"),
-    (b"kind: Pod\n  bad: [indent\n", "is not valid YAML"),
-    (b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", "holds no Pod, Job, Event or Node"),
-    (b"- 1\n- 2\n", "holds a number where a Kubernetes object was expected"),
-    (b"kind: Pod\nkind: Job\n", "duplicate key"),
-    (b'{"kind": "Job", "metadata": {"name": "x"}}', "holds no pod"),
-], ids=["empty", "blank", "truncated-json", "binary", "not-utf8", "bad-yaml", "wrong-kind", "scalars",
-        "duplicate-keys", "job-only"])
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        (b"", "is empty"),
+        (b"   \n\n", "is empty"),
+        (b'{"kind": "Pod", "metadata": {', "truncated"),
+        (b"\x00\x01\x02binary", "is binary"),
+        (b"\xff\xfe\xfa not utf8", "not UTF-8"),
+        (b"kind: Pod\n  bad: [indent\n", "is not valid YAML"),
+        (b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", "holds no Pod, Job, Event or Node"),
+        (b"- 1\n- 2\n", "holds a number where a Kubernetes object was expected"),
+        (b"kind: Pod\nkind: Job\n", "duplicate key"),
+        (b'{"kind": "Job", "metadata": {"name": "x"}}', "holds no pod"),
+    ],
+    ids=[
+        "empty",
+        "blank",
+        "truncated-json",
+        "binary",
+        "not-utf8",
+        "bad-yaml",
+        "wrong-kind",
+        "scalars",
+        "duplicate-keys",
+        "job-only",
+    ],
+)
 def test_bad_files_give_one_sentence_and_exit_2(tmp_path, content, fragment):
     path = tmp_path / "input.yaml"
     path.write_bytes(content)
@@ -204,16 +240,28 @@ def test_bad_files_give_one_sentence_and_exit_2(tmp_path, content, fragment):
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["timeline", "-f", "/nonexistent/file.yaml"], "no such file"),
-    (["timeline", "nope", "-f", str(DEMO / "native-sidecar.yaml")], 'pod "nope" not found'),
-    (["timeline", "-f", str(DEMO / "native-sidecar.yaml"), "--cluster-version", "latest"], "invalid --cluster-version"),
-    (["timeline", "-f", str(DEMO / "native-sidecar.yaml"), "-o", "xml"], "Invalid value for '-o'"),
-    (["timeline", "-f", str(DEMO / "native-sidecar.yaml"), "--request-timeout", "soon"], "invalid --request-timeout"),
-    (["timeline", "job/test", "-f", str(DEMO / "native-sidecar.yaml")], "timeline shows one pod"),
-    (["timeline", "-f", str(DEMO / "native-sidecar.yaml"), "-n", "elsewhere"], "holds no pod in namespace"),
-    (["frobnicate"], "No such command"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["timeline", "-f", "/nonexistent/file.yaml"], "no such file"),
+        (["timeline", "nope", "-f", str(DEMO / "native-sidecar.yaml")], 'pod "nope" not found'),
+        (
+            ["timeline", "-f", str(DEMO / "native-sidecar.yaml"), "--cluster-version", "latest"],
+            "invalid --cluster-version",
+        ),
+        (["timeline", "-f", str(DEMO / "native-sidecar.yaml"), "-o", "xml"], "Invalid value for '-o'"),
+        (
+            ["timeline", "-f", str(DEMO / "native-sidecar.yaml"), "--request-timeout", "soon"],
+            "invalid --request-timeout",
+        ),
+        (["timeline", "job/test", "-f", str(DEMO / "native-sidecar.yaml")], "timeline shows one pod"),
+        (
+            ["timeline", "-f", str(DEMO / "native-sidecar.yaml"), "-n", "elsewhere"],
+            "holds no pod in namespace",
+        ),
+        (["frobnicate"], "No such command"),
+    ],
+)
 def test_usage_and_lookup_errors_exit_2(args, fragment):
     result = run(*args)
     assert result.exit_code == 2, result.stderr
@@ -242,6 +290,7 @@ def test_internal_errors_exit_3_without_traceback(monkeypatch):
 
 
 # ------------------------------------------------------------------------------------------ help and docs
+
 
 def _commands():
     return sorted(cli.commands)

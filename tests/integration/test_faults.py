@@ -12,6 +12,7 @@ The kubeconfig corpus (tests/corpus/kubeconfig) holds broken kubeconfigs with pl
 (``__SERVER__``, ``__CA__``, ``__TOKEN__``, ``__PYTHON__``, ``__PLUGINS__``) filled in at test time.
 docs/reliability.md lists the cases and what the plugin does.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,18 @@ POD = "test-q8x5k"  # in DEMO / native-sidecar.yaml, with its Job "test", events
 POD_PATH = rf"/namespaces/default/pods/{POD}$"
 TOKEN = "tok-S3CRET-4f9a2c7e1b"
 TIME_BOUND = 20.0
-UNSET = ("KUBECONFIG", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT", "HTTPS_PROXY", "https_proxy",
-         "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "KUBECTL_SIDECAR_DEBUG")
+UNSET = (
+    "KUBECONFIG",
+    "KUBERNETES_SERVICE_HOST",
+    "KUBERNETES_SERVICE_PORT",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "KUBECTL_SIDECAR_DEBUG",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -76,8 +87,12 @@ def cli_runner() -> CliRunner:
 
 def invoke(*args, env=None) -> Outcome:
     started = time.monotonic()
-    result = cli_runner().invoke(cli, list(args), env={"COLUMNS": "100", "TZ": "UTC", "NO_COLOR": "1", **(env or {})},
-                                 catch_exceptions=False)
+    result = cli_runner().invoke(
+        cli,
+        list(args),
+        env={"COLUMNS": "100", "TZ": "UTC", "NO_COLOR": "1", **(env or {})},
+        catch_exceptions=False,
+    )
     return Outcome(result.exit_code, result.stdout, result.stderr, time.monotonic() - started)
 
 
@@ -105,22 +120,39 @@ FAILURES = [
     ("reset-mid-body", {"mode": "reset"}, [], "dropped the connection 4 times (", 4),
     ("closed-without-answer", {"mode": "close"}, [], "dropped the connection 4 times (", 4),
     ("truncated-json", {"mode": "truncate"}, [], "with something that is not JSON", 4),
-    ("html-login-page", {"body": "<html><body>Sign in to the corporate proxy</body></html>"}, [],
-     "with something that is not JSON", 4),
+    (
+        "html-login-page",
+        {"body": "<html><body>Sign in to the corporate proxy</body></html>"},
+        [],
+        "with something that is not JSON",
+        4,
+    ),
     ("429", {"status": 429, "retry_after": 1}, [], "answered 429 TooManyRequests", 4),
     ("500", {"status": 500}, [], "answered 500 InternalError", 4),
     ("503", {"status": 503}, [], "answered 503", 4),
     ("504", {"status": 504}, [], "answered 504", 4),
-    ("slower-than-request-timeout", {"delay": 30}, ["--request-timeout", "1s"],
-     "did not answer within 1s (--request-timeout)", 1),
+    (
+        "slower-than-request-timeout",
+        {"delay": 30},
+        ["--request-timeout", "1s"],
+        "did not answer within 1s (--request-timeout)",
+        1,
+    ),
     ("403", {"status": 403}, [], "(403 Forbidden)", 1),
     ("404", {"status": 404}, [], f'pod "{POD}" not found in namespace "default"', 1),
-    ("200-but-not-a-pod", {"status": 200, "body": {"kind": "PodList", "apiVersion": "v1", "items": []}}, [],
-     f'answered the GET of pod "{POD}" with PodList, not a Pod', 1),
+    (
+        "200-but-not-a-pod",
+        {"status": 200, "body": {"kind": "PodList", "apiVersion": "v1", "items": []}},
+        [],
+        f'answered the GET of pod "{POD}" with PodList, not a Pod',
+        1,
+    ),
 ]
 
 
-@pytest.mark.parametrize("fault, args, fragment, attempts", [f[1:] for f in FAILURES], ids=[f[0] for f in FAILURES])
+@pytest.mark.parametrize(
+    "fault, args, fragment, attempts", [f[1:] for f in FAILURES], ids=[f[0] for f in FAILURES]
+)
 def test_failures_are_one_sentence_in_bounded_time(api, tmp_path, fault, args, fragment, attempts):
     api.fail(POD_PATH, times=None, **fault)
     config = api.write_kubeconfig(tmp_path / "kubeconfig")
@@ -135,19 +167,29 @@ def test_dropped_connections_are_described_in_words(api, tmp_path, mode):
     config = api.write_kubeconfig(tmp_path / "kubeconfig")
     result = invoke("timeline", POD, "--kubeconfig", config)
     reason = result.stderr.rsplit("(", 1)[-1]
-    assert reason.rstrip().rstrip(")") in ("connection reset by the server", "the answer was cut short",
-                                           "the server closed the connection without answering",
-                                           "the connection ended unexpectedly"), result.stderr
+    assert reason.rstrip().rstrip(")") in (
+        "connection reset by the server",
+        "the answer was cut short",
+        "the server closed the connection without answering",
+        "the connection ended unexpectedly",
+    ), result.stderr
     assert "Error(" not in result.stderr and "'" not in reason
 
 
 def test_connection_refused(tmp_path):
     config = tmp_path / "kubeconfig"
-    config.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "test",
-        "clusters": [{"name": "c", "cluster": {"server": FakeApiServer.refused_url()}}],
-        "users": [{"name": "u", "user": {}}],
-        "contexts": [{"name": "test", "context": {"cluster": "c", "user": "u"}}]}))
+    config.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "test",
+                "clusters": [{"name": "c", "cluster": {"server": FakeApiServer.refused_url()}}],
+                "users": [{"name": "u", "user": {}}],
+                "contexts": [{"name": "test", "context": {"cluster": "c", "user": "u"}}],
+            }
+        )
+    )
     assert_failed(invoke("timeline", POD, "--kubeconfig", str(config)), "connection refused")
 
 
@@ -155,8 +197,12 @@ def test_wrong_token_is_refused_and_never_printed(api, tmp_path):
     wrong = "tok-WRONG-S3CRET-0042"
     config = api.write_kubeconfig(tmp_path / "kubeconfig", token=wrong)
     assert_failed(invoke("timeline", POD, "--kubeconfig", config), "(401 Unauthorized)", wrong)
-    assert_failed(invoke("timeline", POD, "--kubeconfig", config, "--token", "tok-FLAG-S3CRET-77"),
-                  "(401 Unauthorized)", wrong, "tok-FLAG-S3CRET-77")
+    assert_failed(
+        invoke("timeline", POD, "--kubeconfig", config, "--token", "tok-FLAG-S3CRET-77"),
+        "(401 Unauthorized)",
+        wrong,
+        "tok-FLAG-S3CRET-77",
+    )
 
 
 def _baseline(api, config) -> str:
@@ -191,14 +237,18 @@ def test_transient_faults_are_retried_and_the_output_is_whole(api, tmp_path, fau
     assert_only_gets(api)
 
 
-@pytest.mark.parametrize("path, fault, note", [
-    (r"/events$", {"status": 500}, "events could not be read"),
-    (r"/events$", {"mode": "truncate"}, "events could not be read"),
-    (r"/events$", {"status": 403}, "listing events was forbidden"),
-    (r"^/version$", {"delay": 30}, "pass --cluster-version"),
-    (r"/nodes/", {"body": "<html>"}, "virtual-node detection rests on"),
-    (r"/jobs/test$", {"status": 503}, "test"),
-], ids=["events-500", "events-truncated", "events-403", "version-slow", "node-html", "job-503"])
+@pytest.mark.parametrize(
+    "path, fault, note",
+    [
+        (r"/events$", {"status": 500}, "events could not be read"),
+        (r"/events$", {"mode": "truncate"}, "events could not be read"),
+        (r"/events$", {"status": 403}, "listing events was forbidden"),
+        (r"^/version$", {"delay": 30}, "pass --cluster-version"),
+        (r"/nodes/", {"body": "<html>"}, "virtual-node detection rests on"),
+        (r"/jobs/test$", {"status": 503}, "test"),
+    ],
+    ids=["events-500", "events-truncated", "events-403", "version-slow", "node-html", "job-503"],
+)
 def test_optional_data_failing_is_a_note_and_the_timeline_still_prints(api, tmp_path, path, fault, note):
     api.fail(path, times=None, **fault)
     config = api.write_kubeconfig(tmp_path / "kubeconfig")
@@ -221,18 +271,32 @@ def test_json_output_is_never_half_written(api, tmp_path):
 
 # ------------------------------------------------------------------------------------------ pagination
 
+
 def _many_events(count: int) -> list:
     pod = json.loads(json.dumps(next(o for o in _demo_objects() if o["kind"] == "Pod")))
     uid = pod["metadata"]["uid"]
     events = []
     for i in range(count):
-        events.append({
-            "apiVersion": "v1", "kind": "Event",
-            "metadata": {"name": f"{POD}.{i:05d}", "namespace": "default", "uid": f"ev-{i:05d}"},
-            "involvedObject": {"kind": "Pod", "name": POD, "namespace": "default", "uid": uid,
-                               "fieldPath": "spec.containers{app}"},
-            "reason": "Unhealthy", "type": "Warning", "message": f"probe {i} failed",
-            "firstTimestamp": "2025-03-04T08:00:05Z", "lastTimestamp": "2025-03-04T08:00:05Z", "count": 1})
+        events.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Event",
+                "metadata": {"name": f"{POD}.{i:05d}", "namespace": "default", "uid": f"ev-{i:05d}"},
+                "involvedObject": {
+                    "kind": "Pod",
+                    "name": POD,
+                    "namespace": "default",
+                    "uid": uid,
+                    "fieldPath": "spec.containers{app}",
+                },
+                "reason": "Unhealthy",
+                "type": "Warning",
+                "message": f"probe {i} failed",
+                "firstTimestamp": "2025-03-04T08:00:05Z",
+                "lastTimestamp": "2025-03-04T08:00:05Z",
+                "count": 1,
+            }
+        )
     return [pod] + events
 
 
@@ -285,15 +349,29 @@ def test_check_prints_nothing_when_it_cannot_read_the_pods(api, tmp_path, output
 
 # ------------------------------------------------------------------------------------------ watch
 
+
 class Follower:
     """``timeline POD --watch`` in a subprocess (stdout is a pipe: new marks are appended)."""
 
     def __init__(self, config: str):
         env = {k: v for k, v in os.environ.items() if k not in UNSET}
         env.update(TZ="UTC", COLUMNS="120", NO_COLOR="1", PYTHONPATH=str(ROOT))
-        self.proc = subprocess.Popen([sys.executable, "-m", "kubectl_sidecar", "timeline", "job-x1", "--watch",
-                                      "--kubeconfig", config], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, env=env)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "kubectl_sidecar",
+                "timeline",
+                "job-x1",
+                "--watch",
+                "--kubeconfig",
+                config,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
 
     def finish(self, timeout: float = TIME_BOUND * 2) -> tuple:
         try:
@@ -301,17 +379,27 @@ class Follower:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             out, err = self.proc.communicate()
-            raise AssertionError(f"--watch did not end: stdout={out!r} stderr={err!r}")
+            raise AssertionError(f"--watch did not end: stdout={out!r} stderr={err!r}") from None
         return self.proc.returncode, out, err
 
 
 def _watched_pod(phase: str, state: dict) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "job-x1", "namespace": "default", "uid": "uid-x1",
-                         "creationTimestamp": "2025-03-04T08:00:00Z"},
-            "spec": {"containers": [{"name": "main", "image": "busybox"}], "restartPolicy": "Never"},
-            "status": {"phase": phase, "startTime": "2025-03-04T08:00:00Z",
-                       "containerStatuses": [{"name": "main", "restartCount": 0, "ready": False, "state": state}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "job-x1",
+            "namespace": "default",
+            "uid": "uid-x1",
+            "creationTimestamp": "2025-03-04T08:00:00Z",
+        },
+        "spec": {"containers": [{"name": "main", "image": "busybox"}], "restartPolicy": "Never"},
+        "status": {
+            "phase": phase,
+            "startTime": "2025-03-04T08:00:00Z",
+            "containerStatuses": [{"name": "main", "restartCount": 0, "ready": False, "state": state}],
+        },
+    }
 
 
 @pytest.mark.parametrize("in_stream", [False, True], ids=["http-410", "error-event-410"])
@@ -325,9 +413,19 @@ def test_watch_survives_410_gone_and_ends_cleanly(fake_api_factory, tmp_path, in
         time.sleep(0.05)
     assert rule.hits == 1
     assert api.wait_for_watches(2)
-    api.put(_watched_pod("Succeeded", {"terminated": {"exitCode": 0, "reason": "Completed",
-                                                      "startedAt": "2025-03-04T08:00:02Z",
-                                                      "finishedAt": "2025-03-04T08:00:09Z"}}))
+    api.put(
+        _watched_pod(
+            "Succeeded",
+            {
+                "terminated": {
+                    "exitCode": 0,
+                    "reason": "Completed",
+                    "startedAt": "2025-03-04T08:00:02Z",
+                    "finishedAt": "2025-03-04T08:00:09Z",
+                }
+            },
+        )
+    )
     code, out, err = follower.finish()
     assert code == 0, err
     assert "exit 0 (Completed)" in out and "Traceback" not in err
@@ -339,14 +437,20 @@ def test_watch_survives_410_gone_and_ends_cleanly(fake_api_factory, tmp_path, in
 
 # ------------------------------------------------------------------------------------------ Ctrl-C
 
+
 def test_ctrl_c_during_a_slow_request_ends_promptly(api, tmp_path):
     """With no --request-timeout a silent server holds a read for ever: Ctrl-C must still end us."""
     api.fail(r"/events$", delay=60, times=None)
     config = api.write_kubeconfig(tmp_path / "kubeconfig")
     env = {k: v for k, v in os.environ.items() if k not in UNSET}
-    proc = subprocess.Popen([sys.executable, "-m", "kubectl_sidecar", "timeline", POD, "--kubeconfig", config],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(env, PYTHONPATH=str(ROOT)), start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kubectl_sidecar", "timeline", POD, "--kubeconfig", config],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(env, PYTHONPATH=str(ROOT)),
+        start_new_session=True,
+    )
     deadline = time.monotonic() + TIME_BOUND
     while not api.requests_to(r"/events$") and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -357,7 +461,7 @@ def test_ctrl_c_during_a_slow_request_ends_promptly(api, tmp_path):
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
-        raise AssertionError("Ctrl-C did not end the plugin within 10 s")
+        raise AssertionError("Ctrl-C did not end the plugin within 10 s") from None
     assert proc.returncode == 130 and out == "" and "Traceback" not in err
 
 
@@ -371,6 +475,7 @@ def test_parallel_reads_keep_order_return_errors_and_raise_bugs():
         def call():
             time.sleep(0.05)
             return value
+
         return call
 
     results = kube.reads.run_parallel([slow(1), fails, slow(3), slow(4), slow(5)])
@@ -409,7 +514,10 @@ KUBECONFIG_CASES = {
     "missing-ca-file.json": (2, 'certificate-authority file "/nonexistent/ca.crt"'),
     "no-ca.json": (2, "certificate verify failed"),
     "garbage-ca-data.json": (2, "certificate-authority data of the kubeconfig cannot be read"),
-    "garbage-client-key.json": (2, "client key or certificate-authority data of the kubeconfig cannot be read"),
+    "garbage-client-key.json": (
+        2,
+        "client key or certificate-authority data of the kubeconfig cannot be read",
+    ),
     "wrong-token.json": (2, "(401 Unauthorized)"),
     "missing-token-file.json": (2, "/nonexistent/token"),
     "exec-missing.json": (2, 'the credential plugin (exec) of user "test-user" failed'),
@@ -419,8 +527,13 @@ KUBECONFIG_CASES = {
     "control-character.yaml": (2, "holds a control character YAML does not allow"),
     "huge-integer.yaml": (2, "holds a value that cannot be read (Exceeds the limit (4300"),
     "impossible-date.yaml": (2, "holds a value that cannot be read (day is out of range for month)"),
-    "auth-provider-gcp.json": (2, ('the auth-provider "gcp" of user "test-user" failed (AttributeError): kubectl '
-                                   "removed the gcp auth-provider in 1.26")),
+    "auth-provider-gcp.json": (
+        2,
+        (
+            'the auth-provider "gcp" of user "test-user" failed (AttributeError): kubectl '
+            "removed the gcp auth-provider in 1.26"
+        ),
+    ),
 }
 KUBECONFIG_BUGS: dict = {}  # name -> (expected, the bug in kube.py that stands in the way): strict xfails
 SPECIAL = {"exec-hangs.json", "plugins"}
@@ -428,8 +541,13 @@ SPECIAL = {"exec-hangs.json", "plugins"}
 
 def _fill(name: str, api: FakeApiServer, tmp_path: Path) -> str:
     text = (KUBECONFIGS / name).read_bytes()
-    for key, value in {"__SERVER__": api.url, "__CA__": api.ca_path, "__TOKEN__": TOKEN,
-                       "__PYTHON__": sys.executable, "__PLUGINS__": str(KUBECONFIGS / "plugins")}.items():
+    for key, value in {
+        "__SERVER__": api.url,
+        "__CA__": api.ca_path,
+        "__TOKEN__": TOKEN,
+        "__PYTHON__": sys.executable,
+        "__PLUGINS__": str(KUBECONFIGS / "plugins"),
+    }.items():
         text = text.replace(key.encode(), json.dumps(value)[1:-1].encode())
     path = tmp_path / name
     path.write_bytes(text)
@@ -437,8 +555,9 @@ def _fill(name: str, api: FakeApiServer, tmp_path: Path) -> str:
 
 
 def test_every_kubeconfig_of_the_corpus_has_an_expectation():
-    assert sorted(p.name for p in KUBECONFIGS.iterdir()) == sorted(set(KUBECONFIG_CASES) | set(KUBECONFIG_BUGS)
-                                                                   | SPECIAL)
+    assert sorted(p.name for p in KUBECONFIGS.iterdir()) == sorted(
+        set(KUBECONFIG_CASES) | set(KUBECONFIG_BUGS) | SPECIAL
+    )
 
 
 def _kubeconfig_params():
@@ -454,21 +573,29 @@ def test_kubeconfig_corpus(api, tmp_path, name, expected):
         pytest.skip("this Python reads integers of any length")
     config = _fill(name, api, tmp_path)
     before = Path(config).read_bytes()
-    outcome = invoke("timeline", POD, "--kubeconfig", config, "--request-timeout", "5s",
-                     env={"CORPUS_TOKEN": TOKEN})
+    outcome = invoke(
+        "timeline", POD, "--kubeconfig", config, "--request-timeout", "5s", env={"CORPUS_TOKEN": TOKEN}
+    )
     if expected == "ok":
         assert outcome.code == 0, outcome.stderr
         assert outcome.stdout.startswith("TIME") and TOKEN not in outcome.stdout + outcome.stderr
     else:
         code, fragment = expected
         assert code == 2
-        assert_failed(outcome, fragment, "S0VZLVNFQ1JFVC1ETy1OT1QtUFJJTlQ=", "KEY-SECRET-DO-NOT-PRINT",
-                      "tok-WRONG-S3CRET-0042")
+        assert_failed(
+            outcome,
+            fragment,
+            "S0VZLVNFQ1JFVC1ETy1OT1QtUFJJTlQ=",
+            "KEY-SECRET-DO-NOT-PRINT",
+            "tok-WRONG-S3CRET-0042",
+        )
     assert Path(config).read_bytes() == before  # never written, not even after a refresh
     assert_only_gets(api)
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads files whatever their mode")
+@pytest.mark.skipif(
+    hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads files whatever their mode"
+)
 def test_unreadable_kubeconfig(api, tmp_path):
     config = _fill("good.json", api, tmp_path)
     os.chmod(config, 0)
@@ -482,9 +609,14 @@ def test_unreadable_kubeconfig(api, tmp_path):
 def test_an_endless_kubeconfig_is_not_read_to_the_end():
     env = {k: v for k, v in os.environ.items() if k not in UNSET}
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "kubectl_sidecar", "timeline", POD, "--kubeconfig", "/dev/zero"],
-                            capture_output=True, text=True, timeout=TIME_BOUND * 3, check=False,
-                            env=dict(env, PYTHONPATH=str(ROOT)))
+    result = subprocess.run(
+        [sys.executable, "-m", "kubectl_sidecar", "timeline", POD, "--kubeconfig", "/dev/zero"],
+        capture_output=True,
+        text=True,
+        timeout=TIME_BOUND * 3,
+        check=False,
+        env=dict(env, PYTHONPATH=str(ROOT)),
+    )
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == 'error: kubeconfig "/dev/zero" is larger than 16 MiB: not a kubeconfig\n'
     assert time.monotonic() - started < TIME_BOUND
@@ -499,9 +631,15 @@ def test_a_hanging_credential_plugin_waits_like_kubectl_and_ctrl_c_ends_it(api, 
     we. What must work is Ctrl-C: it ends the plugin and us at once, with no traceback."""
     config = _fill("exec-hangs.json", api, tmp_path)
     env = {k: v for k, v in os.environ.items() if k not in UNSET}
-    proc = subprocess.Popen([sys.executable, "-m", "kubectl_sidecar", "timeline", POD, "--kubeconfig", config],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-                            env=dict(env, PYTHONPATH=str(ROOT)), start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kubectl_sidecar", "timeline", POD, "--kubeconfig", config],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=dict(env, PYTHONPATH=str(ROOT)),
+        start_new_session=True,
+    )
     time.sleep(1.5)
     assert proc.poll() is None
     os.killpg(proc.pid, signal.SIGINT)
@@ -510,6 +648,6 @@ def test_a_hanging_credential_plugin_waits_like_kubectl_and_ctrl_c_ends_it(api, 
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
-        raise AssertionError("Ctrl-C did not end a plugin waiting for its credential plugin")
+        raise AssertionError("Ctrl-C did not end a plugin waiting for its credential plugin") from None
     assert proc.returncode == 130 and out == "" and "Traceback" not in err
     assert api.requests == []

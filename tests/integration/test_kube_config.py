@@ -4,6 +4,7 @@ Each behaviour is checked against the stand-in API server through the real kuber
 where kubectl's own behaviour is the reference (KUBECONFIG merging, impersonation headers, tokens over
 http), against the real kubectl binary as well.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,15 +19,23 @@ from click.testing import CliRunner
 from fakeapi import FakeApiServer, session_certs, write_kubeconfig
 
 from kubectl_sidecar import kube
-from kubectl_sidecar.kube import clientconfig  # noqa: F401 - kube.clientconfig below
 from kubectl_sidecar.cli import cli
-from kubectl_sidecar.errors import ConfigError
+from kubectl_sidecar.errors import ConfigError, NotFoundError
+from kubectl_sidecar.kube import clientconfig  # noqa: F401 - kube.clientconfig below
 from kubectl_sidecar.options import KubeOptions
 
-POD = {"apiVersion": "v1", "kind": "Pod",
-       "metadata": {"name": "p1", "namespace": "team-a", "uid": "u-1", "creationTimestamp": "2025-01-01T00:00:00Z"},
-       "spec": {"containers": [{"name": "app", "image": "busybox"}]},
-       "status": {"phase": "Running"}}
+POD = {
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {
+        "name": "p1",
+        "namespace": "team-a",
+        "uid": "u-1",
+        "creationTimestamp": "2025-01-01T00:00:00Z",
+    },
+    "spec": {"containers": [{"name": "app", "image": "busybox"}]},
+    "status": {"phase": "Running"},
+}
 
 
 @pytest.fixture(autouse=True)
@@ -35,8 +44,18 @@ def isolated_home(tmp_path, monkeypatch):
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
-    for var in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT", "POD_NAMESPACE",
-                "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+    for var in (
+        "KUBECONFIG",
+        "KUBERNETES_SERVICE_HOST",
+        "KUBERNETES_SERVICE_PORT",
+        "POD_NAMESPACE",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setattr(kube.config, "SERVICE_ACCOUNT_DIR", str(tmp_path / "no-service-account"))
     return home
@@ -62,12 +81,21 @@ def run(*args, env=None):
 
 # ------------------------------------------------------------------------------------ KUBECONFIG merge
 
+
 def test_merge_first_file_wins_for_entries_and_current_context():
-    a = {"current-context": "one", "contexts": [{"name": "one", "context": {"cluster": "c", "user": "u"}}],
-         "clusters": [{"name": "c", "cluster": {"server": "https://a"}}]}
-    b = {"current-context": "two", "contexts": [{"name": "one", "context": {"cluster": "x"}},
-                                                {"name": "two", "context": {"cluster": "c"}}],
-         "clusters": [{"name": "c", "cluster": {"server": "https://b"}}]}
+    a = {
+        "current-context": "one",
+        "contexts": [{"name": "one", "context": {"cluster": "c", "user": "u"}}],
+        "clusters": [{"name": "c", "cluster": {"server": "https://a"}}],
+    }
+    b = {
+        "current-context": "two",
+        "contexts": [
+            {"name": "one", "context": {"cluster": "x"}},
+            {"name": "two", "context": {"cluster": "c"}},
+        ],
+        "clusters": [{"name": "c", "cluster": {"server": "https://b"}}],
+    }
     merged = kube.config.merge_kubeconfigs([("a", a), ("b", b)])
     assert merged["current-context"] == "one"
     assert merged["clusters"]["c"] == ("a", {"name": "c", "cluster": {"server": "https://a"}})
@@ -80,15 +108,28 @@ def test_merge_first_file_wins_for_entries_and_current_context():
 def _two_servers_kubeconfigs(tmp_path, first, second):
     """a: current-context "first" (server 1); b: current-context "second" (server 2) and a
     conflicting definition of cluster "shared"."""
-    a = write_kubeconfig(tmp_path / "a.json", first.url, context="first", cluster="shared", namespace="team-a",
-                         extra_contexts=[{"name": "second", "server": second.url, "namespace": "team-a"}])
-    b = write_kubeconfig(tmp_path / "b.json", second.url, context="second", cluster="shared", namespace="team-a",
-                         current_context="second")
+    a = write_kubeconfig(
+        tmp_path / "a.json",
+        first.url,
+        context="first",
+        cluster="shared",
+        namespace="team-a",
+        extra_contexts=[{"name": "second", "server": second.url, "namespace": "team-a"}],
+    )
+    b = write_kubeconfig(
+        tmp_path / "b.json",
+        second.url,
+        context="second",
+        cluster="shared",
+        namespace="team-a",
+        current_context="second",
+    )
     return a, b
 
 
-def test_kubeconfig_list_first_current_context_wins_like_kubectl(tmp_path, monkeypatch, fake_api_factory,
-                                                                  kubectl):
+def test_kubeconfig_list_first_current_context_wins_like_kubectl(
+    tmp_path, monkeypatch, fake_api_factory, kubectl
+):
     first = fake_api_factory([POD])
     second = fake_api_factory([dict(POD, metadata=dict(POD["metadata"], uid="u-2"))])
     a, b = _two_servers_kubeconfigs(tmp_path, first, second)
@@ -102,7 +143,9 @@ def test_kubeconfig_list_first_current_context_wins_like_kubectl(tmp_path, monke
     # kubectl agrees: current context and the server it talks to
     proc = kubectl(os.pathsep.join([a, b]), "config", "current-context")
     assert proc.stdout.strip() == "first"
-    proc = kubectl(os.pathsep.join([a, b]), "get", "pod", "p1", "-n", "team-a", "-o", "jsonpath={.metadata.uid}")
+    proc = kubectl(
+        os.pathsep.join([a, b]), "get", "pod", "p1", "-n", "team-a", "-o", "jsonpath={.metadata.uid}"
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "u-1"
 
@@ -141,6 +184,7 @@ def test_default_kubeconfig_in_home(isolated_home, fake_api):
 
 # ------------------------------------------------------------------------------------ flags
 
+
 def test_namespace_flag_then_context_then_default(tmp_path, fake_api):
     with_ns = fake_api.write_kubeconfig(tmp_path / "ns.json", namespace="team-a")
     without = fake_api.write_kubeconfig(tmp_path / "plain.json")
@@ -152,9 +196,20 @@ def test_namespace_flag_then_context_then_default(tmp_path, fake_api):
 def test_context_cluster_user_and_server_overrides(tmp_path, fake_api_factory):
     first = fake_api_factory([POD])
     second = fake_api_factory([POD], tls=True, token="second-token")
-    path = write_kubeconfig(tmp_path / "k.json", first.url, namespace="team-a", extra_contexts=[
-        {"name": "other", "server": second.url, "ca_path": second.ca_path, "token": "second-token",
-         "namespace": "team-a"}])
+    path = write_kubeconfig(
+        tmp_path / "k.json",
+        first.url,
+        namespace="team-a",
+        extra_contexts=[
+            {
+                "name": "other",
+                "server": second.url,
+                "ca_path": second.ca_path,
+                "token": "second-token",
+                "namespace": "team-a",
+            }
+        ],
+    )
     # --context picks the context's cluster, user and namespace
     assert snapshot_of(KubeOptions(kubeconfig=path, context="other")).source.endswith(f"({second.url})")
     # --cluster and --user replace the context's
@@ -163,15 +218,24 @@ def test_context_cluster_user_and_server_overrides(tmp_path, fake_api_factory):
     snapshot_of(opts)
     assert second.requests[-1].headers["authorization"] == "Bearer second-token"
     # --server replaces the cluster's address; --token the user's token
-    opts = KubeOptions(kubeconfig=path, server=second.url, certificate_authority=second.ca_path,
-                       token="second-token", namespace="team-a")
+    opts = KubeOptions(
+        kubeconfig=path,
+        server=second.url,
+        certificate_authority=second.ca_path,
+        token="second-token",
+        namespace="team-a",
+    )
     assert snapshot_of(opts).source == f'context "test" ({second.url})'
 
 
 def test_server_and_token_flags_without_any_kubeconfig(fake_api_tls):
     fake_api_tls.put(POD)
-    opts = KubeOptions(server=fake_api_tls.url, token=fake_api_tls.token,
-                       certificate_authority=fake_api_tls.ca_path, namespace="team-a")
+    opts = KubeOptions(
+        server=fake_api_tls.url,
+        token=fake_api_tls.token,
+        certificate_authority=fake_api_tls.ca_path,
+        namespace="team-a",
+    )
     snap = snapshot_of(opts)
     assert snap.source == f"server {fake_api_tls.url}"
     assert fake_api_tls.requests[-1].headers["authorization"] == f"Bearer {fake_api_tls.token}"
@@ -202,9 +266,19 @@ def test_impersonation_headers_match_kubectl(tmp_path, kubectl):
 
     class Recorder(BaseHTTPRequestHandler):
         def do_GET(self):
-            seen.append((self.headers.get("Impersonate-User"), self.headers.get_all("Impersonate-Group") or []))
-            body = json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 404,
-                               "reason": "NotFound", "message": "nothing here"}).encode()
+            seen.append(
+                (self.headers.get("Impersonate-User"), self.headers.get_all("Impersonate-Group") or [])
+            )
+            body = json.dumps(
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "status": "Failure",
+                    "code": 404,
+                    "reason": "NotFound",
+                    "message": "nothing here",
+                }
+            ).encode()
             self.send_response(404)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -223,7 +297,7 @@ def test_impersonation_headers_match_kubectl(tmp_path, kubectl):
             with pytest.raises(ConfigError, match="several --as-group values need urllib3 2"):
                 snapshot_of(KubeOptions(kubeconfig=path, as_user="alice", as_groups=("dev", "ops")))
             return
-        with pytest.raises(Exception):
+        with pytest.raises(NotFoundError):  # the recorder answers 404 to every request
             snapshot_of(KubeOptions(kubeconfig=path, as_user="alice", as_groups=("dev", "ops")))
         ours = seen[0]
         seen.clear()
@@ -248,6 +322,7 @@ def test_impersonation_from_the_kubeconfig_user(tmp_path, fake_api):
 
 # ------------------------------------------------------------------------------------ credentials
 
+
 def test_tokens_are_not_sent_over_plain_http_as_kubectl_does(tmp_path, fake_api_factory, kubectl):
     api = fake_api_factory([POD], token="secret-token-123")
     path = api.write_kubeconfig(tmp_path / "k.json", namespace="team-a")
@@ -265,10 +340,12 @@ def _write_exec_plugin(tmp_path, token: str, fail: bool = False) -> str:
     if fail:
         body = "import sys\nsys.stderr.write('login expired\\n')\nsys.exit(3)\n"
     else:
-        body = ("import json, os\n"
-                "assert os.environ.get('KUBERNETES_EXEC_INFO')\n"
-                f"print(json.dumps({{'apiVersion': 'client.authentication.k8s.io/v1', 'kind': 'ExecCredential', "
-                f"'status': {{'token': {token!r}}}}}))\n")
+        body = (
+            "import json, os\n"
+            "assert os.environ.get('KUBERNETES_EXEC_INFO')\n"
+            f"print(json.dumps({{'apiVersion': 'client.authentication.k8s.io/v1', 'kind': 'ExecCredential', "
+            f"'status': {{'token': {token!r}}}}}))\n"
+        )
     script.write_text(body)
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return str(script)
@@ -278,9 +355,14 @@ def _kubeconfig_with_exec(tmp_path, api, script) -> str:
     path = api.write_kubeconfig(tmp_path / "k.json", token=None, namespace="team-a")
     with open(path) as handle:
         config = json.load(handle)
-    config["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1",
-                                           "command": sys.executable, "args": [script],
-                                           "interactiveMode": "Never"}}
+    config["users"][0]["user"] = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "command": sys.executable,
+            "args": [script],
+            "interactiveMode": "Never",
+        }
+    }
     with open(path, "w") as handle:
         json.dump(config, handle)
     return path
@@ -301,7 +383,7 @@ def test_failing_exec_plugin_is_one_sentence(tmp_path, fake_api_tls):
     path = _kubeconfig_with_exec(tmp_path, fake_api_tls, script)
     result = run("timeline", "p1", "--kubeconfig", path)
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: the credential plugin (exec) of user \"test-user\" failed")
+    assert result.stderr.startswith('error: the credential plugin (exec) of user "test-user" failed')
     assert "Traceback" not in result.stderr
     assert fake_api_tls.requests == []
 
@@ -341,12 +423,17 @@ def test_in_cluster_config_when_there_is_no_kubeconfig(tmp_path, monkeypatch, fa
 
 # ------------------------------------------------------------------------------------ config errors
 
-@pytest.mark.parametrize("content, fragment", [
-    ("clusters: [", "is not valid YAML at line"),
-    ("- just\n- a list\n", "holds a list, not a kubeconfig mapping"),
-    ("clusters: {a: 1}\n", '"clusters" must be a list'),
-    ("contexts:\n- context: {cluster: c}\n", 'every entry of "contexts" needs a name'),
-], ids=["yaml", "list", "clusters-map", "nameless"])
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        ("clusters: [", "is not valid YAML at line"),
+        ("- just\n- a list\n", "holds a list, not a kubeconfig mapping"),
+        ("clusters: {a: 1}\n", '"clusters" must be a list'),
+        ("contexts:\n- context: {cluster: c}\n", 'every entry of "contexts" needs a name'),
+    ],
+    ids=["yaml", "list", "clusters-map", "nameless"],
+)
 def test_broken_kubeconfig_is_one_sentence(tmp_path, content, fragment):
     path = tmp_path / "broken"
     path.write_text(content)
@@ -376,8 +463,10 @@ def test_unknown_context_lists_the_known_ones(tmp_path, fake_api):
 
 def test_context_naming_a_missing_cluster(tmp_path):
     path = tmp_path / "k.yaml"
-    path.write_text("apiVersion: v1\nkind: Config\ncurrent-context: a\ncontexts:\n- name: a\n"
-                    "  context: {cluster: gone, user: u}\n")
+    path.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: a\ncontexts:\n- name: a\n"
+        "  context: {cluster: gone, user: u}\n"
+    )
     with pytest.raises(ConfigError, match='context "a" names cluster "gone"'):
         kube.config.resolve_connection(KubeOptions(kubeconfig=str(path)))
 
@@ -427,6 +516,8 @@ def test_commands_that_need_no_cluster_never_import_kubernetes(tmp_path):
         "    assert result.exit_code == 0, (args, result.output)\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('kubernetes', 'urllib3')))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code, demo], capture_output=True, text=True, cwd=str(tmp_path))
+    proc = subprocess.run(
+        [sys.executable, "-c", code, demo], capture_output=True, text=True, cwd=str(tmp_path)
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"

@@ -4,6 +4,7 @@ For a Job of N pods with E pod events, ``check job/NAME`` makes at most ceil(N/5
 requests, whatever N: never one per pod (``kubectl describe pods -l ...`` makes 2 per pod). Counts are
 deterministic, so they are asserted exactly; timings live in docs/performance.md (bench/run.py).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -18,7 +19,9 @@ from kubectl_sidecar import kube
 from kubectl_sidecar.cli import cli
 from kubectl_sidecar.options import KubeOptions
 
-_SYNTH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "bench", "synth.py")
+_SYNTH = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "bench", "synth.py"
+)
 _spec = importlib.util.spec_from_file_location("bench_synth", _SYNTH)
 synth = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = synth  # dataclasses and annotations look their module up
@@ -30,7 +33,14 @@ SIZES = [1, 200, 501, 1001]
 @pytest.fixture(autouse=True)
 def no_user_config(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
-    for var in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST", "HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+    for var in (
+        "KUBECONFIG",
+        "KUBERNETES_SERVICE_HOST",
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "https_proxy",
+        "http_proxy",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 
@@ -65,9 +75,13 @@ def budget(n: int, events: int) -> int:
 
 
 def assert_no_request_per_pod(requests) -> None:
-    per_pod = [r for r in requests if "/pods/" in r.path
-               or "involvedObject.name" in r.query.get("fieldSelector", "")
-               or "involvedObject.uid" in r.query.get("fieldSelector", "")]
+    per_pod = [
+        r
+        for r in requests
+        if "/pods/" in r.path
+        or "involvedObject.name" in r.query.get("fieldSelector", "")
+        or "involvedObject.uid" in r.query.get("fieldSelector", "")
+    ]
     assert per_pod == [], [(r.path, r.query) for r in per_pod]
 
 
@@ -78,11 +92,14 @@ def test_fetch_check_snapshot_stays_within_the_budget_and_grows_with_pages_not_p
         events = pod_events(api)
         assert events == synth.pod_event_count(n) and events >= 9 * n  # about 10 per pod
         api.reset_log()
-        snapshot = kube.fetch_check_snapshot(KubeOptions(server=api.url, namespace=synth.NAMESPACE),
-                                             job=synth.JOB_NAME)
+        snapshot = kube.fetch_check_snapshot(
+            KubeOptions(server=api.url, namespace=synth.NAMESPACE), job=synth.JOB_NAME
+        )
         requests = api.requests
         assert len(snapshot.pods) == n and len(snapshot.events) == events
-        assert len(requests) == expected(n, events) <= budget(n, events), [(r.path, r.query) for r in requests]
+        assert len(requests) == expected(n, events) <= budget(n, events), [
+            (r.path, r.query) for r in requests
+        ]
         assert_no_request_per_pod(requests)
         assert api.writes() == [] and api.errors == []
         assert len([r for r in requests if r.path.endswith("/events")]) == math.ceil(events / 500)
@@ -99,8 +116,11 @@ def test_the_check_command_makes_only_those_requests(job_apis, tmp_path, n):
     api = job_apis[n]
     kubeconfig = api.write_kubeconfig(tmp_path / "kubeconfig", namespace=synth.NAMESPACE)
     api.reset_log()
-    result = CliRunner().invoke(cli, ["check", f"job/{synth.JOB_NAME}", "-o", "json"],
-                                env={"KUBECONFIG": kubeconfig, "COLUMNS": "100"})
+    result = CliRunner().invoke(
+        cli,
+        ["check", f"job/{synth.JOB_NAME}", "-o", "json"],
+        env={"KUBECONFIG": kubeconfig, "COLUMNS": "100"},
+    )
     assert result.exit_code in (0, 1), result.output
     events = pod_events(api)
     assert len(api.requests) == expected(n, events) <= budget(n, events)
@@ -113,9 +133,13 @@ def test_timeline_of_one_pod_of_a_large_job_reads_only_that_pod(job_apis, tmp_pa
     api = job_apis[1001]
     kubeconfig = api.write_kubeconfig(tmp_path / "kubeconfig", namespace=synth.NAMESPACE)
     api.reset_log()
-    result = CliRunner().invoke(cli, ["timeline", synth.pod_name(19), "-o", "json"], env={"KUBECONFIG": kubeconfig})
+    result = CliRunner().invoke(
+        cli, ["timeline", synth.pod_name(19), "-o", "json"], env={"KUBECONFIG": kubeconfig}
+    )
     assert result.exit_code == 0, result.output
-    kinds = sorted(next(part for part in ("pods", "events", "jobs", "nodes", "version") if part in r.path.split("/"))
-                   for r in api.requests)
+    kinds = sorted(
+        next(part for part in ("pods", "events", "jobs", "nodes", "version") if part in r.path.split("/"))
+        for r in api.requests
+    )
     assert len(api.requests) == 6, [(r.path, r.query) for r in api.requests]
     assert kinds == ["events", "events", "jobs", "nodes", "pods", "version"]

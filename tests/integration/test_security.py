@@ -11,6 +11,7 @@
 * Live commands send only GET requests, never write the kubeconfig, and never print tokens or client
   keys (tests/test_faults.py asserts the server's request log and every output of the fault cases).
 """
+
 from __future__ import annotations
 
 import ast
@@ -52,22 +53,26 @@ def source_files() -> list:
 
 # ------------------------------------------------------------------------------------------ env values
 
+
 def _plant(container: dict, counter: list) -> None:
     """Add env entries whose values must never be printed; keep the container's markers working."""
+
     def value():
         counter[0] += 1
         return f"{SECRET}{counter[0]}"
 
     env = container.setdefault("env", [])
-    env.extend([
-        {"name": "DB_PASSWORD", "value": value()},
-        {"name": "API_TOKEN", "valueFrom": {"secretKeyRef": {"name": value(), "key": value()}}},
-        {"name": "EMPTY", "value": ""},
-        {"name": "LIST_VALUE", "value": [value()]},
-        # Marker names with values that are not markers: recognised or not, the value stays unsaid.
-        {"name": "ECI_CONTAINER_IGNORE_EXIT_CODE", "value": value()},
-        {"name": "ECI_CONTAINER_LAUNCH_PRIORITY", "value": value()},
-    ])
+    env.extend(
+        [
+            {"name": "DB_PASSWORD", "value": value()},
+            {"name": "API_TOKEN", "valueFrom": {"secretKeyRef": {"name": value(), "key": value()}}},
+            {"name": "EMPTY", "value": ""},
+            {"name": "LIST_VALUE", "value": [value()]},
+            # Marker names with values that are not markers: recognised or not, the value stays unsaid.
+            {"name": "ECI_CONTAINER_IGNORE_EXIT_CODE", "value": value()},
+            {"name": "ECI_CONTAINER_LAUNCH_PRIORITY", "value": value()},
+        ]
+    )
     if not any(e.get("name") == "__IS_SIDECAR__" for e in env):
         env.append({"name": "KRUISE_TERMINATE_SIDECAR_WHEN_JOB_EXIT", "value": value()})
     container.setdefault("envFrom", []).append({"secretRef": {"name": "creds"}, "prefix": value()})
@@ -106,8 +111,11 @@ def planted(tmp_path_factory):
 
 def _commands(scenario: dict, path: str) -> list:
     version = ["--cluster-version", scenario["clusterVersion"]]
-    commands = [["timeline", scenario["pod"], "-f", path, *version, "-o", output, *extra]
-                for output in ("table", "wide", "json", "yaml") for extra in ([], ["--absolute-time"])]
+    commands = [
+        ["timeline", scenario["pod"], "-f", path, *version, "-o", output, *extra]
+        for output in ("table", "wide", "json", "yaml")
+        for extra in ([], ["--absolute-time"])
+    ]
     if "check" in cli.commands:
         commands += [["check", "-f", path, *version, "-o", output] for output in ("table", "json", "yaml")]
         commands += [["check", f"pod/{scenario['pod']}", "-f", path, *version, "--fail-on", "info"]]
@@ -129,8 +137,18 @@ def test_planted_files_still_show_the_same_roles(planted):
     for scenario in SCENARIOS:
         original = json.loads(run("demo", scenario["name"], "-o", "json").stdout)
         _, path, marked = planted[scenario["name"]]
-        doc = json.loads(run("timeline", scenario["pod"], "-f", path, "--cluster-version",
-                             scenario["clusterVersion"], "-o", "json").stdout)
+        doc = json.loads(
+            run(
+                "timeline",
+                scenario["pod"],
+                "-f",
+                path,
+                "--cluster-version",
+                scenario["clusterVersion"],
+                "-o",
+                "json",
+            ).stdout
+        )
         roles = {c["name"]: c["role"] for c in doc["containers"] if c["name"] != marked}
         assert roles == {c["name"]: c["role"] for c in original["containers"] if c["name"] != marked}
         # The marker planted with a value ACS does not honour is still seen as the ACS marker.
@@ -145,8 +163,11 @@ def test_demo_env_values_are_never_printed(name):
         for spec in (item.get("spec", {}), item.get("spec", {}).get("template", {}).get("spec", {})):
             for section in ("initContainers", "containers"):
                 for container in spec.get(section) or []:
-                    values.update(e["value"] for e in container.get("env") or []
-                                  if isinstance(e.get("value"), str) and len(e["value"]) > 5)
+                    values.update(
+                        e["value"]
+                        for e in container.get("env") or []
+                        if isinstance(e.get("value"), str) and len(e["value"]) > 5
+                    )
     for output in ("table", "wide", "json", "yaml"):
         result = run("demo", name, "-o", output)
         assert result.exit_code == 0
@@ -178,8 +199,12 @@ def _yaml_calls():
     for path in source_files():
         tree = ast.parse(path.read_text(), filename=str(path))
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "yaml":
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "yaml"
+            ):
                 yield path, node
 
 
@@ -191,11 +216,16 @@ def test_yaml_is_only_loaded_safely():
         where = f"{path.relative_to(ROOT)}:{node.lineno}"
         assert name not in ("unsafe_load", "unsafe_load_all", "full_load", "full_load_all"), where
         if name in ("load", "load_all"):
-            loader = next((kw.value for kw in node.keywords if kw.arg == "Loader"),
-                          node.args[1] if len(node.args) > 1 else None)
+            loader = next(
+                (kw.value for kw in node.keywords if kw.arg == "Loader"),
+                node.args[1] if len(node.args) > 1 else None,
+            )
             assert loader is not None, f"{where}: yaml.{name} without a Loader"
-            used = set(re.findall(r"\w*Loader\b", ast.unparse(loader) if hasattr(ast, "unparse")
-                                  else ast.dump(loader)))
+            used = set(
+                re.findall(
+                    r"\w*Loader\b", ast.unparse(loader) if hasattr(ast, "unparse") else ast.dump(loader)
+                )
+            )
             assert used and used <= SAFE_LOADERS, f"{where}: yaml.{name} with {used}"
 
 
@@ -212,16 +242,41 @@ def test_the_strict_loader_is_a_safe_loader():
 # ------------------------------------------------------------------------------------------ no shell
 
 _FORBIDDEN_MODULES = {"subprocess", "pty", "pexpect", "pickle", "marshal", "shelve"}
-_FORBIDDEN_OS = {"system", "popen", "execl", "execle", "execlp", "execlpe", "execv", "execve", "execvp",
-                 "execvpe", "spawnl", "spawnle", "spawnlp", "spawnlpe", "spawnv", "spawnve", "spawnvp",
-                 "spawnvpe", "posix_spawn", "posix_spawnp", "fork", "forkpty", "startfile"}
+_FORBIDDEN_OS = {
+    "system",
+    "popen",
+    "execl",
+    "execle",
+    "execlp",
+    "execlpe",
+    "execv",
+    "execve",
+    "execvp",
+    "execvpe",
+    "spawnl",
+    "spawnle",
+    "spawnlp",
+    "spawnlpe",
+    "spawnv",
+    "spawnve",
+    "spawnvp",
+    "spawnvpe",
+    "posix_spawn",
+    "posix_spawnp",
+    "fork",
+    "forkpty",
+    "startfile",
+}
 
 
 def _runs_a_packages_own_code(node: ast.Call) -> bool:
     """kube/shim.py's lazy import runs a package's ``__init__`` from its loader: ``exec(loader.get_code(...))``."""
     first = node.args[0] if node.args else None
-    return (isinstance(first, ast.Call) and isinstance(first.func, ast.Attribute)
-            and first.func.attr == "get_code")
+    return (
+        isinstance(first, ast.Call)
+        and isinstance(first.func, ast.Attribute)
+        and first.func.attr == "get_code"
+    )
 
 
 @pytest.mark.parametrize("path", source_files(), ids=lambda p: str(p.relative_to(PACKAGE)))
@@ -244,6 +299,7 @@ def test_no_process_no_shell_no_eval(path):
 
 
 # ------------------------------------------------------------------------------------------ size cap
+
 
 def test_the_size_cap_refuses_a_regular_file_before_reading_it(tmp_path, monkeypatch):
     monkeypatch.setattr(files, "MAX_FILE_BYTES", 1000)
@@ -287,6 +343,7 @@ def test_the_cap_is_documented_where_users_look():
 
 # ------------------------------------------------------------------------------------------ writes
 
+
 def test_only_the_kube_package_imports_kubernetes():
     """Every request goes through kube/ (tests/unit/test_kube_session.py proves each one is a GET)."""
     for path in source_files():
@@ -301,7 +358,10 @@ def test_the_kubeconfig_is_never_written():
     for path in source_files():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "open":
-                mode = node.args[1] if len(node.args) > 1 else next(
-                    (k.value for k in node.keywords if k.arg == "mode"), None)
+                mode = (
+                    node.args[1]
+                    if len(node.args) > 1
+                    else next((k.value for k in node.keywords if k.arg == "mode"), None)
+                )
                 if isinstance(mode, ast.Constant):
                     assert not set(str(mode.value)) & set("wax+"), f"{path}:{node.lineno} opens for writing"

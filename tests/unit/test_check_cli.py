@@ -303,9 +303,7 @@ def test_timeline_shows_the_same_findings_for_its_pod():
 
 
 def test_timeline_without_findings_has_no_findings_section():
-    result = runner().invoke(
-        cli, ["timeline", "-f", str(DATA / "sc010-handles-sigterm.yaml"), "--no-chart"]
-    )
+    result = runner().invoke(cli, ["timeline", "-f", str(DATA / "sc010-handles-sigterm.yaml"), "--no-chart"])
     assert result.exit_code == 0 and "Findings" not in result.stdout
 
 

@@ -61,9 +61,6 @@ CLI_IMPORTERS_ALLOWED = frozenset({"__main__", "cli"})
 # The kubernetes client is imported (lazily) by kube/ alone.
 KUBERNETES_HOME = "kube"
 MAX_LINES = 500
-# The package is mid-refactor while several engineers move modules: the rules over the real package
-# report their violations as xfail until the lead flips this (the self-tests are always strict).
-MID_REFACTOR = True
 
 
 @dataclass
@@ -253,10 +250,6 @@ def graph() -> Graph:
     return read_graph()
 
 
-_mid_refactor = pytest.mark.xfail(MID_REFACTOR, reason="package mid-refactor", strict=False)
-
-
-@_mid_refactor
 @pytest.mark.parametrize("rule", list(RULES), ids=list(RULES))
 def test_package_follows_rule(graph: Graph, rule: str) -> None:
     violations = RULES[rule](graph)

@@ -1,3 +1,4 @@
 import sys
+
 sys.stderr.write("login expired: run the login command again\n")
 sys.exit(3)

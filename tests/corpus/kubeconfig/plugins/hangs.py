@@ -1,2 +1,3 @@
 import time
+
 time.sleep(600)  # a login that never completes
