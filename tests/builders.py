@@ -9,7 +9,11 @@ Two levels, one module (tests, tests/data/checks/generate.py, bench/synth.py all
   with whole-second times and counts, scheduler events with microsecond eventTime, uids derived from
   names, ownerReferences and controller labels.
 
-``Clock`` formats times for both (``ts`` is the clock at T0).
+- ``listed_job``, ``listed_pod``, ``listed_event``, ``listed_node``: the small objects a list returns, for
+  request-planning and budget tests (tests/integration/test_kube_check.py): only the fields the reads
+  select and join on (names, namespaces, uids, labels, owners, involvedObject, nodeName).
+
+``Clock`` formats times for all of them (``ts`` is the clock at T0).
 """
 
 from __future__ import annotations
@@ -240,6 +244,69 @@ def job(name="test", *, start=0, completion=None, uid="0b7c2d4e-job", namespace=
         "spec": {"selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}},
         "status": status,
     }
+
+
+# --------------------------------------------------------------------------------------------- listed objects
+# The small objects a list returns, for request-planning and budget tests: what kube.fetch_check_snapshot
+# selects and joins on, nothing a check reads. Pods are batch-00000, batch-00001 ... of Job "batch".
+
+LISTED_JOB_UID = "job-uid-1"
+listed_ts = Clock("2025-01-01T00:00:00")
+
+
+def listed_job(name="batch", namespace="ns", selector=None):
+    """A Job selecting its pods by ``batch.kubernetes.io/controller-uid`` unless ``selector`` is given."""
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name, "namespace": namespace, "uid": LISTED_JOB_UID},
+        "spec": {
+            "selector": selector or {"matchLabels": {"batch.kubernetes.io/controller-uid": LISTED_JOB_UID}}
+        },
+        "status": {"startTime": listed_ts(0)},
+    }
+
+
+def listed_pod(i, namespace="ns", node="node-1", owned=True, labels=None):
+    """Pod ``batch-{i:05d}`` of Job "batch" (selected by its controller-uid label; owned unless ``owned=False``)."""
+    meta = {
+        "name": f"batch-{i:05d}",
+        "namespace": namespace,
+        "uid": f"pod-uid-{i}",
+        "labels": labels
+        if labels is not None
+        else {"batch.kubernetes.io/controller-uid": LISTED_JOB_UID, "tier": "batch"},
+    }
+    if owned:
+        meta["ownerReferences"] = [
+            {"apiVersion": "batch/v1", "kind": "Job", "name": "batch", "uid": LISTED_JOB_UID}
+        ]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": meta,
+        "spec": {"nodeName": node, "containers": [{"name": "app"}]},
+        "status": {"phase": "Succeeded"},
+    }
+
+
+def listed_event(i, pod_name, namespace="ns", kind="Pod"):
+    """Event ``i`` about ``pod_name`` (a Job's name with ``kind="Job"``); its uid is ``ev-{pod_name}-{i}``."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": f"{pod_name}.{i:x}", "namespace": namespace, "uid": f"ev-{pod_name}-{i}"},
+        "involvedObject": {"kind": kind, "name": pod_name, "namespace": namespace},
+        "reason": "Started",
+        "firstTimestamp": listed_ts(1),
+        "lastTimestamp": listed_ts(1),
+    }
+
+
+def listed_node(name, virtual=False):
+    """A Node; ``virtual=True`` gives it the ``type=virtual-kubelet`` label nodes are listed by."""
+    labels = {"type": "virtual-kubelet"} if virtual else {}
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels}}
 
 
 # --------------------------------------------------------------------------------------------- whole scenarios

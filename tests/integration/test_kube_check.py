@@ -10,14 +10,14 @@ from __future__ import annotations
 import math
 
 import pytest
+from builders import LISTED_JOB_UID as JOB_UID
+from builders import listed_event, listed_job, listed_node, listed_pod
 
 from kubectl_sidecar import kube
 from kubectl_sidecar.errors import ApiError, NotFoundError
 from kubectl_sidecar.options import KubeOptions
 from kubectl_sidecar.select import job_selector_string
 from kubectl_sidecar.snapshot import EVENTS_FORBIDDEN, EVENTS_LISTED
-
-JOB_UID = "job-uid-1"
 
 
 @pytest.fixture(autouse=True)
@@ -34,53 +34,6 @@ def no_kubeconfig(tmp_path, monkeypatch):
         monkeypatch.delenv(var, raising=False)
 
 
-def job(name="batch", namespace="ns", selector=None):
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {"name": name, "namespace": namespace, "uid": JOB_UID},
-        "spec": {"selector": selector or {"matchLabels": {"batch.kubernetes.io/controller-uid": JOB_UID}}},
-        "status": {"startTime": "2025-01-01T00:00:00Z"},
-    }
-
-
-def pod(i, namespace="ns", node="node-1", owned=True, labels=None):
-    meta = {
-        "name": f"batch-{i:05d}",
-        "namespace": namespace,
-        "uid": f"pod-uid-{i}",
-        "labels": labels
-        if labels is not None
-        else {"batch.kubernetes.io/controller-uid": JOB_UID, "tier": "batch"},
-    }
-    if owned:
-        meta["ownerReferences"] = [{"apiVersion": "batch/v1", "kind": "Job", "name": "batch", "uid": JOB_UID}]
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": meta,
-        "spec": {"nodeName": node, "containers": [{"name": "app"}]},
-        "status": {"phase": "Succeeded"},
-    }
-
-
-def event(i, pod_name, namespace="ns", kind="Pod"):
-    return {
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"name": f"{pod_name}.{i:x}", "namespace": namespace, "uid": f"ev-{pod_name}-{i}"},
-        "involvedObject": {"kind": kind, "name": pod_name, "namespace": namespace},
-        "reason": "Started",
-        "firstTimestamp": "2025-01-01T00:00:01Z",
-        "lastTimestamp": "2025-01-01T00:00:01Z",
-    }
-
-
-def node(name, virtual=False):
-    labels = {"type": "virtual-kubelet"} if virtual else {}
-    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels}}
-
-
 def opts(api, **kwargs):
     kwargs.setdefault("namespace", "ns")
     return KubeOptions(server=api.url, **kwargs)
@@ -92,9 +45,9 @@ def opts(api, **kwargs):
     ids=["1-pod-no-events", "small", "many-pods", "many-events"],
 )
 def test_job_budget(fake_api, pods, events):
-    objects = [job()] + [pod(i) for i in range(pods)] + [node("node-1")]
-    objects += [event(i, f"batch-{i % pods:05d}") for i in range(events)]
-    objects += [event(0, "someone-else"), event(1, "batch", kind="Job")]  # read, not kept
+    objects = [listed_job()] + [listed_pod(i) for i in range(pods)] + [listed_node("node-1")]
+    objects += [listed_event(i, f"batch-{i % pods:05d}") for i in range(events)]
+    objects += [listed_event(0, "someone-else"), listed_event(1, "batch", kind="Job")]  # read, not kept
     fake_api.load(objects)
     fake_api.reset_log()
     snap = kube.fetch_check_snapshot(opts(fake_api), job="batch")
@@ -112,11 +65,11 @@ def test_job_budget(fake_api, pods, events):
 def test_job_pods_on_several_nodes_list_virtual_nodes_once(fake_api):
     fake_api.load(
         [
-            job(),
-            pod(0, node="node-1"),
-            pod(1, node="virtual-kubelet-cn-shenzhen-f"),
-            node("node-1"),
-            node("virtual-kubelet-cn-shenzhen-f", virtual=True),
+            listed_job(),
+            listed_pod(0, node="node-1"),
+            listed_pod(1, node="virtual-kubelet-cn-shenzhen-f"),
+            listed_node("node-1"),
+            listed_node("virtual-kubelet-cn-shenzhen-f", virtual=True),
         ]
     )
     snap = kube.fetch_check_snapshot(opts(fake_api), job="batch")
@@ -138,11 +91,11 @@ def test_job_selector_with_match_expressions(fake_api):
     }
     fake_api.load(
         [
-            job(selector=selector),
-            pod(0, labels={"tier": "batch", "track": "a"}),
-            pod(1, labels={"tier": "batch", "track": "b", "zone": "x"}),
-            pod(2, labels={"tier": "batch", "track": "c"}),
-            pod(3, labels={"tier": "batch", "track": "a", "canary": "1"}),
+            listed_job(selector=selector),
+            listed_pod(0, labels={"tier": "batch", "track": "a"}),
+            listed_pod(1, labels={"tier": "batch", "track": "b", "zone": "x"}),
+            listed_pod(2, labels={"tier": "batch", "track": "c"}),
+            listed_pod(3, labels={"tier": "batch", "track": "a", "canary": "1"}),
         ]
     )
     assert job_selector_string(selector) == "tier=batch,track in (a,b),!canary,tier,zone notin (x)"
@@ -156,7 +109,16 @@ def test_missing_job_is_not_found(fake_api):
 
 
 def test_single_pod_with_its_job(fake_api):
-    fake_api.load([job(), pod(0), pod(1), event(1, "batch-00000"), event(2, "batch-00001"), node("node-1")])
+    fake_api.load(
+        [
+            listed_job(),
+            listed_pod(0),
+            listed_pod(1),
+            listed_event(1, "batch-00000"),
+            listed_event(2, "batch-00001"),
+            listed_node("node-1"),
+        ]
+    )
     snap = kube.fetch_check_snapshot(opts(fake_api), pod="batch-00000")
     assert [p["metadata"]["name"] for p in snap.pods] == ["batch-00000"]
     assert len(snap.jobs) == 1 and [e["metadata"]["uid"] for e in snap.events] == ["ev-batch-00000-1"]
@@ -165,7 +127,14 @@ def test_single_pod_with_its_job(fake_api):
 
 
 def test_selector_reads_matching_pods_and_their_job(fake_api):
-    fake_api.load([job(), pod(0), pod(1, labels={"tier": "web"}, owned=False), event(1, "batch-00000")])
+    fake_api.load(
+        [
+            listed_job(),
+            listed_pod(0),
+            listed_pod(1, labels={"tier": "web"}, owned=False),
+            listed_event(1, "batch-00000"),
+        ]
+    )
     snap = kube.fetch_check_snapshot(opts(fake_api), selector="tier=batch")
     assert [p["metadata"]["name"] for p in snap.pods] == ["batch-00000"]
     assert [j["metadata"]["name"] for j in snap.jobs] == ["batch"]
@@ -175,11 +144,11 @@ def test_selector_reads_matching_pods_and_their_job(fake_api):
 def test_whole_namespace_and_all_namespaces(fake_api):
     fake_api.load(
         [
-            job(),
-            pod(0),
-            pod(1, namespace="other"),
-            event(1, "batch-00000"),
-            event(2, "batch-00001", namespace="other"),
+            listed_job(),
+            listed_pod(0),
+            listed_pod(1, namespace="other"),
+            listed_event(1, "batch-00000"),
+            listed_event(2, "batch-00001", namespace="other"),
         ]
     )
     snap = kube.fetch_check_snapshot(opts(fake_api))
@@ -194,7 +163,7 @@ def test_whole_namespace_and_all_namespaces(fake_api):
 
 
 def test_forbidden_events_and_nodes_are_notes(fake_api):
-    fake_api.load([job(), pod(0), node("node-1")])
+    fake_api.load([listed_job(), listed_pod(0), listed_node("node-1")])
     fake_api.fail(r"/events$", 403, times=None)
     fake_api.fail(r"/nodes/", 403, times=None)
     snap = kube.fetch_check_snapshot(opts(fake_api), job="batch")
@@ -204,14 +173,14 @@ def test_forbidden_events_and_nodes_are_notes(fake_api):
 
 
 def test_forbidden_pods_fail(fake_api):
-    fake_api.load([job()])
+    fake_api.load([listed_job()])
     fake_api.fail(r"/pods$", 403, times=None)
     with pytest.raises(ApiError, match=r'refused to list pods in namespace "ns" \(403 Forbidden\)'):
         kube.fetch_check_snapshot(opts(fake_api), job="batch")
 
 
 def test_list_names_for_completion(fake_api):
-    fake_api.load([job(), pod(1), pod(0), pod(2, namespace="other")])
+    fake_api.load([listed_job(), listed_pod(1), listed_pod(0), listed_pod(2, namespace="other")])
     assert kube.list_names(opts(fake_api), "pod") == ["batch-00000", "batch-00001"]
     assert kube.list_names(opts(fake_api), "job") == ["batch"]
     with pytest.raises(ValueError):
@@ -222,7 +191,7 @@ def test_a_job_without_pods_is_read_with_its_own_events(fake_api):
     """Found by the e2e tier: a Job whose pods the API server refuses (FailedCreate) has no pods, and
     is checked "by its status and events alone"; live, its own events were never read, so SC006 on
     the Job was missed (exit 0) where its files found it (exit 1). Jobs with pods read no Job events."""
-    refused = event(1, "batch", kind="Job")
+    refused = listed_event(1, "batch", kind="Job")
     refused.update(
         reason="FailedCreate",
         type="Warning",
@@ -231,7 +200,9 @@ def test_a_job_without_pods_is_read_with_its_own_events(fake_api):
             "may not be set for init containers without restartPolicy=Always"
         ),
     )
-    fake_api.load([job(), refused, event(2, "other", kind="Job"), event(3, "batch-00009")])
+    fake_api.load(
+        [listed_job(), refused, listed_event(2, "other", kind="Job"), listed_event(3, "batch-00009")]
+    )
     snap = kube.fetch_check_snapshot(opts(fake_api), job="batch")
     assert snap.pods == [] and [e["metadata"]["uid"] for e in snap.events] == ["ev-batch-1"]
     lists = [r.query["fieldSelector"] for r in fake_api.requests if r.path.endswith("/events")]
