@@ -142,6 +142,115 @@ class Follower(threading.Thread):
             pass
 
 
+class _PodState:
+    """The followed pod as the followers last saw it: the pod, its events by identity, and whether it is gone."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.base = snapshot
+        self.pod: dict = snapshot.pods[0]
+        self.events: dict = {event_key(e): e for e in snapshot.events}
+        self.deleted = False
+
+    def apply(self, key: str, kind: str, payload: Any) -> bool:
+        """One change a follower queued; True when it changed what is drawn. A failed follower raises."""
+        if kind == "FAILED":
+            raise payload
+        if key != "pod":
+            items = payload if kind == "RELIST" else [payload] if kind in ("ADDED", "MODIFIED") else []
+            return self.merge_events(items)  # DELETED events (TTL expiry) stay: still the pod's history
+        if kind == "RELIST":
+            if payload:
+                self.pod = payload[0]
+            else:
+                self.deleted = True
+            return True
+        if kind == "DELETED":
+            self.pod, self.deleted = payload or self.pod, True
+            return True
+        if kind in ("ADDED", "MODIFIED"):
+            self.pod = payload
+            return True
+        return False
+
+    def merge_events(self, items: list) -> bool:
+        """Add or replace events by identity; True when one was new or different."""
+        changed = False
+        for item in items:
+            item.setdefault("kind", "Event")
+            item.setdefault("apiVersion", "v1")
+            key = event_key(item)
+            if self.events.get(key) != item:
+                self.events[key] = item
+                changed = True
+        return changed
+
+    def snapshot(self) -> Snapshot:
+        """A new snapshot of the current state, with the first read's Job, node, version and notes."""
+        self.pod.setdefault("kind", "Pod")
+        self.pod.setdefault("apiVersion", "v1")
+        base = self.base
+        return Snapshot(
+            pods=[self.pod],
+            events=list(self.events.values()),
+            jobs=list(base.jobs),
+            nodes=list(base.nodes),
+            server_version=base.server_version,
+            events_state=base.events_state,
+            notes=list(base.notes),
+            source=base.source,
+        )
+
+
+def _start_followers(
+    session: Session, name: str, snapshot: Snapshot, changes: queue.Queue, stop: threading.Event
+) -> list[Follower]:
+    """The pod's follower (from its resourceVersion) and, when events could be listed, the events'."""
+    namespace = session.namespace
+    followers = [
+        Follower(
+            session,
+            "pod",
+            pods_path(namespace),
+            ApiTarget("watch", "pods", namespace=namespace),
+            {"fieldSelector": f"metadata.name={field_value(name)}"},
+            meta(snapshot.pods[0], "resourceVersion"),
+            changes,
+            stop,
+        ),
+    ]
+    if snapshot.events_state == EVENTS_LISTED:
+        followers.append(
+            Follower(
+                session,
+                "events",
+                events_path(namespace),
+                ApiTarget("watch", "events", namespace=namespace),
+                {"fieldSelector": pod_events_selector(name)},
+                None,
+                changes,
+                stop,
+            )
+        )
+    for follower in followers:
+        follower.start()
+    return followers
+
+
+def _next_batch(changes: queue.Queue, poll: float) -> list:
+    """Wait for a change, then take every change already queued with it."""
+    while True:
+        try:
+            batch = [changes.get(timeout=poll)]
+            break
+        except queue.Empty:
+            continue
+    while True:
+        try:
+            batch.append(changes.get_nowait())
+        except queue.Empty:
+            return batch
+
+
 def follow_pod(
     session: Session, name: str, *, poll: float = 0.5, cluster_version: ClusterVersion | None = None
 ) -> Iterator[PodUpdate]:
@@ -152,99 +261,27 @@ def follow_pod(
     update that says the pod was deleted; the caller decides when a finished pod is done.
     """
     stop = threading.Event()
-    followers: list = []
+    followers: list[Follower] = []
     try:
         snapshot = read_pod(session, name, cluster_version=cluster_version)
         yield PodUpdate(snapshot)
-        namespace = session.namespace
-        pod = snapshot.pods[0]
-        events = {event_key(e): e for e in snapshot.events}
+        state = _PodState(snapshot)
         changes: queue.Queue = queue.Queue()
-        followers = [
-            Follower(
-                session,
-                "pod",
-                pods_path(namespace),
-                ApiTarget("watch", "pods", namespace=namespace),
-                {"fieldSelector": f"metadata.name={field_value(name)}"},
-                meta(pod, "resourceVersion"),
-                changes,
-                stop,
-            ),
-        ]
-        if snapshot.events_state == EVENTS_LISTED:
-            followers.append(
-                Follower(
-                    session,
-                    "events",
-                    events_path(namespace),
-                    ApiTarget("watch", "events", namespace=namespace),
-                    {"fieldSelector": pod_events_selector(name)},
-                    None,
-                    changes,
-                    stop,
-                )
-            )
-        for follower in followers:
-            follower.start()
+        followers = _start_followers(session, name, snapshot, changes, stop)
         while True:
-            try:
-                batch = [changes.get(timeout=poll)]
-            except queue.Empty:
-                continue
-            while True:
-                try:
-                    batch.append(changes.get_nowait())
-                except queue.Empty:
-                    break
-            deleted = False
+            batch = _next_batch(changes, poll)
+            state.deleted = False
             changed = False
             for key, kind, payload in batch:
-                if kind == "FAILED":
-                    raise payload
-                if key == "pod":
-                    if kind == "RELIST":
-                        if not payload:
-                            deleted = True
-                        else:
-                            pod = payload[0]
-                        changed = True
-                    elif kind == "DELETED":
-                        pod, deleted, changed = payload or pod, True, True
-                    elif kind in ("ADDED", "MODIFIED"):
-                        pod, changed = payload, True
-                else:
-                    items = (
-                        payload if kind == "RELIST" else [payload] if kind in ("ADDED", "MODIFIED") else []
-                    )
-                    for item in items:
-                        item.setdefault("kind", "Event")
-                        item.setdefault("apiVersion", "v1")
-                        key_ = event_key(item)
-                        if events.get(key_) != item:
-                            events[key_] = item
-                            changed = True
-                    # DELETED events (TTL expiry) stay: they are still the pod's history
+                changed = state.apply(key, kind, payload) or changed
             if not changed:
                 continue
-            if (deleted or pod_finished(pod)) and snapshot.events_state == EVENTS_LISTED:
+            if (state.deleted or pod_finished(state.pod)) and snapshot.events_state == EVENTS_LISTED:
                 # The event stream may lag the pod's: read the events once more before the last update,
                 # so a stop request written just before the final status is not lost.
-                changed = _merge_final_events(session, namespace, name, events) or changed
-            pod.setdefault("kind", "Pod")
-            pod.setdefault("apiVersion", "v1")
-            current = Snapshot(
-                pods=[pod],
-                events=list(events.values()),
-                jobs=list(snapshot.jobs),
-                nodes=list(snapshot.nodes),
-                server_version=snapshot.server_version,
-                events_state=snapshot.events_state,
-                notes=list(snapshot.notes),
-                source=snapshot.source,
-            )
-            yield PodUpdate(current, deleted=deleted)
-            if deleted:
+                state.merge_events(_final_events(session, name))
+            yield PodUpdate(state.snapshot(), deleted=state.deleted)
+            if state.deleted:
                 return
     finally:
         stop.set()
@@ -254,8 +291,9 @@ def follow_pod(
             follower.join(1.0)
 
 
-def _merge_final_events(session: Session, namespace: str, name: str, events: dict) -> bool:
-    """List the pod's events once more into ``events``; True when that added or changed one."""
+def _final_events(session: Session, name: str) -> list:
+    """The pod's events listed once more; none when that fails (the watch gave what it could)."""
+    namespace = session.namespace
     try:
         items, _ = session.list(
             events_path(namespace),
@@ -263,13 +301,5 @@ def _merge_final_events(session: Session, namespace: str, name: str, events: dic
             {"fieldSelector": pod_events_selector(name)},
         )
     except SidecarError:
-        return False  # the watch already gave what it could; the last state is still right
-    changed = False
-    for item in items:
-        item.setdefault("kind", "Event")
-        item.setdefault("apiVersion", "v1")
-        key = event_key(item)
-        if events.get(key) != item:
-            events[key] = item
-            changed = True
-    return changed
+        return []
+    return items
