@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -28,9 +27,11 @@ def timeline_for_pod(
     declared_sidecars: Iterable[str] = (),
     now: datetime | None = None,
     cluster_version: ClusterVersion | None = None,
+    read_notes: Sequence[str] = (),
 ) -> PodResult:
     """Build the timeline of one pod of a snapshot, with everything the snapshot knows about it, and the
-    findings on it beside it. ``cluster_version`` overrides the snapshot's server version."""
+    findings on it beside it. ``cluster_version`` overrides the snapshot's server version; ``read_notes``
+    (what a live read could not read) lead the timeline's notes."""
     node = snapshot.node_for(pod)
     job = snapshot.job_for(pod)
     timeline = build_timeline(
@@ -42,6 +43,7 @@ def timeline_for_pod(
         declared_sidecars=declared_sidecars,
         events_state=snapshot.events_state,
         now=now,
+        read_notes=read_notes,
     )
     context = checks.CheckContext(now=now, node_version=node_version(node))
     return PodResult(timeline, tuple(checks.check_timeline(timeline, context)))
@@ -183,29 +185,19 @@ def run_timeline(
         from kubectl_sidecar import kube as kubeapi
 
         snapshot = kubeapi.fetch_pod_snapshot(kube, name, cluster_version=cluster_version)
+        # live: what could not be read (403/404 notes) belongs in -o json/yaml too
         result = timeline_for_pod(
             snapshot,
             snapshot.find_pod(name, None),
             declared_sidecars=declared,
             now=_now(),
-        )
-        # live: what could not be read (403/404 notes) belongs in -o json/yaml too
-        result = _with_leading_notes(
-            result, [text for text in snapshot.notes if text not in result.timeline.notes]
+            read_notes=snapshot.notes,
         )
     if render.output in ("json", "yaml"):
         notes = list(snapshot.notes)
     else:
         notes = list(dict.fromkeys(snapshot.notes + result.timeline.notes))
     return Outcome(render_timeline(result, render), tuple(notes))
-
-
-def _with_leading_notes(result: PodResult, notes: list[str]) -> PodResult:
-    """A copy of ``result`` whose timeline's notes start with ``notes`` (the built one is left as it is)."""
-    if not notes:
-        return result
-    timeline = dataclasses.replace(result.timeline, notes=notes + list(result.timeline.notes))
-    return dataclasses.replace(result, timeline=timeline)
 
 
 def follow_timeline(

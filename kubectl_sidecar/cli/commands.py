@@ -6,7 +6,7 @@ import functools
 import gc
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,6 +20,9 @@ from kubectl_sidecar.cli.options import (
 )
 from kubectl_sidecar.cli.terminal import emit, isatty, make_progress, make_reading, note, stderr
 from kubectl_sidecar.options import KubeOptions, RenderOptions
+
+if TYPE_CHECKING:  # app is imported when a command runs: --help stays quick
+    from kubectl_sidecar.app import Outcome
 
 CHECK_OUTPUTS = ("table", "json", "yaml")
 FAIL_ON = ("info", "warning", "error")
@@ -48,12 +51,12 @@ def without_gc(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _finish(outcome: Any) -> int:
+def _finish(outcome: Outcome) -> int:
     """Write an app Outcome: stdout once, then the notes; return its exit code."""
     emit(outcome.text)
     for text in outcome.notes:
         note(text)
-    return int(outcome.exit_code)
+    return outcome.exit_code
 
 
 @click.command()

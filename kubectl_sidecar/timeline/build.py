@@ -10,7 +10,7 @@ Sources and how they merge are described in docs/timeline.md. In short:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -80,6 +80,7 @@ def build_timeline(
     declared_sidecars: Iterable[str] = (),
     events_state: str = EventsState.LISTED,
     now: datetime | None = None,
+    read_notes: Sequence[str] = (),
 ) -> Timeline:
     """Rebuild the timeline of one pod.
 
@@ -92,6 +93,8 @@ def build_timeline(
         declared_sidecars: container names the user declared as sidecars (``--sidecar``).
         events_state: what we know about the completeness of ``events``.
         now: the current time, to say how old the pod is; ``None`` for files.
+        read_notes: what the reading could not read (403/404 on optional data): they come first among
+            the timeline's notes, so ``-o json|yaml`` carries them too.
     """
     pod = as_dict(pod)
     events = sorted(events, key=lambda e: (e.first, e.last))
@@ -151,6 +154,7 @@ def build_timeline(
     notes = note_events(events_state, len(events), summary, now)
     notes += note_containers(container_timelines, statuses, containers)
     notes += note_clock_skew(marks, origin)
+    notes = [text for text in read_notes if text not in notes] + notes
     return Timeline(
         pod=summary,
         containers=container_timelines,
