@@ -37,6 +37,35 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.krew)
 
 
+# What a developer's shell may carry that would send the plugin somewhere other than the test's server.
+KUBE_ENVIRONMENT = (
+    "KUBECONFIG",
+    "KUBERNETES_SERVICE_HOST",
+    "KUBERNETES_SERVICE_PORT",
+    "POD_NAMESPACE",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+)
+
+
+@pytest.fixture
+def clean_kube_env(tmp_path, monkeypatch):
+    """No ~/.kube/config, no KUBECONFIG, not in a pod, no proxies: each test says what it has.
+
+    Returns the empty HOME folder.
+    """
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    monkeypatch.setenv("HOME", str(home))
+    for var in KUBE_ENVIRONMENT:
+        monkeypatch.delenv(var, raising=False)
+    return home
+
+
 @pytest.fixture
 def fake_api_factory():
     servers = []

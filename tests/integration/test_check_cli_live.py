@@ -23,20 +23,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "checks"
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for var in (
-        "KUBECONFIG",
-        "KUBERNETES_SERVICE_HOST",
-        "KUBERNETES_SERVICE_PORT",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-    ):
-        monkeypatch.delenv(var, raising=False)
+def isolated_home(monkeypatch, clean_kube_env):
     monkeypatch.setattr(kube.session, "BACKOFF_SECONDS", 0.01)
 
 

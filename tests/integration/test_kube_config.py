@@ -20,7 +20,7 @@ from fakeapi import FakeApiServer, session_certs, write_kubeconfig
 
 from kubectl_sidecar import kube
 from kubectl_sidecar.cli import cli
-from kubectl_sidecar.errors import ConfigError, NotFoundError
+from kubectl_sidecar.errors import ApiError, ConfigError, NotFoundError
 from kubectl_sidecar.kube import clientconfig  # noqa: F401 - kube.clientconfig below
 from kubectl_sidecar.options import KubeOptions
 
@@ -39,24 +39,9 @@ POD = {
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path, monkeypatch):
-    """No ~/.kube/config, no KUBECONFIG, not in a pod, no proxies: each test says what it has."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for var in (
-        "KUBECONFIG",
-        "KUBERNETES_SERVICE_HOST",
-        "KUBERNETES_SERVICE_PORT",
-        "POD_NAMESPACE",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ):
-        monkeypatch.delenv(var, raising=False)
+def isolated_home(tmp_path, monkeypatch, clean_kube_env):
+    """clean_kube_env, and no service account either."""
+    home = clean_kube_env
     monkeypatch.setattr(kube.config, "SERVICE_ACCOUNT_DIR", str(tmp_path / "no-service-account"))
     return home
 
@@ -244,9 +229,8 @@ def test_server_and_token_flags_without_any_kubeconfig(fake_api_tls):
 def test_insecure_skip_tls_verify_flag(tmp_path, fake_api_tls):
     fake_api_tls.put(POD)
     path = fake_api_tls.write_kubeconfig(tmp_path / "k.json", ca_path=None, namespace="team-a")
-    with pytest.raises(Exception) as failed:
+    with pytest.raises(ApiError, match="certificate verify failed"):
         snapshot_of(KubeOptions(kubeconfig=path))
-    assert "certificate verify failed" in str(failed.value)
     assert snapshot_of(KubeOptions(kubeconfig=path, insecure_skip_tls_verify=True)).pods
 
 

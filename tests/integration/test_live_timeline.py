@@ -22,6 +22,7 @@ from fakeapi import DATA_DIR
 from kubectl_sidecar import app as app_module
 from kubectl_sidecar import kube
 from kubectl_sidecar.cli import cli
+from kubectl_sidecar.errors import ApiError
 from kubectl_sidecar.options import KubeOptions
 from kubectl_sidecar.snapshot import EVENTS_FORBIDDEN, EVENTS_LISTED
 
@@ -31,20 +32,7 @@ SCENARIOS = yaml.safe_load((DEMO / "index.yaml").read_text())
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for var in (
-        "KUBECONFIG",
-        "KUBERNETES_SERVICE_HOST",
-        "KUBERNETES_SERVICE_PORT",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-    ):
-        monkeypatch.delenv(var, raising=False)
+def isolated_home(monkeypatch, clean_kube_env):
     monkeypatch.setattr(kube.session, "BACKOFF_SECONDS", 0.01)
 
 
@@ -372,7 +360,7 @@ def test_retry_after_is_honoured_and_capped(fake_api, monkeypatch):
 def test_retries_are_bounded(fake_api):
     fake_api.load([pod()])
     fake_api.fail(r"/pods/p1$", 503, times=None)
-    with pytest.raises(Exception, match=r"answered 503 ServiceUnavailable to get pods \"p1\""):
+    with pytest.raises(ApiError, match=r"answered 503 ServiceUnavailable to get pods \"p1\""):
         kube.fetch_pod_snapshot(KubeOptions(server=fake_api.url), "p1")
     assert len([r for r in fake_api.requests if r.path.endswith("/pods/p1")]) == kube.session.MAX_ATTEMPTS
 

@@ -30,18 +30,7 @@ _spec.loader.exec_module(synth)
 SIZES = [1, 200, 501, 1001]
 
 
-@pytest.fixture(autouse=True)
-def no_user_config(tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path))
-    for var in (
-        "KUBECONFIG",
-        "KUBERNETES_SERVICE_HOST",
-        "HTTPS_PROXY",
-        "HTTP_PROXY",
-        "https_proxy",
-        "http_proxy",
-    ):
-        monkeypatch.delenv(var, raising=False)
+pytestmark = pytest.mark.usefixtures("clean_kube_env")
 
 
 @pytest.fixture(scope="module")
