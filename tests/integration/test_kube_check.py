@@ -19,19 +19,7 @@ from kubectl_sidecar.options import KubeOptions
 from kubectl_sidecar.select import job_selector_string
 from kubectl_sidecar.snapshot import EVENTS_FORBIDDEN, EVENTS_LISTED
 
-
-@pytest.fixture(autouse=True)
-def no_kubeconfig(tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path))
-    for var in (
-        "KUBECONFIG",
-        "KUBERNETES_SERVICE_HOST",
-        "HTTPS_PROXY",
-        "HTTP_PROXY",
-        "https_proxy",
-        "http_proxy",
-    ):
-        monkeypatch.delenv(var, raising=False)
+pytestmark = pytest.mark.usefixtures("clean_kube_env")
 
 
 def opts(api, **kwargs):
