@@ -14,8 +14,8 @@ help:
 	@echo "make unit         tests/unit: pure (no sockets, no subprocesses), under a minute"
 	@echo "make integration  tests/integration: API stand-in, subprocesses, the real kubectl, krew"
 	@echo "make e2e          tests/e2e: against a real kube-apiserver built from Go modules"
-	@echo "make bench    benchmark against kubectl (bench/run.py)"
-	@echo "make krew     build the krew archives and manifest under dist/"
+	@echo "make bench        benchmark against kubectl (bench/run.py)"
+	@echo "make krew         build the krew archives and manifest under dist/"
 
 install:
 	$(PIP) install .

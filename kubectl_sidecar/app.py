@@ -13,7 +13,7 @@ from kubectl_sidecar import select as targets
 from kubectl_sidecar.errors import EXIT_CLEAN, UsageError
 from kubectl_sidecar.findings import CheckReport, JobReport, PodResult
 from kubectl_sidecar.model import ClusterVersion, as_dict, as_str, node_version, parse_job, pod_finished
-from kubectl_sidecar.options import KubeOptions, RenderOptions
+from kubectl_sidecar.options import DOCUMENT_FORMATS, KubeOptions, RenderOptions
 from kubectl_sidecar.render import document, findings, gantt, table
 from kubectl_sidecar.select import Target, select
 from kubectl_sidecar.snapshot import Snapshot
@@ -52,7 +52,7 @@ def timeline_for_pod(
 def render_timeline(result: PodResult, opts: RenderOptions) -> str:
     """The whole stdout of ``timeline`` for one pod, as one string (written only once complete)."""
     timeline = result.timeline
-    if opts.output in ("json", "yaml"):
+    if opts.is_document:
         return document.dump(document.pod_result_to_dict(result), opts.output)
     wide = opts.output == "wide"
     parts = [table.render_table(timeline, wide=wide, absolute=opts.absolute_time, utc=opts.utc)]
@@ -116,7 +116,7 @@ def check_snapshot(
 
 def render_check(report: CheckReport, output: str, *, width: int = 80, colour: bool = False) -> str:
     """The whole stdout of ``check``."""
-    if output in ("json", "yaml"):
+    if output in DOCUMENT_FORMATS:
         return document.dump_report(document.report_to_dict(report), output)
     return findings.render_report(report, width=width, colour=colour)
 
@@ -193,7 +193,7 @@ def run_timeline(
             now=_now(),
             read_notes=snapshot.notes,
         )
-    if render.output in ("json", "yaml"):
+    if render.is_document:
         notes = list(snapshot.notes)
     else:
         notes = list(dict.fromkeys(snapshot.notes + result.timeline.notes))
@@ -236,7 +236,7 @@ def follow_timeline(
             opts=render,
             write=write,
             notify=notify,
-            redraw=terminal and render.output in ("table", "wide"),
+            redraw=terminal and not render.is_document,
         )
     except KeyboardInterrupt:
         return 0
@@ -373,7 +373,7 @@ def run_demo(name: str | None, *, list_only: bool = False, render: RenderOptions
         snapshot = demo.load_snapshot(scenario)
         result = timeline_for_pod(snapshot, snapshot.find_pod(scenario.pod))
         text = render_timeline(result, render)
-        if render.output in ("table", "wide"):
+        if not render.is_document:
             head = f"== {scenario.name}: {scenario.title} (Kubernetes {scenario.cluster_version})"
             notes = "".join(f"note: {n}\n" for n in result.timeline.notes)
             text = f"{head}\n\n{text}{notes}"

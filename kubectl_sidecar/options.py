@@ -60,6 +60,12 @@ class KubeOptions:
         return f"KubeOptions({shown})"
 
 
+# The output formats: documents keep exact values (JSON, YAML); the rest are drawn for people.
+DOCUMENT_FORMATS = ("json", "yaml")
+TIMELINE_FORMATS = ("table", "wide", *DOCUMENT_FORMATS)
+CHECK_FORMATS = ("table", *DOCUMENT_FORMATS)
+
+
 @dataclass(frozen=True)
 class RenderOptions:
     """How to draw: the output format and what the terminal can show."""
@@ -71,3 +77,8 @@ class RenderOptions:
     width: int = 80
     colour: bool = False
     ascii_only: bool = False
+
+    @property
+    def is_document(self) -> bool:
+        """JSON or YAML: a whole document, no table, chart or notes mixed in."""
+        return self.output in DOCUMENT_FORMATS

@@ -38,7 +38,7 @@ CODES = {
             "SC003",
             ERROR,
             "a Job's pod cannot finish: a regular container outlives its app containers",
-            "completion",
+            "finishing",
         ),
         Code(
             "SC004",
@@ -55,10 +55,10 @@ CODES = {
             "SC010",
             WARNING,
             "a sidecar ignored SIGTERM and was killed at the end of the grace period",
-            "completion",
+            "termination",
         ),
         Code("SC011", INFO, "events unavailable: findings rest on statuses alone", "data"),
-        Code("SC012", ERROR, "a Job's pod failed only because a sidecar exited non-zero", "completion"),
+        Code("SC012", ERROR, "a Job's pod failed only because a sidecar exited non-zero", "finishing"),
     )
 }
 

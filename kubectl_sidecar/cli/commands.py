@@ -19,12 +19,11 @@ from kubectl_sidecar.cli.options import (
     render_options,
 )
 from kubectl_sidecar.cli.terminal import emit, isatty, make_progress, make_reading, note, stderr
-from kubectl_sidecar.options import KubeOptions, RenderOptions
+from kubectl_sidecar.options import CHECK_FORMATS, KubeOptions, RenderOptions
 
 if TYPE_CHECKING:  # app is imported when a command runs: --help stays quick
     from kubectl_sidecar.app import Outcome
 
-CHECK_OUTPUTS = ("table", "json", "yaml")
 FAIL_ON = ("info", "warning", "error")
 FILENAME_HELP = "Read objects from FILE (JSON or YAML, '-' for stdin) instead of the cluster; repeatable."
 SIDECAR_HELP = "Treat container NAME as a sidecar (for sidecars no marker reveals); repeatable."
@@ -144,7 +143,7 @@ def timeline(
 @click.option(
     "-o",
     "--output",
-    type=click.Choice(CHECK_OUTPUTS),
+    type=click.Choice(CHECK_FORMATS),
     default="table",
     show_default=True,
     help="table (findings grouped by pod, with evidence and fixes), json or yaml (a CheckReport).",

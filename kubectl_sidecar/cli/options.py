@@ -12,9 +12,8 @@ import click
 from kubectl_sidecar.cli.terminal import isatty, terminal_width
 from kubectl_sidecar.errors import UsageError
 from kubectl_sidecar.model import ClusterVersion, parse_cluster_version
-from kubectl_sidecar.options import KubeOptions, RenderOptions, parse_request_timeout
+from kubectl_sidecar.options import TIMELINE_FORMATS, KubeOptions, RenderOptions, parse_request_timeout
 
-OUTPUT_FORMATS = ("table", "wide", "json", "yaml")
 COLOUR_CHOICES = ("auto", "always", "never")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -104,7 +103,7 @@ def render_options(func: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "-o",
                 "--output",
-                type=click.Choice(OUTPUT_FORMATS),
+                type=click.Choice(TIMELINE_FORMATS),
                 default="table",
                 show_default=True,
                 help="table (with a Gantt chart), wide (adds sources and messages), json or yaml.",

@@ -65,7 +65,7 @@ class FollowView:
         index = self._index
         self._index += 1
         output = ""
-        if index == 0 or self.opts.output in ("json", "yaml"):
+        if index == 0 or self.opts.is_document:
             if text != self._last_text:
                 output = (CLEAR_SCREEN if self.redraw and index else "") + text
         elif self.redraw:

@@ -122,6 +122,11 @@ def test_every_code_is_checked_and_tested_both_ways():
         assert code not in _BY_ID[miss][3], (code, miss)
 
 
+@pytest.mark.parametrize("code", sorted(CODES))
+def test_each_code_names_the_family_module_that_raises_it(code):
+    assert CHECKS[code].__module__ == f"kubectl_sidecar.checks.{CODES[code].family}"
+
+
 @pytest.mark.parametrize("code", sorted(BOTH_WAYS))
 def test_each_check_alone_fires_on_its_case_and_not_on_its_near_miss(code):
     hit, miss = (_BY_ID[name] for name in BOTH_WAYS[code])
