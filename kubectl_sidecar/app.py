@@ -12,7 +12,7 @@ from kubectl_sidecar import checks
 from kubectl_sidecar import select as targets
 from kubectl_sidecar.errors import EXIT_CLEAN, UsageError
 from kubectl_sidecar.findings import CheckReport, JobReport, PodResult
-from kubectl_sidecar.model import ClusterVersion, as_dict, as_str, node_version, parse_job, pod_finished
+from kubectl_sidecar.model import ClusterVersion, as_dict, as_str, node_version, pod_finished
 from kubectl_sidecar.options import DOCUMENT_FORMATS, KubeOptions, RenderOptions
 from kubectl_sidecar.render import document, findings, gantt, table
 from kubectl_sidecar.select import Target, select
@@ -37,7 +37,7 @@ def timeline_for_pod(
     timeline = build_timeline(
         pod,
         snapshot.events_for(pod),
-        job=parse_job(job) if job is not None else None,
+        job=snapshot.job_info(job) if job is not None else None,
         node=node,
         cluster_version=cluster_version or snapshot.server_version,
         declared_sidecars=declared_sidecars,
@@ -101,7 +101,7 @@ def check_snapshot(
     jobs = []
     for job, pods in selection.jobs:
         results = tuple(one(p) for p in pods)
-        info = parse_job(job)
+        info = snapshot.job_info(job)
         job_findings = checks.check_job(info, snapshot.events_of_job(job), context)
         jobs.append(JobReport(job=info, pods=results, findings=tuple(job_findings)))
     return CheckReport(

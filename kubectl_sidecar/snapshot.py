@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubectl_sidecar.errors import NotFoundError, UsageError
-from kubectl_sidecar.model import ClusterVersion, Event, EventsState, parse_event
+from kubectl_sidecar.model import ClusterVersion, Event, EventsState, JobInfo, parse_event, parse_job
 from kubectl_sidecar.raw import as_dict, as_list, as_str, meta
 
 # What we know about the events behind a snapshot (the names older modules import).
@@ -36,6 +36,7 @@ class Snapshot:
     notes: list = field(default_factory=list)
     source: str = ""
     _event_index: dict | None = field(default=None, repr=False, compare=False)
+    _job_infos: dict = field(default_factory=dict, repr=False, compare=False)  # id(raw Job) -> JobInfo
 
     def add_objects(self, objects: Iterable[dict]) -> list:
         """Sort API objects into pods, events, Jobs and nodes; return the kinds that were ignored."""
@@ -118,6 +119,13 @@ class Snapshot:
                 if ref_names(ref, job):
                     return job
         return None
+
+    def job_info(self, job: dict) -> JobInfo:
+        """The typed view of one of the snapshot's Jobs, parsed once however many pods it has."""
+        info = self._job_infos.get(id(job))
+        if info is None:
+            info = self._job_infos[id(job)] = parse_job(job)
+        return info
 
     def node_for(self, pod: dict) -> dict | None:
         """The node the pod was bound to, when the snapshot has it."""

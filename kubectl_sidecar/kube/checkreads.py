@@ -89,17 +89,7 @@ def read_check(
         version = version_read(reader)
         reads = [pods, events, version]
         if not selector:
-            reads.append(
-                optional_list(
-                    reader,
-                    jobs_path(namespace),
-                    ApiTarget("list", "jobs.batch", namespace=namespace),
-                    None,
-                    "Jobs",
-                    "pods are shown without their Jobs",
-                    lambda d, items: d.jobs.extend(items),
-                )
-            )
+            reads.append(_list_jobs(reader, namespace))
         settle(draft, [pods, *reads[3:], version, events], run_reads(reads))
     later = _owner_reads(reader, draft, namespace) if selector and not job else []
     later += _podless_job_event_reads(reader, draft, namespace)
@@ -136,17 +126,7 @@ def _owner_reads(reader: Reader, draft: Draft, namespace: str | None) -> list[Re
             )
         ]
     if owners:
-        return [
-            optional_list(
-                reader,
-                jobs_path(namespace),
-                ApiTarget("list", "jobs.batch", namespace=namespace),
-                None,
-                "Jobs",
-                "pods are shown without their Jobs",
-                lambda d, items: d.jobs.extend(items),
-            )
-        ]
+        return [_list_jobs(reader, namespace)]
     return []
 
 
@@ -215,3 +195,16 @@ def list_names(reader: Reader, kind: str) -> list[str]:
     else:
         items, _rv = reader.list(jobs_path(namespace), ApiTarget("list", "jobs.batch", namespace=namespace))
     return sorted({name for name in (meta(item, "name") for item in items) if name})
+
+
+def _list_jobs(reader: Reader, namespace: str | None) -> Read:
+    """Every Job of the namespace (or of all): optional, pods are shown without their Jobs otherwise."""
+    return optional_list(
+        reader,
+        jobs_path(namespace),
+        ApiTarget("list", "jobs.batch", namespace=namespace),
+        None,
+        "Jobs",
+        "pods are shown without their Jobs",
+        lambda d, items: d.jobs.extend(items),
+    )

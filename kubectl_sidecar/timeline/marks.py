@@ -75,10 +75,11 @@ _PH_APP_EXIT, _PH_DELETION, _PH_STOP, _PH_EXIT, _PH_RESTART, _PH_END = 9, 10, 11
 
 
 class MarkBuilder:
-    """Collects marks and gives each its ordering key. Marks are immutable: a merge replaces one."""
+    """Collects marks, each with its ordering key beside it. Marks are immutable: a merge replaces one."""
 
     def __init__(self, containers: list[Container]):
         self.marks: list[Mark] = []
+        self._keys: list[tuple] = []  # the ordering key of each mark, at the same index
         self.start_rank: dict[str, int] = {}
         self.run0_start: dict[str, datetime] = {}
         # Legacy-marked sidecars are started first by the platforms that honour the marker.
@@ -91,11 +92,12 @@ class MarkBuilder:
         second = mark.time.replace(microsecond=0)
         rank = self.start_rank.get(mark.container, -1) if mark.container else -1
         step = _STEP.get(mark.kind, 6) if step is None else step
-        order = (second, phase, rank, step, mark.time, len(self.marks))
-        self.marks.append(dataclasses.replace(mark, order=order))
+        self._keys.append((second, phase, rank, step, mark.time, len(self.marks)))
+        self.marks.append(mark)
 
     def ordered(self) -> list[Mark]:
-        return sorted(self.marks, key=lambda m: m.order)
+        """The marks by second, then by meaning (phase, start order, step), then by time and arrival."""
+        return [mark for _key, mark in sorted(zip(self._keys, self.marks), key=lambda pair: pair[0])]
 
     def container_phase(self, container: Container, kind: MarkKind, when: datetime) -> int:
         if kind in (K.PULLING, K.PULLED, K.CREATED, K.STARTED):

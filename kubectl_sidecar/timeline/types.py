@@ -44,7 +44,7 @@ class Run:
 
 @dataclass(frozen=True)
 class Mark:
-    """One point on the timeline. ``order`` is its place in the timeline's order (set when it is added)."""
+    """One point on the timeline."""
 
     time: datetime
     kind: MarkKind
@@ -59,7 +59,6 @@ class Mark:
     exit_code: int | None = None
     run: int | None = None
     aggregate: str | None = None  # "first"/"last" of an aggregated event
-    order: tuple = ()
 
     @property
     def source(self) -> str:
