@@ -14,7 +14,6 @@ from kubectl_sidecar.errors import EXIT_CLEAN, UsageError
 from kubectl_sidecar.findings import CheckReport, JobReport, PodResult
 from kubectl_sidecar.model import ClusterVersion, as_dict, as_str, node_version, pod_finished
 from kubectl_sidecar.options import DOCUMENT_FORMATS, KubeOptions, RenderOptions
-from kubectl_sidecar.render import document, findings, gantt, table
 from kubectl_sidecar.select import Target, select
 from kubectl_sidecar.snapshot import Snapshot
 from kubectl_sidecar.timeline import build_timeline
@@ -51,9 +50,14 @@ def timeline_for_pod(
 
 def render_timeline(result: PodResult, opts: RenderOptions) -> str:
     """The whole stdout of ``timeline`` for one pod, as one string (written only once complete)."""
-    timeline = result.timeline
+    # Each output imports only its renderers: tabulate (and wcwidth) cost more than a small check.
     if opts.is_document:
+        from kubectl_sidecar.render import document
+
         return document.dump(document.pod_result_to_dict(result), opts.output)
+    from kubectl_sidecar.render import findings, gantt, table
+
+    timeline = result.timeline
     wide = opts.output == "wide"
     parts = [table.render_table(timeline, wide=wide, absolute=opts.absolute_time, utc=opts.utc)]
     if opts.chart:
@@ -117,7 +121,11 @@ def check_snapshot(
 def render_check(report: CheckReport, output: str, *, width: int = 80, colour: bool = False) -> str:
     """The whole stdout of ``check``."""
     if output in DOCUMENT_FORMATS:
+        from kubectl_sidecar.render import document
+
         return document.dump_report(document.report_to_dict(report), output)
+    from kubectl_sidecar.render import findings
+
     return findings.render_report(report, width=width, colour=colour)
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from kubectl_sidecar.cli.terminal import isatty, terminal_width
 from kubectl_sidecar.errors import UsageError
-from kubectl_sidecar.model import ClusterVersion, parse_cluster_version
 from kubectl_sidecar.options import TIMELINE_FORMATS, KubeOptions, RenderOptions, parse_request_timeout
+
+if TYPE_CHECKING:  # the model loads when a command runs: --help stays quick
+    from kubectl_sidecar.model import ClusterVersion
 
 COLOUR_CHOICES = ("auto", "always", "never")
 
@@ -155,6 +157,8 @@ def parse_version_flag(text: str | None) -> ClusterVersion | None:
     """``--cluster-version`` -> ClusterVersion (``None`` when not given); a usage error when unreadable."""
     if text is None:
         return None
+    from kubectl_sidecar.model import parse_cluster_version
+
     version = parse_cluster_version(text)
     if version is None:
         raise UsageError(

@@ -28,27 +28,41 @@ list pod or Job names, and gives the cluster ``COMPLETION_TIMEOUT`` seconds at m
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubectl_sidecar.shellcomp.engine import (
-    DIRECTIVE_DEFAULT,
-    DIRECTIVE_ERROR,
-    DIRECTIVE_NO_FILE,
-    DIRECTIVE_NO_SPACE,
-    SHELLS,
-    Result,
-    complete,
-)
-from kubectl_sidecar.shellcomp.sources import (
-    COMPLETION_TIMEOUT,
-    DEBUG_VAR,
-    GRACE,
-    kube_options,
-    kubeconfig_names,
-    list_names,
-)
+if TYPE_CHECKING:
+    from kubectl_sidecar.shellcomp.engine import Result
+
+# The engine and its sources load only when a completion is asked for: ``cli.main`` calls ``hook`` on
+# every run, and a normal run should not pay for them.
+_LAZY = {
+    "DIRECTIVE_DEFAULT": "engine",
+    "DIRECTIVE_ERROR": "engine",
+    "DIRECTIVE_NO_FILE": "engine",
+    "DIRECTIVE_NO_SPACE": "engine",
+    "SHELLS": "engine",
+    "Result": "engine",
+    "complete": "engine",
+    "COMPLETION_TIMEOUT": "sources",
+    "DEBUG_VAR": "sources",
+    "GRACE": "sources",
+    "kube_options": "sources",
+    "kubeconfig_names": "sources",
+    "list_names": "sources",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The engine's and the sources' names (and the submodules themselves), imported on first use."""
+    if name in ("engine", "sources", "shells"):
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "COMPLETION_TIMEOUT",
@@ -97,6 +111,9 @@ def run_cobra(args: list[str], root: Any) -> str:
     while args and args[0] in REQUEST_COMMANDS:  # the script at the top of the repo adds one
         descriptions = descriptions and args[0] == "__complete"
         args = args[1:]
+    from kubectl_sidecar.shellcomp.engine import Result, complete
+    from kubectl_sidecar.shellcomp.sources import DEBUG_VAR
+
     try:
         result = complete(args, root)
     except Exception:
@@ -121,6 +138,8 @@ def main(argv: list[str] | None = None, *, root: Any) -> None:
 
 def _quiet() -> None:
     """Point this process's stderr (and its children's) at /dev/null, unless debugging."""
+    from kubectl_sidecar.shellcomp.sources import DEBUG_VAR
+
     if os.environ.get(DEBUG_VAR):
         return
     try:
@@ -156,6 +175,7 @@ def hook(argv: list[str] | None = None, *, root: Any) -> None:
     if os.environ.get(COMPLETE_VAR):
         import click.shell_completion as sc
 
+        from kubectl_sidecar.shellcomp.engine import SHELLS
         from kubectl_sidecar.shellcomp.shells import click_class
 
         _quiet()
