@@ -6,17 +6,18 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubectl_sidecar import checks
-from kubectl_sidecar import select as targets
 from kubectl_sidecar.errors import EXIT_CLEAN, UsageError
 from kubectl_sidecar.findings import CheckReport, JobReport, PodResult
 from kubectl_sidecar.model import ClusterVersion, as_dict, as_str, node_version, pod_finished
 from kubectl_sidecar.options import DOCUMENT_FORMATS, KubeOptions, RenderOptions
-from kubectl_sidecar.select import Target, select
 from kubectl_sidecar.snapshot import Snapshot
 from kubectl_sidecar.timeline import build_timeline
+
+if TYPE_CHECKING:  # select loads only for check: a timeline needs no targets
+    from kubectl_sidecar.select import Target
 
 
 def timeline_for_pod(
@@ -86,6 +87,8 @@ def check_snapshot(
     ``progress(done, total)`` is called after each pod, for a progress indicator. ``cluster_version``
     overrides the snapshot's server version.
     """
+    from kubectl_sidecar.select import select
+
     selection = select(snapshot, target)
     version = cluster_version or snapshot.server_version
     total = selection.pod_count()
@@ -299,6 +302,8 @@ def check_target(
     target: str | None, selector: str | None, *, all_namespaces: bool, namespace: str | None, from_files: bool
 ) -> Target:
     """What ``check`` inspects, from its TARGET argument, ``-l``, ``-A`` and ``-n``; refused before any read."""
+    from kubectl_sidecar import select as targets
+
     if target is not None and selector is not None:
         raise UsageError("give a TARGET or -l SELECTOR, not both")
     kind, name = split_target(target, "job")
@@ -313,7 +318,7 @@ def check_target(
         kind = targets.KIND_ALL
     # from files, the namespace picks among what the files hold; live, the reads were limited to it
     where = (None if all_namespaces else namespace) if from_files else None
-    return Target(kind=kind, name=name, selector=selector, namespace=where)
+    return targets.Target(kind=kind, name=name, selector=selector, namespace=where)
 
 
 def run_check(
@@ -342,14 +347,15 @@ def run_check(
         now = None
     else:
         from kubectl_sidecar import kube as kubeapi
+        from kubectl_sidecar.select import KIND_JOB, KIND_POD
 
         if reading is not None:
             reading(True)
         try:
             snapshot = kubeapi.fetch_check_snapshot(
                 kube,
-                job=target.name if target.kind == targets.KIND_JOB else None,
-                pod=target.name if target.kind == targets.KIND_POD else None,
+                job=target.name if target.kind == KIND_JOB else None,
+                pod=target.name if target.kind == KIND_POD else None,
                 selector=target.selector,
                 cluster_version=cluster_version,
             )

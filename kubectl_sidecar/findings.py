@@ -5,12 +5,15 @@ its severity, title and doc page from the moment it is made."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kubectl_sidecar.errors import EXIT_CLEAN, EXIT_FINDINGS
 from kubectl_sidecar.model import ClusterVersion, JobInfo
 from kubectl_sidecar.raw import StrEnum
-from kubectl_sidecar.select import Target
 from kubectl_sidecar.timeline import Timeline
+
+if TYPE_CHECKING:  # select loads only for check: a timeline needs no targets
+    from kubectl_sidecar.select import Target
 
 
 class Severity(StrEnum):

@@ -15,15 +15,27 @@ docs/live.md for the requests each command makes, the RBAC they need and the err
 from __future__ import annotations
 
 from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
 
-from kubectl_sidecar.kube import checkreads, follow, reads
-from kubectl_sidecar.kube.follow import PodUpdate
+from kubectl_sidecar.kube import reads
 from kubectl_sidecar.kube.session import Session
 from kubectl_sidecar.model import ClusterVersion
 from kubectl_sidecar.options import KubeOptions
 from kubectl_sidecar.snapshot import Snapshot
 
+if TYPE_CHECKING:
+    from kubectl_sidecar.kube.follow import PodUpdate
+
 __all__ = ["PodUpdate", "fetch_check_snapshot", "fetch_pod_snapshot", "follow_pod", "list_names"]
+
+
+def __getattr__(name: str) -> Any:
+    """``PodUpdate``, from :mod:`.follow`, loaded only by the commands that follow a pod."""
+    if name == "PodUpdate":
+        from kubectl_sidecar.kube.follow import PodUpdate
+
+        return PodUpdate
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def fetch_pod_snapshot(
@@ -48,6 +60,8 @@ def fetch_check_snapshot(
 ) -> Snapshot:
     """Read what ``check`` inspects: a Job and its pods, one pod, pods by label, or a namespace
     (``-A``: every namespace). See :func:`checkreads.read_check`."""
+    from kubectl_sidecar.kube import checkreads
+
     with Session.open(opts) as session:
         return checkreads.read_check(
             session,
@@ -64,6 +78,8 @@ def follow_pod(
 ) -> Generator[PodUpdate, None, None]:
     """Yield the pod's snapshot, then a new one each time the pod or its events change, until it is
     deleted (see :func:`follow.follow_pod`). The session is closed when the iterator is."""
+    from kubectl_sidecar.kube import follow
+
     with Session.open(opts) as session:
         yield from follow.follow_pod(session, name, poll=poll, cluster_version=cluster_version)
 
@@ -72,5 +88,7 @@ def list_names(opts: KubeOptions, kind: str) -> list[str]:
     """Names of the pods (``kind="pod"``) or Jobs (``"job"``) in the namespace, sorted (shell completion)."""
     if kind not in ("pod", "job"):
         raise ValueError(f"cannot list names of {kind}")
+    from kubectl_sidecar.kube import checkreads
+
     with Session.open(opts) as session:
         return checkreads.list_names(session, kind)

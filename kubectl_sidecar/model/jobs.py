@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from kubectl_sidecar.raw import as_dict, as_int, as_list, as_str, meta, parse_time
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-@dataclass(frozen=True)
-class Condition:
-    """A condition of a pod or a Job: ``type`` is never empty; the rest may be unknown."""
+class Condition(NamedTuple):
+    """A condition of a pod or a Job: ``type`` is never empty; the rest may be unknown.
+
+    Immutable; a NamedTuple because every pod has several and a tuple is built four times faster than
+    a frozen dataclass.
+    """
 
     type: str
     status: str | None

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from kubectl_sidecar.model.vocab import MARKER_ENVS, SECTIONS
 from kubectl_sidecar.raw import as_dict, as_int, as_list, as_str
 
 
-@dataclass(frozen=True)
-class ContainerSpec:
+class ContainerSpec(NamedTuple):
     """The facts of one container's spec the checks read. Env values are never kept, except whether a
-    legacy marker's literal value is what a platform acts on (compared here, never printed)."""
+    legacy marker's literal value is what a platform acts on (compared here, never printed).
+
+    Immutable; a NamedTuple because every container of every pod has one.
+    """
 
     name: str
     section: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from kubectl_sidecar.model import Container, EventsState, MarkKind, RunState
 from kubectl_sidecar.timeline.types import ContainerTimeline, Mark, PodSummary
@@ -58,9 +58,14 @@ def note_containers(
 
 def note_clock_skew(marks: list[Mark], origin: datetime | None) -> list[str]:
     """Marks dated before the pod's creation: the writers' clocks disagree."""
-    if origin is not None and any(
-        (m.time - origin).total_seconds() < -1 and m.kind != MarkKind.JOB_STARTED for m in marks
-    ):
+    if origin is None:
+        return []
+    try:
+        earliest_allowed = origin - timedelta(seconds=1)
+    except OverflowError:  # an origin in the year 1: nothing can be dated before it
+        return []
+    job_started = MarkKind.JOB_STARTED
+    if any(m.time < earliest_allowed and m.kind != job_started for m in marks):
         return [
             "some events are dated before the pod's creation: the kubelet's and the API "
             "server's clocks disagree; such marks keep the times their writers gave"
