@@ -15,8 +15,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 class Condition(NamedTuple):
     """A condition of a pod or a Job: ``type`` is never empty; the rest may be unknown.
 
-    Immutable; a NamedTuple because every pod has several and a tuple is built four times faster than
-    a frozen dataclass.
+    Immutable; a NamedTuple because every pod has several, and a tuple is built in half the time of a
+    frozen dataclass (which sets each field through ``object.__setattr__``).
     """
 
     type: str
@@ -35,12 +35,12 @@ def parse_conditions(raw: Any) -> tuple[Condition, ...]:
         if ctype is None:
             continue
         result.append(
-            Condition(
-                type=ctype,
-                status=as_str(cond.get("status")),
-                time=parse_time(cond.get("lastTransitionTime")),
-                reason=as_str(cond.get("reason")),
-                message=as_str(cond.get("message")),
+            Condition(  # type, status, time, reason, message
+                ctype,
+                as_str(cond.get("status")),
+                parse_time(cond.get("lastTransitionTime")),
+                as_str(cond.get("reason")),
+                as_str(cond.get("message")),
             )
         )
     return tuple(result)

@@ -53,25 +53,29 @@ class PodFacts:
 
 def _container_spec(raw: Mapping, name: str, section: str) -> ContainerSpec:
     env: list[tuple[str, bool]] = []
-    markers: list[tuple[str, str | None]] = []
+    markers: dict[str, str | None] = {}  # the first entry of each marker env, in spec order
     for entry in as_list(raw.get("env")):
-        entry = as_dict(entry)
-        env_name = as_str(entry.get("name"))
-        if env_name is not None:
-            env.append((env_name, "value" in entry))
-        if env_name in MARKER_ENVS and env_name not in {m for m, _ in markers}:
+        if not isinstance(entry, dict):
+            continue
+        env_name = entry.get("name")
+        if not isinstance(env_name, str) or not env_name:
+            continue
+        env.append((env_name, "value" in entry))
+        if env_name in MARKER_ENVS and env_name not in markers:
             value = entry.get("value")
-            markers.append((env_name, value if isinstance(value, str) else None))
+            markers[env_name] = value if isinstance(value, str) else None
     probe = raw.get("startupProbe")
     delay = max(as_int(probe.get("initialDelaySeconds")) or 0, 0) if isinstance(probe, dict) else 0
+    command = raw.get("command")
+    args = raw.get("args")
     return ContainerSpec(
-        name=name,
-        section=section,
-        env=tuple(env),
-        marker_values=tuple(markers),
-        startup_delay=delay,
-        command=tuple(c for c in as_list(raw.get("command")) if isinstance(c, str)),
-        args=tuple(a for a in as_list(raw.get("args")) if isinstance(a, str)),
+        name,
+        section,
+        tuple(env),
+        tuple(markers.items()),
+        delay,
+        tuple(c for c in command if isinstance(c, str)) if isinstance(command, list) and command else (),
+        tuple(a for a in args if isinstance(a, str)) if isinstance(args, list) and args else (),
     )
 
 

@@ -47,8 +47,8 @@ class Mark(NamedTuple):
     """One point on the timeline; immutable.
 
     A NamedTuple, not a frozen dataclass: a timeline makes thousands of marks (4,428 in a 200-pod
-    check), and a frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``, four
-    times the cost of building a tuple. Change one with ``mark._replace(...)``.
+    check), and a frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``: 1.2 µs
+    a mark, against 0.56 µs for a tuple. Change one with ``mark._replace(...)``.
     """
 
     time: datetime
