@@ -1,5 +1,6 @@
 """Shell completion: `kubectl sidecar completion SHELL`, the kubectl_complete-sidecar executable (kubectl's
-plugin completion protocol, which is cobra's `__complete` output), and kubectl itself calling it."""
+plugin completion protocol, which is cobra's `__complete` output), and kubectl itself calling it.
+The in-process tests of the completion engine are tests/unit/test_completion_engine.py."""
 
 from __future__ import annotations
 
@@ -132,11 +133,6 @@ def test_completion_zsh_and_fish(shell, marks):
     if exe:  # neither is installed here; where they are, the script must at least parse
         check = subprocess.run([exe, "-n"], input=result.stdout, check=False, capture_output=True, text=True)
         assert check.returncode == 0, check.stderr
-
-
-def test_completion_refuses_other_shells():
-    result = CliRunner().invoke(cli, ["completion", "powershell"])
-    assert result.exit_code == 2 and "powershell" in result.stderr
 
 
 def test_the_bash_script_completes_through_click(bin_dir, tmp_path, api_config):
@@ -357,91 +353,6 @@ def test_kubernetes_is_imported_only_to_list_names(api_config):
     assert run("timeline", "--context", "") == ["analytics-ctx", "False"]
     assert run("") == ["check", "False"]
     assert run("timeline", "") == [POD, "True"]
-
-
-# ------------------------------------------------------------------------------------------ engine
-
-
-def test_typed_connection_flags_become_kube_options(monkeypatch):
-    seen = []
-
-    def fake_list_names(values, kind):
-        seen.append((completion.kube_options(values), kind))
-        return ["a", "b"]
-
-    monkeypatch.setattr(completion.sources, "list_names", fake_list_names)
-    result = completion.complete(
-        [
-            "check",
-            "--kubeconfig",
-            "/k",
-            "--context=c",
-            "-n",
-            "ns",
-            "--as",
-            "me",
-            "--as-group",
-            "g1",
-            "--as-group=g2",
-            "-s",
-            "https://h",
-            "--token",
-            "t",
-            "--insecure-skip-tls-verify",
-            "--request-timeout",
-            "2s",
-            "--fail-on",
-            "info",
-            "job/",
-        ],
-        cli,
-    )
-    assert result.items == [("job/a", ""), ("job/b", "")] and result.directive == 4
-    opts, kind = seen[0]
-    assert kind == "job"
-    assert (
-        opts.kubeconfig,
-        opts.context,
-        opts.namespace,
-        opts.as_user,
-        opts.as_groups,
-        opts.server,
-        opts.token,
-        opts.insecure_skip_tls_verify,
-        opts.request_timeout,
-    ) == ("/k", "c", "ns", "me", ("g1", "g2"), "https://h", "t", True, 2.0)
-    completion.complete(["timeline", "--request-timeout", "1m", ""], cli)
-    assert seen[1][0].request_timeout == completion.COMPLETION_TIMEOUT  # completion waits 5 s at most
-    completion.complete(["timeline", "--request-timeout", "bogus", "--", ""], cli)
-    assert seen[2][0].request_timeout == completion.COMPLETION_TIMEOUT
-    # the second word after the POD is not a name; after --, "-x" is a positional
-    assert completion.complete(["timeline", "pod1", ""], cli).items == []
-    assert len(seen) == 3
-
-
-def test_combined_short_flags():
-    words = completion.complete(["check", "-Ao", ""], cli)
-    assert [v for v, _ in words.items] == ["table", "json", "yaml"]
-
-
-def test_cobra_output_never_spans_lines():
-    text = completion.format_cobra(completion.Result([("a\tb", "two\nlines"), ("c", "")], 4))
-    assert text == "a b\ttwo\nc\n:4\n"
-
-
-@pytest.mark.parametrize(
-    "argv,expected",
-    [
-        (["/x/kubectl_complete-sidecar", "timeline"], True),
-        (["C:\\bin\\kubectl_complete-sidecar.exe"], True),
-        (["/x/kubectl-sidecar", "__complete", ""], True),
-        (["/x/kubectl-sidecar", "__completeNoDesc", ""], True),
-        (["/x/kubectl-sidecar", "timeline", "__complete"], False),
-        (["/x/kubectl-sidecar"], False),
-    ],
-)
-def test_which_runs_are_completion_requests(argv, expected):
-    assert completion.wanted(argv) is expected
 
 
 # ------------------------------------------------------------------------------------------ kubectl

@@ -1,7 +1,8 @@
 """``timeline --watch``: follow a live pod through the watch API of the stand-in server.
 
 The end-to-end tests run the plugin as a subprocess (stdout is a pipe, so new marks are appended)
-and change the pod and its events in the stand-in while it follows them.
+and change the pod and its events in the stand-in while it follows them. The in-process tests of
+what each state prints are tests/unit/test_watch_render.py.
 """
 
 from __future__ import annotations
@@ -17,198 +18,9 @@ import time
 from pathlib import Path
 
 import pytest
-
-from kubectl_sidecar import app
-from kubectl_sidecar.kube import PodUpdate
-from kubectl_sidecar.model import pod_finished
-from kubectl_sidecar.options import RenderOptions
-from kubectl_sidecar.render.follow import CLEAR_SCREEN
-from kubectl_sidecar.snapshot import Snapshot
+from watchpods import make_event, make_pod, running, terminated, waiting
 
 ROOT = Path(__file__).resolve().parents[2]
-T0 = "2025-05-01T10:00:00Z"
-
-
-def ts(seconds: int) -> str:
-    return f"2025-05-01T10:{seconds // 60:02d}:{seconds % 60:02d}Z"
-
-
-def running(at):
-    return {"running": {"startedAt": ts(at)}}
-
-
-def terminated(start, end, code, reason):
-    return {"terminated": {"startedAt": ts(start), "finishedAt": ts(end), "exitCode": code, "reason": reason}}
-
-
-def waiting(reason="PodInitializing"):
-    return {"waiting": {"reason": reason}}
-
-
-def make_pod(phase="Pending", proxy=None, main=None, proxy_last=None, proxy_restarts=0, ns="jobs"):
-    status = {
-        "phase": phase,
-        "startTime": ts(1),
-        "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": ts(0)}],
-    }
-    if proxy is not None:
-        entry = {
-            "name": "proxy",
-            "state": proxy,
-            "restartCount": proxy_restarts,
-            "ready": "running" in proxy,
-            "started": "running" in proxy,
-            "image": "envoy",
-            "imageID": "",
-            "lastState": {},
-        }
-        if proxy_last:
-            entry["lastState"] = proxy_last
-        status["initContainerStatuses"] = [entry]
-    if main is not None:
-        status["containerStatuses"] = [
-            {
-                "name": "main",
-                "state": main,
-                "restartCount": 0,
-                "ready": "running" in main,
-                "image": "app",
-                "imageID": "",
-                "lastState": {},
-            }
-        ]
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "job-x1", "namespace": ns, "uid": "pod-uid-x1", "creationTimestamp": T0},
-        "spec": {
-            "nodeName": "node-1",
-            "restartPolicy": "Never",
-            "initContainers": [{"name": "proxy", "image": "envoy", "restartPolicy": "Always"}],
-            "containers": [{"name": "main", "image": "app"}],
-        },
-        "status": status,
-    }
-
-
-def make_event(n, reason, container, at, count=1, first=None, section="initContainers", ns="jobs"):
-    return {
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"name": f"job-x1.{n:04x}", "namespace": ns, "uid": f"ev-{n}"},
-        "involvedObject": {
-            "kind": "Pod",
-            "name": "job-x1",
-            "namespace": ns,
-            "uid": "pod-uid-x1",
-            "apiVersion": "v1",
-            "fieldPath": f"spec.{section}{{{container}}}",
-        },
-        "reason": reason,
-        "message": f"{reason} {container}",
-        "type": "Normal",
-        "source": {"component": "kubelet"},
-        "count": count,
-        "firstTimestamp": ts(first if first is not None else at),
-        "lastTimestamp": ts(at),
-    }
-
-
-# ------------------------------------------------------------------------------------ pure parts
-
-
-@pytest.mark.parametrize(
-    "pod, finished",
-    [
-        (make_pod("Running", proxy=running(2), main=running(3)), False),
-        (make_pod("Succeeded", proxy=running(2), main=terminated(3, 20, 0, "Completed")), False),
-        (
-            make_pod(
-                "Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed")
-            ),
-            True,
-        ),
-        (make_pod("Failed", proxy=waiting("ImagePullBackOff"), main=waiting()), True),
-        (make_pod("Failed"), True),
-        (make_pod("Pending", proxy=waiting(), main=waiting()), False),
-    ],
-    ids=[
-        "running",
-        "app-done-sidecar-stopping",
-        "all-terminated",
-        "failed-never-started",
-        "failed-no-status",
-        "pending",
-    ],
-)
-def test_pod_finished(pod, finished):
-    assert pod_finished(pod) is finished
-
-
-def _updates(*pods, deleted_last=False):
-    for i, pod in enumerate(pods):
-        yield PodUpdate(Snapshot(pods=[pod], source="test"), deleted=deleted_last and i == len(pods) - 1)
-
-
-def _follow(updates, redraw, output="table"):
-
-    written, notes = [], []
-    opts = RenderOptions(output=output, width=80)
-    code = app.follow(
-        updates,
-        build=lambda s: app.timeline_for_pod(s, s.pods[0]),
-        render=lambda t: app.render_timeline(t, opts),
-        opts=opts,
-        write=written.append,
-        notify=notes.append,
-        redraw=redraw,
-    )
-    return code, written, notes
-
-
-def test_append_mode_prints_only_new_marks_and_stops_when_finished():
-    pods = [
-        make_pod("Running", proxy=running(2), main=waiting("ContainerCreating")),
-        make_pod("Running", proxy=running(2), main=running(3)),
-        make_pod("Running", proxy=running(2), main=running(3)),  # nothing new: nothing printed
-        make_pod("Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed")),
-        make_pod("Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed")),
-    ]
-    code, written, notes = _follow(_updates(*pods), redraw=False)
-    assert code == 0
-    assert len(written) == 3  # the whole first state, then two sets of new marks; stopped at the 4th pod
-    assert written[0].startswith("TIME")
-    assert "main" in written[1] and "started" in written[1] and "proxy" not in written[1]
-    assert "exit 0 (Completed)" in written[2] and "exit 143 (Error)" in written[2]
-    assert "\x1b[" not in "".join(written)
-    assert notes[-1] == "pod job-x1 has finished (Succeeded) and no container is running"
-
-
-def test_redraw_mode_clears_the_terminal_for_each_new_state():
-    pods = [
-        make_pod("Running", proxy=running(2), main=running(3)),
-        make_pod("Running", proxy=running(2), main=running(3)),
-        make_pod("Running", proxy=terminated(2, 9, 1, "Error"), main=running(3)),
-    ]
-    code, written, _notes = _follow(_updates(*pods), redraw=True)
-    assert code == 0 and len(written) == 2
-    assert not written[0].startswith(CLEAR_SCREEN)
-    assert written[1].startswith(CLEAR_SCREEN) and "following pod job-x1 (Running)" in written[1]
-
-
-def test_deleted_pod_ends_with_exit_0():
-    pods = [make_pod("Running", proxy=running(2), main=running(3))] * 2
-    code, _written, notes = _follow(_updates(*pods, deleted_last=True), redraw=False)
-    assert code == 0 and notes[-1] == "pod job-x1 was deleted"
-
-
-def test_json_output_prints_a_document_per_state():
-    pods = [
-        make_pod("Running", proxy=running(2), main=running(3)),
-        make_pod("Succeeded", proxy=terminated(2, 21, 143, "Error"), main=terminated(3, 20, 0, "Completed")),
-    ]
-    _code, written, _notes = _follow(_updates(*pods), redraw=False, output="json")
-    assert len(written) == 2 and all(w.startswith("{") for w in written)
 
 
 def _cli_runner():
@@ -472,13 +284,6 @@ def test_finished_pod_prints_once_and_exits(fake_api_factory, kubeconfig):
     code, stdout, stderr = plugin.finish()
     assert code == 0 and stdout.startswith("TIME") and "has finished" in stderr
     assert not [r for r in api.requests if r.query.get("watch")]
-
-
-def test_watch_cannot_read_files():
-    from kubectl_sidecar.cli import cli
-
-    result = _cli_runner().invoke(cli, ["timeline", "--watch", "-f", "x.yaml"])
-    assert result.exit_code == 2 and "--watch follows a live pod" in result.stderr
 
 
 def test_watch_gives_up_after_the_server_stays_away(live, monkeypatch, tmp_path):
