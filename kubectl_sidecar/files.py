@@ -16,8 +16,8 @@ from typing import IO, Any
 import yaml
 
 from kubectl_sidecar.errors import InputError
-from kubectl_sidecar.model import ClusterVersion
-from kubectl_sidecar.snapshot import EVENTS_ABSENT, EVENTS_LISTED, Snapshot
+from kubectl_sidecar.model import ClusterVersion, EventsState
+from kubectl_sidecar.snapshot import Snapshot
 
 # A cap on what we read: larger input is refused rather than exhausting memory.
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -313,5 +313,5 @@ def snapshot_from_sources(
             if len(ignored) == len(objects):
                 raise InputError(label, f"holds no Pod, Job, Event or Node (found: {kinds})")
             snapshot.notes.append(f"{label}: ignored {len(ignored)} object(s) of kind {kinds}")
-    snapshot.events_state = EVENTS_LISTED if saw_events else EVENTS_ABSENT
+    snapshot.events_state = EventsState.LISTED if saw_events else EventsState.ABSENT
     return snapshot

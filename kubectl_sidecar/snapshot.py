@@ -16,12 +16,6 @@ from kubectl_sidecar.errors import NotFoundError, UsageError
 from kubectl_sidecar.model import ClusterVersion, Event, EventsState, JobInfo, parse_event, parse_job
 from kubectl_sidecar.raw import as_dict, as_list, as_str, meta
 
-# What we know about the events behind a snapshot (the names older modules import).
-EVENTS_LISTED = EventsState.LISTED
-EVENTS_ABSENT = EventsState.ABSENT
-EVENTS_FORBIDDEN = EventsState.FORBIDDEN
-EVENTS_UNAVAILABLE = EventsState.UNAVAILABLE
-
 
 @dataclass
 class Snapshot:
@@ -32,7 +26,7 @@ class Snapshot:
     jobs: list = field(default_factory=list)
     nodes: list = field(default_factory=list)
     server_version: ClusterVersion | None = None
-    events_state: str = EVENTS_LISTED
+    events_state: str = EventsState.LISTED
     notes: list = field(default_factory=list)
     source: str = ""
     _event_index: dict | None = field(default=None, repr=False, compare=False)

@@ -27,10 +27,10 @@ from kubectl_sidecar.kube.reads import (
     version_read,
 )
 from kubectl_sidecar.kube.session import ApiTarget
-from kubectl_sidecar.model import ClusterVersion
+from kubectl_sidecar.model import ClusterVersion, EventsState
 from kubectl_sidecar.raw import as_dict, as_str, meta
 from kubectl_sidecar.select import job_selector_string
-from kubectl_sidecar.snapshot import EVENTS_LISTED, Snapshot, involved_key
+from kubectl_sidecar.snapshot import Snapshot, involved_key
 
 
 def read_check(
@@ -62,7 +62,7 @@ def read_check(
     def add_pod_events(draft: Draft, result: tuple) -> None:
         wanted = {(meta(p, "namespace"), meta(p, "name")) for p in draft.pods}
         draft.events.extend(event for event in result[0] if involved_key(event) in wanted)
-        draft.events_state = EVENTS_LISTED
+        draft.events_state = EventsState.LISTED
 
     events = Read(
         lambda: reader.list(
@@ -132,7 +132,7 @@ def _owner_reads(reader: Reader, draft: Draft, namespace: str | None) -> list[Re
 
 def _podless_job_event_reads(reader: Reader, draft: Draft, namespace: str | None) -> list[Read]:
     """Jobs without pods are checked by their status and events alone: their own events are needed."""
-    if draft.events_state != EVENTS_LISTED:
+    if draft.events_state != EventsState.LISTED:
         return []
     podless = Snapshot(pods=draft.pods, jobs=draft.jobs).jobs_without_pods()
     if not podless:

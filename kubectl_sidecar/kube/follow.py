@@ -19,9 +19,9 @@ from kubectl_sidecar.kube.config import one_line
 from kubectl_sidecar.kube.paths import events_path, field_value, pod_events_selector, pods_path
 from kubectl_sidecar.kube.reads import read_pod
 from kubectl_sidecar.kube.session import ApiTarget, DroppedConnection, Session
-from kubectl_sidecar.model import ClusterVersion, pod_finished
+from kubectl_sidecar.model import ClusterVersion, EventsState, pod_finished
 from kubectl_sidecar.raw import as_dict, as_str, meta
-from kubectl_sidecar.snapshot import EVENTS_LISTED, Snapshot, event_key
+from kubectl_sidecar.snapshot import Snapshot, event_key
 
 WATCH_MAX_FAILURES = 6  # consecutive failed reconnections before --watch gives up
 
@@ -218,7 +218,7 @@ def _start_followers(
             stop,
         ),
     ]
-    if snapshot.events_state == EVENTS_LISTED:
+    if snapshot.events_state == EventsState.LISTED:
         followers.append(
             Follower(
                 session,
@@ -276,7 +276,7 @@ def follow_pod(
                 changed = state.apply(key, kind, payload) or changed
             if not changed:
                 continue
-            if (state.deleted or pod_finished(state.pod)) and snapshot.events_state == EVENTS_LISTED:
+            if (state.deleted or pod_finished(state.pod)) and snapshot.events_state == EventsState.LISTED:
                 # The event stream may lag the pod's: read the events once more before the last update,
                 # so a stop request written just before the final status is not lost.
                 state.merge_events(_final_events(session, name))

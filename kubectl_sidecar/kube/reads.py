@@ -25,16 +25,9 @@ from kubectl_sidecar.kube.paths import (
     pods_path,
 )
 from kubectl_sidecar.kube.session import ApiTarget
-from kubectl_sidecar.model import ClusterVersion, version_from_server_info
+from kubectl_sidecar.model import ClusterVersion, EventsState, version_from_server_info
 from kubectl_sidecar.raw import as_dict, as_str, meta
-from kubectl_sidecar.snapshot import (
-    EVENTS_FORBIDDEN,
-    EVENTS_LISTED,
-    EVENTS_UNAVAILABLE,
-    Snapshot,
-    event_key,
-    owner_job_ref,
-)
+from kubectl_sidecar.snapshot import Snapshot, event_key, owner_job_ref
 
 MAX_PARALLEL = 4  # reads in flight at once
 
@@ -75,7 +68,7 @@ class Draft:
     jobs: list = field(default_factory=list)
     nodes: list = field(default_factory=list)
     notes: list = field(default_factory=list)
-    events_state: str = EVENTS_LISTED
+    events_state: str = EventsState.LISTED
     version: ClusterVersion | None = None
 
     def add(self, obj: dict, kind: str) -> None:
@@ -104,12 +97,12 @@ class Draft:
         status = getattr(err, "status", None)
         where = f' in namespace "{namespace}"' if namespace else ""
         if status == 403:
-            self.events_state = EVENTS_FORBIDDEN
+            self.events_state = EventsState.FORBIDDEN
             self.notes.append(
                 f"listing events{where} was forbidden (403): {getattr(err, 'detail', '') or err}"
             )
         else:
-            self.events_state = EVENTS_UNAVAILABLE
+            self.events_state = EventsState.UNAVAILABLE
             self.notes.append(f"events{where} could not be read: {err}")
 
     def finish(self, cluster_version: ClusterVersion | None = None) -> Snapshot:
@@ -321,7 +314,7 @@ def read_pod(reader: Reader, name: str, *, cluster_version: ClusterVersion | Non
 
     def add_events(draft: Draft, result: tuple) -> None:
         draft.events.extend(result[0])
-        draft.events_state = EVENTS_LISTED
+        draft.events_state = EventsState.LISTED
 
     reads = [
         Read(

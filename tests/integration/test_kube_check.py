@@ -15,9 +15,9 @@ from builders import listed_event, listed_job, listed_node, listed_pod
 
 from kubectl_sidecar import kube
 from kubectl_sidecar.errors import ApiError, NotFoundError
+from kubectl_sidecar.model import EventsState
 from kubectl_sidecar.options import KubeOptions
 from kubectl_sidecar.select import job_selector_string
-from kubectl_sidecar.snapshot import EVENTS_FORBIDDEN, EVENTS_LISTED
 
 pytestmark = pytest.mark.usefixtures("clean_kube_env")
 
@@ -40,7 +40,9 @@ def test_job_budget(fake_api, pods, events):
     fake_api.reset_log()
     snap = kube.fetch_check_snapshot(opts(fake_api), job="batch")
     assert len(snap.pods) == pods and len(snap.jobs) == 1 and len(snap.events) == events
-    assert snap.events_state == EVENTS_LISTED and [n["metadata"]["name"] for n in snap.nodes] == ["node-1"]
+    assert snap.events_state == EventsState.LISTED and [n["metadata"]["name"] for n in snap.nodes] == [
+        "node-1"
+    ]
     budget = math.ceil(pods / 500) + math.ceil(events / 500) + 4
     assert len(fake_api.requests) <= budget, [(r.path, r.query) for r in fake_api.requests]
     assert fake_api.writes() == []
@@ -155,7 +157,7 @@ def test_forbidden_events_and_nodes_are_notes(fake_api):
     fake_api.fail(r"/events$", 403, times=None)
     fake_api.fail(r"/nodes/", 403, times=None)
     snap = kube.fetch_check_snapshot(opts(fake_api), job="batch")
-    assert snap.events_state == EVENTS_FORBIDDEN
+    assert snap.events_state == EventsState.FORBIDDEN
     assert any("events" in n and "forbidden" in n for n in snap.notes)
     assert any(n.startswith('reading node "node-1" was forbidden') for n in snap.notes)
 

@@ -23,8 +23,8 @@ from kubectl_sidecar import app as app_module
 from kubectl_sidecar import kube
 from kubectl_sidecar.cli import cli
 from kubectl_sidecar.errors import ApiError
+from kubectl_sidecar.model import EventsState
 from kubectl_sidecar.options import KubeOptions
-from kubectl_sidecar.snapshot import EVENTS_FORBIDDEN, EVENTS_LISTED
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "kubectl_sidecar" / "demo"
@@ -227,7 +227,7 @@ def test_forbidden_events_become_a_note_in_stderr_and_json(fake_api, kubeconfig)
     assert 'listing events in namespace "default" was forbidden (403)' in result.stderr
     assert 'cannot list resource "events"' in result.stderr
     document = json.loads(run("timeline", "p1", "--kubeconfig", config, "-o", "json").stdout)
-    assert document["events"]["state"] == EVENTS_FORBIDDEN
+    assert document["events"]["state"] == EventsState.FORBIDDEN
     assert any("was forbidden (403)" in n for n in document["notes"])
 
 
@@ -240,7 +240,7 @@ def test_forbidden_node_and_missing_job_are_notes(fake_api):
     )
     fake_api.fail(r"/nodes/", 403, times=None)
     snap = kube.fetch_pod_snapshot(KubeOptions(server=fake_api.url), "p1")
-    assert snap.events_state == EVENTS_LISTED and snap.nodes == [] and snap.jobs == []
+    assert snap.events_state == EventsState.LISTED and snap.nodes == [] and snap.jobs == []
     assert any(
         n.startswith('reading node "node-x" was forbidden (403: nodes "node-x" is forbidden')
         for n in snap.notes

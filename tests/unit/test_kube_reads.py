@@ -12,8 +12,7 @@ import pytest
 
 from kubectl_sidecar.errors import ApiError, NotFoundError
 from kubectl_sidecar.kube import checkreads, reads
-from kubectl_sidecar.model import parse_cluster_version
-from kubectl_sidecar.snapshot import EVENTS_FORBIDDEN, EVENTS_LISTED
+from kubectl_sidecar.model import EventsState, parse_cluster_version
 
 JOB = {
     "kind": "Job",
@@ -178,7 +177,7 @@ def test_which_reads_each_command_makes(run, expected):
     snapshot = run(reader)
     assert sorted(reader.asked) == sorted(expected)
     assert [p["metadata"]["name"] for p in snapshot.pods] == ["p1"]
-    assert snapshot.events_state == EVENTS_LISTED and snapshot.notes == []
+    assert snapshot.events_state == EventsState.LISTED and snapshot.notes == []
     assert str(snapshot.server_version) == str(parse_cluster_version("v1.29.3"))
 
 
@@ -186,7 +185,7 @@ def test_forbidden_events_are_a_state_and_a_note():
     answers = base_answers()
     answers[("list", "/api/v1/namespaces/ns/events")] = forbidden("list events")
     snapshot = checkreads.read_check(FakeReader(answers), job="j")
-    assert snapshot.events_state == EVENTS_FORBIDDEN
+    assert snapshot.events_state == EventsState.FORBIDDEN
     assert snapshot.notes == ['listing events in namespace "ns" was forbidden (403): cannot list events']
 
 

@@ -34,10 +34,11 @@ from hypothesis import strategies as st
 from kubectl_sidecar import app, checks, model
 from kubectl_sidecar.files import snapshot_from_sources
 from kubectl_sidecar.findings import PodResult
+from kubectl_sidecar.model import EventsState
 from kubectl_sidecar.options import RenderOptions
 from kubectl_sidecar.render import document
 from kubectl_sidecar.select import KIND_ALL, Target
-from kubectl_sidecar.snapshot import EVENTS_LISTED, Snapshot
+from kubectl_sidecar.snapshot import Snapshot
 from kubectl_sidecar.timeline import build_timeline
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -276,7 +277,7 @@ def mutated(draw):
 def _timeline(bundle):
     pod = bundle["pod"]
     events = bundle["events"] if isinstance(bundle["events"], list) else []
-    snap = Snapshot(pods=[pod], events=[e for e in events], events_state=EVENTS_LISTED)
+    snap = Snapshot(pods=[pod], events=[e for e in events], events_state=EventsState.LISTED)
     job = bundle["job"] if isinstance(bundle["job"], dict) else None
     node = bundle["node"] if isinstance(bundle["node"], dict) else None
     snap.jobs = [job] if job else []
@@ -288,7 +289,7 @@ def _timeline(bundle):
         job=model.parse_job(job) if job else None,
         node=node,
         cluster_version=None,
-        events_state=EVENTS_LISTED,
+        events_state=EventsState.LISTED,
         now=NOW,
     )
 
@@ -395,7 +396,7 @@ def test_unmutated_scenarios_keep_their_runs_in_order(index):
 
 
 def _snapshot(bundle) -> Snapshot:
-    snap = Snapshot(events_state=EVENTS_LISTED, source="mutated")
+    snap = Snapshot(events_state=EventsState.LISTED, source="mutated")
     snap.add_objects(
         o
         for o in [bundle["pod"], bundle["job"], bundle["node"]]

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 from builders import T0, container, event, job, pod, running, status, terminated, ts, waiting
 
-from kubectl_sidecar.model import RunState, parse_cluster_version, parse_containers, parse_event, parse_job
-from kubectl_sidecar.snapshot import (
-    EVENTS_ABSENT,
-    EVENTS_FORBIDDEN,
-    EVENTS_LISTED,
-    EVENTS_UNAVAILABLE,
-    Snapshot,
+from kubectl_sidecar.model import (
+    EventsState,
+    RunState,
+    parse_cluster_version,
+    parse_containers,
+    parse_event,
+    parse_job,
 )
+from kubectl_sidecar.snapshot import Snapshot
 from kubectl_sidecar.timeline import build_timeline, parse_forced_exit
 
 RUN_IMPLIED, RUN_RUNNING = RunState.IMPLIED, RunState.RUNNING
@@ -21,7 +22,7 @@ RUN_TERMINATED, RUN_UNKNOWN = RunState.TERMINATED, RunState.UNKNOWN
 ACS = {"__IS_SIDECAR__": "true"}
 
 
-def timeline_of(pod_obj, events=(), state=EVENTS_LISTED, **kwargs):
+def timeline_of(pod_obj, events=(), state=EventsState.LISTED, **kwargs):
     snap = Snapshot(pods=[pod_obj], events=list(events), events_state=state)
     return build_timeline(pod_obj, snap.events_for(pod_obj), events_state=state, **kwargs)
 
@@ -389,10 +390,10 @@ def test_events_read_twice_are_deduplicated():
 @pytest.mark.parametrize(
     "state, count, fragment",
     [
-        (EVENTS_ABSENT, 0, "the input holds no events"),
-        (EVENTS_FORBIDDEN, 0, "listing events was forbidden"),
-        (EVENTS_UNAVAILABLE, 0, "events could not be read"),
-        (EVENTS_LISTED, 0, "events expire after 1 hour"),
+        (EventsState.ABSENT, 0, "the input holds no events"),
+        (EventsState.FORBIDDEN, 0, "listing events was forbidden"),
+        (EventsState.UNAVAILABLE, 0, "events could not be read"),
+        (EventsState.LISTED, 0, "events expire after 1 hour"),
     ],
 )
 def test_missing_events_still_give_a_timeline_and_say_so(state, count, fragment):
