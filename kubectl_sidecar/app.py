@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 from kubectl_sidecar import checks
 from kubectl_sidecar.errors import EXIT_CLEAN, UsageError
 from kubectl_sidecar.findings import CheckReport, JobReport, PodResult
-from kubectl_sidecar.model import ClusterVersion, as_dict, as_str, node_version, pod_finished
+from kubectl_sidecar.model import ClusterVersion, node_version, pod_finished
 from kubectl_sidecar.options import DOCUMENT_FORMATS, KubeOptions, RenderOptions
+from kubectl_sidecar.raw import as_dict, as_str
 from kubectl_sidecar.snapshot import Snapshot
 from kubectl_sidecar.timeline import build_timeline
 

@@ -27,8 +27,8 @@ from kubectl_sidecar.kube.apierrors import (
     unreachable,
 )
 from kubectl_sidecar.kube.config import Connection, one_line, resolve_connection
-from kubectl_sidecar.model import as_dict, as_list, as_str
 from kubectl_sidecar.options import KubeOptions
+from kubectl_sidecar.raw import as_dict, as_list, as_str
 
 PAGE_SIZE = 500
 MAX_ATTEMPTS = 4  # one request and up to three retries (429, 5xx, dropped connections)

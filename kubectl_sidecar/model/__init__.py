@@ -50,7 +50,7 @@ from kubectl_sidecar.model.vocab import (
     RunState,
     SidecarKind,
 )
-from kubectl_sidecar.raw import Precision, as_dict, as_int, as_list, as_str, format_time, parse_time
+from kubectl_sidecar.raw import Precision
 
 __all__ = [
     "ENV_ACS",
@@ -81,12 +81,6 @@ __all__ = [
     "RunState",
     "SidecarKind",
     # raw readers, re-exported for modules that read them through the model (prefer kubectl_sidecar.raw)
-    "as_dict",
-    "as_int",
-    "as_list",
-    "as_str",
-    "format_time",
-    "parse_time",
     "detect_platform",
     "job_state",
     "node_version",

@@ -257,7 +257,7 @@ def test_an_unmarked_second_container_counts_as_a_blocker_only_after_five_minute
     snapshot = load(DATA / "sc003-worker-still-busy.yaml", "v1.30.4")
     target = Target(kind=KIND_ALL)
     exited = snapshot.pods[0]["status"]["containerStatuses"][0]["state"]["terminated"]["finishedAt"]
-    from kubectl_sidecar.model import parse_time
+    from kubectl_sidecar.raw import parse_time
 
     soon = parse_time(exited) + timedelta(minutes=2)
     later = parse_time(exited) + timedelta(minutes=6)

@@ -31,7 +31,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kubectl_sidecar import app, checks, model
+from kubectl_sidecar import app, checks, model, raw
 from kubectl_sidecar.files import snapshot_from_sources
 from kubectl_sidecar.findings import PodResult
 from kubectl_sidecar.model import EventsState
@@ -295,11 +295,11 @@ def _timeline(bundle):
 
 
 def _spec_order(pod) -> list:
-    spec = model.as_dict(model.as_dict(pod).get("spec"))
+    spec = raw.as_dict(raw.as_dict(pod).get("spec"))
     names, seen = [], set()
     for section in ("initContainers", "containers", "ephemeralContainers"):
-        for entry in model.as_list(spec.get(section)):
-            name = model.as_dict(entry).get("name")
+        for entry in raw.as_list(spec.get(section)):
+            name = raw.as_dict(entry).get("name")
             if isinstance(name, str) and name and name not in seen:
                 seen.add(name)
                 names.append(name)
