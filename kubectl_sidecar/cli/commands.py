@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kubectl_sidecar.cli.options import (
-    COLOUR_CHOICES,
     cluster_version_option,
+    colour_option,
     kube_options,
     make_render_options,
     parse_version_flag,
@@ -148,14 +148,7 @@ def timeline(
     show_default=True,
     help="table (findings grouped by pod, with evidence and fixes), json or yaml (a CheckReport).",
 )
-@click.option(
-    "--color",
-    "colour",
-    type=click.Choice(COLOUR_CHOICES),
-    default="auto",
-    show_default=True,
-    help="Colour severities: auto means only on a terminal. NO_COLOR turns it off.",
-)
+@colour_option("Colour severities: auto means only on a terminal. NO_COLOR turns it off.")
 @kube_options
 @without_gc
 def check(

@@ -118,14 +118,7 @@ def render_options(func: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--utc", is_flag=True, help="Wall-clock times in UTC."),
             click.option("--chart/--no-chart", default=True, show_default=True, help="Draw the Gantt chart."),
             click.option("--ascii", "ascii_only", is_flag=True, help="Draw with ASCII only."),
-            click.option(
-                "--color",
-                "colour",
-                type=click.Choice(COLOUR_CHOICES),
-                default="auto",
-                show_default=True,
-                help="Colour the chart: auto means only on a terminal. NO_COLOR always turns it off.",
-            ),
+            colour_option("Colour the chart: auto means only on a terminal. NO_COLOR always turns it off."),
         ],
     )
 
@@ -142,6 +135,18 @@ def render_options(func: Callable[..., Any]) -> Callable[..., Any]:
         return func(*args, **kwargs)
 
     return wrapper
+
+
+def colour_option(help_text: str) -> Callable[[F], F]:
+    """``--color auto|always|never`` (kubectl's spelling), read as ``colour``; ``help_text`` says what is coloured."""
+    return click.option(
+        "--color",
+        "colour",
+        type=click.Choice(COLOUR_CHOICES),
+        default="auto",
+        show_default=True,
+        help=help_text,
+    )
 
 
 def cluster_version_option(func: F) -> F:

@@ -57,7 +57,7 @@ class Response(Protocol):
 class Transport(Protocol):
     """Sends one request (urllib3's ``PoolManager``). The session only ever calls it with ``"GET"``."""
 
-    def request(self, method: str, url: str, **kwargs: Any) -> Any: ...
+    def request(self, method: str, url: str, **kwargs: Any) -> Response: ...
 
     def clear(self) -> None: ...
 
@@ -171,7 +171,7 @@ class Session:
             return urllib3.Timeout(total=self.timeout)
         return urllib3.Timeout(connect=CONNECT_TIMEOUT, read=None)
 
-    def _open(self, path: str, query: dict | None, target: ApiTarget, stream: bool) -> Any:
+    def _open(self, path: str, query: dict | None, target: ApiTarget, stream: bool) -> Response:
         """One GET; the urllib3 response (body unread), or a mapped error."""
         import urllib3.exceptions as ux
 
@@ -207,7 +207,7 @@ class Session:
         except ux.HTTPError as err:
             raise ApiError(f"cannot talk to {self.connection.described}: {one_line(str(err))}") from None
 
-    def _read(self, response: Any) -> bytes:
+    def _read(self, response: Response) -> bytes:
         import urllib3.exceptions as ux
 
         try:
@@ -219,7 +219,7 @@ class Session:
         finally:
             response.release_conn()
 
-    def _retry_delay(self, response: Any, attempt: int) -> float:
+    def _retry_delay(self, response: Response | None, attempt: int) -> float:
         backoff = BACKOFF_SECONDS * (2 ** (attempt - 1))
         header = response.headers.get("Retry-After") if response is not None else None
         if header:

@@ -38,16 +38,8 @@ class Container:
     image: str | None = None
 
     @property
-    def is_sidecar(self) -> bool:
-        return self.role == Role.SIDECAR
-
-    @property
     def is_legacy_sidecar(self) -> bool:
         return self.role == Role.SIDECAR and self.sidecar_kind in LEGACY_KINDS
-
-    @property
-    def field_path(self) -> str:
-        return f"spec.{self.section}{{{self.name}}}"
 
 
 def _env_markers(spec: Mapping) -> tuple[list[SidecarKind], bool | None]:
