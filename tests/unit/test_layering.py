@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "raw": 0,
     "options": 0,
     "timefmt": 0,
+    "textsafe": 0,  # the one terminal sanitiser
     "model": 1,
     "snapshot": 2,
     "select": 3,
