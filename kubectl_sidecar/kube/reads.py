@@ -52,7 +52,16 @@ class Reader(Protocol):
 
     def get(self, path: str, target: ApiTarget, query: dict | None = None) -> dict: ...
 
-    def list(self, path: str, target: ApiTarget, query: dict | None = None) -> tuple[list[dict], str]: ...
+    def list(
+        self,
+        path: str,
+        target: ApiTarget,
+        query: dict | None = None,
+        each: Callable[[dict], Any] | None = None,
+    ) -> tuple[list, str]:
+        """Every item of a (paginated) list; with ``each``, ``each(item)`` for each item as its page is
+        read (``None`` results are dropped), so the raw items need not be kept."""
+        ...
 
 
 # ------------------------------------------------------------------------------------------- drafting

@@ -275,8 +275,17 @@ class Session:
         """GET one object (or ``/version``) as a raw dict."""
         return as_dict(self._send(path, query, target)[1])
 
-    def list(self, path: str, target: ApiTarget, query: dict | None = None) -> tuple[list[dict], str]:
+    def list(
+        self,
+        path: str,
+        target: ApiTarget,
+        query: dict | None = None,
+        each: Callable[[dict], Any] | None = None,
+    ) -> tuple[list, str]:
         """List every item, following ``limit``/``continue``; items get ``kind`` and ``apiVersion``.
+
+        With ``each``, the items are ``each(item)`` for each item as its page is read (``None`` is
+        dropped), so a caller that keeps compact records never holds every raw item at once.
 
         Returns ``(items, resourceVersion)``. An expired continue token (410) restarts the list once,
         unpaginated, as client-go's pager does.
@@ -309,7 +318,12 @@ class Session:
                     if api_version and "apiVersion" not in item:
                         item["apiVersion"] = api_version
                     _compact(item, strings)
-                    items.append(item)
+                    if each is None:
+                        items.append(item)
+                    else:
+                        record = each(item)
+                        if record is not None:
+                            items.append(record)
             meta = as_dict(doc.get("metadata"))
             token = as_str(meta.get("continue"))
             if not token:

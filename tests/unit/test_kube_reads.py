@@ -69,8 +69,11 @@ class FakeReader:
     def get(self, path, target, query=None):
         return dict(self._answer("get", path, query))
 
-    def list(self, path, target, query=None):
-        return [dict(i) for i in self._answer("list", path, query)], "1"
+    def list(self, path, target, query=None, each=None):
+        items = [dict(i) for i in self._answer("list", path, query)]
+        if each is not None:
+            items = [r for r in map(each, items) if r is not None]
+        return items, "1"
 
 
 def base_answers() -> dict:
