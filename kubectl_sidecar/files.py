@@ -17,6 +17,7 @@ import yaml
 
 from kubectl_sidecar.errors import InputError
 from kubectl_sidecar.model import ClusterVersion, EventsState
+from kubectl_sidecar.raw import meta
 from kubectl_sidecar.snapshot import Snapshot
 
 # A cap on what we read: larger input is refused rather than exhausting memory.
@@ -116,7 +117,7 @@ def read_source(path: str, stdin: IO[bytes] | None = None) -> bytes:
     too_large = InputError(label, f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; split it")
     try:
         if path == "-":
-            data = _read_capped(stdin if stdin is not None else sys.stdin.buffer)
+            data = _read_capped(stdin if stdin is not None else _stdin())
         else:
             with open(path, "rb") as handle:
                 # A huge regular file is refused unread; devices and pipes are capped as they are read.
@@ -124,16 +125,24 @@ def read_source(path: str, stdin: IO[bytes] | None = None) -> bytes:
                     raise too_large
                 data = _read_capped(handle)
     except FileNotFoundError:
-        raise InputError(path, "no such file") from None
+        raise InputError(label, "no such file") from None
     except IsADirectoryError:
-        raise InputError(path, "is a directory, not a file") from None
+        raise InputError(label, "is a directory, not a file") from None
     except PermissionError:
-        raise InputError(path, "permission denied") from None
+        raise InputError(label, "permission denied") from None
     except OSError as err:
-        raise InputError(path, f"cannot be read ({err.strerror or err})") from None
+        raise InputError(label, f"cannot be read ({err.strerror or err})") from None
     if len(data) > MAX_FILE_BYTES:
         raise too_large
     return data
+
+
+def _stdin() -> IO[bytes]:
+    """The process's stdin as bytes; an :class:`InputError` when it is closed (``<&-``: no ``sys.stdin``)."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None or stream.closed:
+        raise InputError("stdin", "is closed: there is nothing to read (pipe the objects in)")
+    return stream
 
 
 def _read_capped(stream: IO[bytes]) -> bytes:
@@ -299,6 +308,7 @@ def snapshot_from_sources(
     sources = list(sources)
     snapshot = Snapshot(server_version=cluster_version, source=", ".join(label for label, _ in sources))
     saw_events = False
+    seen = _SeenObjects()
     for label, data in sources:
         docs = parse_documents(data, label)
         objects = list(iter_objects(docs, label))
@@ -306,7 +316,7 @@ def snapshot_from_sources(
         listed_events = any(isinstance(d, dict) and d.get("kind") == "EventList" for d in docs)
         if not objects and not listed_events:
             raise InputError(label, "holds no Kubernetes objects")
-        ignored = snapshot.add_objects(objects)
+        ignored = snapshot.add_objects([obj for obj in objects if seen.is_new(obj, label)])
         saw_events = saw_events or listed_events or any(o.get("kind") == "Event" for o in objects)
         if ignored:
             kinds = ", ".join(sorted({str(k) for k in ignored}))
@@ -314,4 +324,58 @@ def snapshot_from_sources(
                 raise InputError(label, f"holds no Pod, Job, Event or Node (found: {kinds})")
             snapshot.notes.append(f"{label}: ignored {len(ignored)} object(s) of kind {kinds}")
     snapshot.events_state = EventsState.LISTED if saw_events else EventsState.ABSENT
+    snapshot.notes.extend(seen.notes)
     return snapshot
+
+
+class _SeenObjects:
+    """The pods, Jobs, events and nodes read so far, by kind, namespace and name: one object each.
+
+    The same object read twice (``-f a.json -f a.json``, or a pod kept in two snapshots) is one object:
+    the same uid, or, for objects written without a uid, the same content. The first reading is kept.
+    Two different objects under one name cannot both be meant: an :class:`InputError` naming both files.
+    """
+
+    def __init__(self) -> None:
+        self._first: dict[tuple, tuple[str, dict]] = {}
+        self.notes: list[str] = []
+
+    def is_new(self, obj: dict, label: str) -> bool:
+        """Whether ``obj`` (read from ``label``) is not already held; raise when it clashes with one that is."""
+        kind, name = obj.get("kind"), meta(obj, "name")
+        if kind not in _KINDS or name is None:
+            return True  # ignored kinds are counted by the snapshot; an object without a name has no identity
+        key = (kind, meta(obj, "namespace"), name)
+        held = self._first.get(key)
+        if held is None:
+            self._first[key] = (label, obj)
+            return True
+        first_label, first = held
+        if first == obj:
+            return False
+        uid, first_uid = meta(obj, "uid"), meta(first, "uid")
+        if uid and uid == first_uid:
+            where = "earlier in this file" if label == first_label else f"in {first_label}"
+            self.notes.append(
+                f"{label}: {_describe(key)} was read {where} too (the same uid) with other content; "
+                "the first reading is used"
+            )
+            return False
+        desc = _describe(key)
+        why = f"uid {uid}, not {first_uid}" if uid and first_uid else "different content, and no uid to tell"
+        if label == first_label:
+            raise InputError(label, f"holds two different objects as {desc} ({why}); keep only one")
+        raise InputError(
+            label,
+            f"{desc} is not the same object as the one in {first_label} ({why}): give only one of them",
+        )
+
+
+_KINDS = frozenset(("Pod", "Job", "Event", "Node"))
+
+
+def _describe(key: tuple) -> str:
+    """``pod "x" in namespace "default"``, ``node "y"``."""
+    kind, namespace, name = key
+    where = f' in namespace "{namespace}"' if namespace else ""
+    return f'{kind.lower()} "{name}"{where}'

@@ -30,7 +30,7 @@ def command() -> list:
     return [sys.executable, "-m", "kubectl_sidecar"]
 
 
-def run_process(*args, cwd=None, stdin=None, timeout=TIME_BOUND * 3):
+def run_process(*args, cwd=None, stdin=None, timeout=TIME_BOUND * 3, preexec_fn=None):
     env = dict(os.environ, COLUMNS="100", TZ="UTC", PYTHONPATH=str(ROOT))
     env.pop("KUBECTL_SIDECAR_DEBUG", None)
     started = time.monotonic()
@@ -43,6 +43,7 @@ def run_process(*args, cwd=None, stdin=None, timeout=TIME_BOUND * 3):
         timeout=timeout,
         env=env,
         check=False,
+        preexec_fn=preexec_fn,
     )
     return result, time.monotonic() - started
 
@@ -92,6 +93,15 @@ def test_binary_on_stdin_in_a_real_process():
     with open(CORPUS / "binary-nul.bin", "rb") as stdin:
         result, _ = run_process("timeline", "-f", "-", stdin=stdin)
     assert result.returncode == 2 and result.stderr == "error: stdin: is binary, not JSON or YAML\n"
+
+
+@pytest.mark.parametrize("command_name", ["timeline", "check"])
+@pytest.mark.skipif(sys.platform == "win32", reason="closes file descriptor 0 in the child (POSIX)")
+def test_stdin_closed_is_refused_in_one_sentence(command_name):
+    """``kubectl sidecar timeline -f - <&-``: no file descriptor 0 at all, so Python has no sys.stdin."""
+    result, _ = run_process(command_name, "-f", "-", preexec_fn=lambda: os.close(0))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "error: stdin: is closed: there is nothing to read (pipe the objects in)\n"
 
 
 def _large_cluster_dump(path: Path, pods: int = 1500, events_per_pod: int = 12) -> None:

@@ -268,8 +268,9 @@ def test_progress_is_drawn_on_a_terminal_for_large_checks_and_erased():
 
 
 def test_no_progress_or_noise_on_stderr_when_not_a_terminal():
-    result = run("-f", ACS, "-f", STALE, "-f", BLOCKED, "-f", NATIVE)
-    assert result.stderr == ""
+    # Not NATIVE too: its Job "test" is another Job than ACS's under the same name (tests/unit/test_same_object_twice.py).
+    result = run("-f", ACS, "-f", STALE, "-f", BLOCKED)
+    assert result.stdout and result.stderr == ""
 
 
 # ------------------------------------------------------------------------------------------ timeline shows findings

@@ -256,7 +256,7 @@ def test_usage_and_lookup_errors_exit_2(args, fragment):
 
 
 def test_two_pods_in_files_need_a_name(tmp_path):
-    a = (DEMO / "native-sidecar.yaml").read_text()
+    a = (DEMO / "job-blocked-by-sidecar.yaml").read_text()  # not native-sidecar.yaml: its Job "test" clashes
     b = (DEMO / "acs-legacy-forced-exit.yaml").read_text()
     (tmp_path / "a.yaml").write_text(a)
     (tmp_path / "b.yaml").write_text(b)
