@@ -51,12 +51,21 @@ class ApiError(SidecarError):
     """The API server answered with an error, or could not be reached.
 
     ``detail`` is the server's own words (a 403's message), for notes that already say the rest.
+    ``fatal``: the server broke the protocol (a bomb, an endless line, JSON too deep): asking again
+    cannot help, so a watch gives up at once.
     """
 
     def __init__(
-        self, message: str, status: int | None = None, verb: str = "", resource: str = "", detail: str = ""
+        self,
+        message: str,
+        status: int | None = None,
+        verb: str = "",
+        resource: str = "",
+        detail: str = "",
+        fatal: bool = False,
     ) -> None:
         self.status = status
+        self.fatal = fatal
         self.verb = verb
         self.resource = resource
         self.detail = detail

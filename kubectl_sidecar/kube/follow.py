@@ -24,6 +24,7 @@ from kubectl_sidecar.raw import as_dict, as_str, meta
 from kubectl_sidecar.snapshot import Snapshot, event_key
 
 WATCH_MAX_FAILURES = 6  # consecutive failed reconnections before --watch gives up
+WATCH_MAX_RELISTS = 6  # 410 Gone answers in a row (each followed by a new list) before --watch gives up
 
 
 @dataclass
@@ -63,8 +64,30 @@ class Follower(threading.Thread):
         self.response = response
         self.watched = True
 
+    def _expired(self, relists: int) -> bool:
+        """A 410 Gone: list again, after a back-off from the second in a row; False once too many."""
+        self.resource_version = None
+        if relists > WATCH_MAX_RELISTS:
+            self.out.put(
+                (
+                    self.key,
+                    "FAILED",
+                    ApiError(
+                        f"{self.session.described} answered the watch of {self.target.resource} with "
+                        f"410 Gone (resource version expired) {relists} times in a row, each after a "
+                        "fresh list: gave up",
+                        status=410,
+                    ),
+                )
+            )
+            return False
+        if relists > 1:
+            self.session.pause(self.session.reconnect_delay(relists - 1))
+        return True
+
     def run(self) -> None:
         failures = 0
+        relists = 0  # 410 Gone answers since the last event a watch delivered
         while not self.stop.is_set():
             try:
                 if not self.resource_version:
@@ -78,8 +101,10 @@ class Follower(threading.Thread):
                     kind = event.get("type")
                     obj = as_dict(event.get("object"))
                     if kind == "ERROR":
-                        if obj.get("code") == 410:
-                            self.resource_version = None  # too old: list again
+                        if obj.get("code") == 410:  # too old: list again
+                            relists += 1
+                            if not self._expired(relists):
+                                return
                             break
                         raise ApiError(
                             f"the watch of {self.target.resource} failed: "
@@ -90,15 +115,20 @@ class Follower(threading.Thread):
                     if seen_rv:
                         self.resource_version = seen_rv
                     seen = True
-                    failures = 0
+                    failures = relists = 0
                     if kind != "BOOKMARK":
                         self.out.put((self.key, kind, obj))
                 if not seen and time.monotonic() - opened_at < 1.0 and self.resource_version:
                     self.session.pause(0.2)  # a stream that ends at once: do not spin
             except ApiError as err:
                 if err.status == 410:
-                    self.resource_version = None
+                    relists += 1
+                    if not self._expired(relists):
+                        return
                     continue
+                if err.status is None and err.fatal:  # the server broke the protocol: no retry helps
+                    self.out.put((self.key, "FAILED", err))
+                    return
                 # A 403 after watching worked is most likely an API server that restarted: it answers 403
                 # until its RBAC informers have synced (kubernetes#121635): one more failed attempt.
                 restarting = err.status == 403 and self.watched

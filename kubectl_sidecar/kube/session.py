@@ -2,8 +2,9 @@
 
 Every request is a GET (get, list, watch), sent without following redirects and without urllib3's own
 retries. The transport is injectable (:class:`Transport`: what urllib3's ``PoolManager.request`` offers),
-so tests can pass a fake without sockets; the default is the TLS-configured urllib3 pool of the
-kubernetes ``ApiClient``, which also supplies the credentials (tokens, exec plugins, client certificates).
+so tests can pass a fake without sockets; the default is the connection's urllib3 pool
+(:meth:`Connection.pool`: its TLS context and proxy), and :meth:`Connection.headers` supplies the
+credentials and impersonation headers.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any, Callable, Protocol
 
 from kubectl_sidecar import __version__
 from kubectl_sidecar.errors import ApiError, ConfigError
-from kubectl_sidecar.kube import shim
 from kubectl_sidecar.kube.apierrors import (
     CONNECT_TIMEOUT,
     ApiTarget,
@@ -27,14 +27,27 @@ from kubectl_sidecar.kube.apierrors import (
     unreachable,
 )
 from kubectl_sidecar.kube.config import Connection, one_line, resolve_connection
+from kubectl_sidecar.kube.wire import (
+    DEFAULT_REQUEST_SECONDS,
+    MAX_TIMEOUT_SECONDS,
+    Deadline,
+    DeadlinePassed,
+    Watchdog,
+    check_encoding,
+    decode_json,
+    read_body,
+    split_lines,
+    track_connections,
+)
 from kubectl_sidecar.options import KubeOptions
-from kubectl_sidecar.raw import as_dict, as_list, as_str
+from kubectl_sidecar.raw import as_dict, as_str
 
 PAGE_SIZE = 500
 MAX_ATTEMPTS = 4  # one request and up to three retries (429, 5xx, dropped connections)
 BACKOFF_SECONDS = 0.25  # doubled at each retry
 RETRY_AFTER_CAP = 5.0  # a server asking for a longer wait is not waited for longer than this
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_LIST_PAGES = 2000  # 1,000,000 objects: a server still paging after this is refused
 WATCH_TIMEOUT_SECONDS = 300  # server-side timeoutSeconds of one watch request; then we reconnect
 
 _LIST_KINDS = {"PodList": "Pod", "EventList": "Event", "JobList": "Job", "NodeList": "Node"}
@@ -47,7 +60,7 @@ class Response(Protocol):
     status: int
     headers: Any  # a case-insensitive mapping
 
-    def read(self) -> bytes: ...
+    def read(self, amt: int | None = None, decode_content: bool | None = None) -> bytes: ...
 
     def stream(self, amt: int, decode_content: bool) -> Iterator[bytes]: ...
 
@@ -72,6 +85,8 @@ class Session:
     ``requests`` counts the HTTP requests made (watches included), for the request budgets.
     """
 
+    _tracked = False  # the pool's connections report to the request's watchdog (see _open)
+
     def __init__(
         self,
         connection: Connection,
@@ -80,8 +95,6 @@ class Session:
         timeout: float | None = None,
         transport: Transport | None = None,
     ) -> None:
-        ApiClient = shim.load().ApiClient
-
         self.connection = connection
         self.timeout = timeout
         self._sleep = sleep
@@ -90,15 +103,10 @@ class Session:
                 "several --as-group values need urllib3 2 or later (urllib3 1.x would send them "
                 "joined in one header, which the API server reads as one group)"
             )
-        if not connection.configuration.verify_ssl:
-            import urllib3
-
-            # the user asked for it (--insecure-skip-tls-verify); kubectl prints no warning per request
-            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-        self._api = ApiClient(connection.configuration)
-        self._pool: Transport = transport if transport is not None else self._api.rest_client.pool_manager
+        # the TLS context is built here, so a CA or client key that cannot be read fails before any request;
+        # 8 connections: the parallel reads, and two watches while following a pod
+        self._pool: Transport = transport if transport is not None else connection.pool(maxsize=8)
         self._lock = threading.Lock()
-        self._auth_lock = threading.Lock()
         self.requests = 0
 
     @classmethod
@@ -127,9 +135,10 @@ class Session:
         return min(RETRY_AFTER_CAP, BACKOFF_SECONDS * 2**failures)
 
     def close(self) -> None:
+        """Close the pool's connections (idle ones; a watch in flight ends with its stream)."""
         try:
             self._pool.clear()
-        except Exception:
+        except Exception:  # closing must never hide the error that ended the command
             pass
 
     def __enter__(self) -> Session:
@@ -147,45 +156,49 @@ class Session:
             from urllib3._collections import HTTPHeaderDict
 
         headers = HTTPHeaderDict({"Accept": "application/json", "User-Agent": _USER_AGENT})
-        auth: dict = {}
-        with self._auth_lock:  # an expired exec-plugin token is refreshed once, not once per thread
-            self._api.update_params_for_auth(auth, [], ["BearerToken"])
-        for key, value in auth.items():
-            scheme, _, credential = str(value).partition(" ")
-            if scheme.lower() == "bearer":  # the in-cluster loader writes "bearer <file content>"
-                value = f"Bearer {credential.strip()}"
-            headers[key] = value
-        if self.connection.impersonate_user:
-            headers["Impersonate-User"] = self.connection.impersonate_user
-        for group in self.connection.impersonate_groups:
-            headers.add("Impersonate-Group", group)  # one header line per group, as kubectl sends them
+        # credentials (refreshed under the connection's lock when they expire) and impersonation, each
+        # value checked; Impersonate-Group once per group, as kubectl sends them
+        for name, value in self.connection.headers():
+            headers.add(name, value)
         return headers
 
-    def _timeout(self, stream: bool) -> Any:
+    def _deadline(self) -> Deadline:
+        """The deadline of one request: --request-timeout, else DEFAULT_REQUEST_SECONDS."""
+        return Deadline(self.timeout or DEFAULT_REQUEST_SECONDS)
+
+    def _timeout(self, stream: bool, deadline: Deadline | None) -> Any:
         import urllib3
 
-        if stream:
-            connect = min(CONNECT_TIMEOUT, self.timeout) if self.timeout else CONNECT_TIMEOUT
-            return urllib3.Timeout(connect=connect, read=WATCH_TIMEOUT_SECONDS + 30)
-        if self.timeout:
-            return urllib3.Timeout(total=self.timeout)
-        return urllib3.Timeout(connect=CONNECT_TIMEOUT, read=None)
+        limit = self.timeout if self.timeout else CONNECT_TIMEOUT
+        if stream or deadline is None:
+            return urllib3.Timeout(connect=min(CONNECT_TIMEOUT, limit), read=WATCH_TIMEOUT_SECONDS + 30)
+        remaining = max(0.001, min(deadline.remaining(), MAX_TIMEOUT_SECONDS))
+        return urllib3.Timeout(connect=min(remaining, CONNECT_TIMEOUT), read=remaining)
 
-    def _open(self, path: str, query: dict | None, target: ApiTarget, stream: bool) -> Response:
+    def _timed_out(self, deadline: Deadline | None, connect: bool) -> ApiError:
+        return timeout_error(self.connection, deadline.seconds if deadline else self.timeout, connect=connect)
+
+    def _open(
+        self, path: str, query: dict | None, target: ApiTarget, stream: bool, deadline: Deadline | None = None
+    ) -> Response:
         """One GET; the urllib3 response (body unread), or a mapped error."""
         import urllib3.exceptions as ux
 
         url = self.connection.server + path
         with self._lock:
             self.requests += 1
+            if not self._tracked:  # the watchdog finds the connection of each request (wire.py)
+                self._pool = track_connections(self._pool)
+                self._tracked = True
         try:
             return self._pool.request(
                 "GET",
                 url,
                 fields=list((query or {}).items()) or None,
                 headers=self._headers(),
-                timeout=self._timeout(stream),
+                timeout=self._timeout(stream, deadline),
                 preload_content=False,
+                decode_content=False,
                 retries=False,
                 redirect=False,
             )
@@ -194,9 +207,9 @@ class Session:
         except ux.NewConnectionError as err:  # refused, unreachable, no such host (before ConnectTimeout)
             raise unreachable(self.connection, err) from None
         except ux.ConnectTimeoutError:
-            raise timeout_error(self.connection, self.timeout, connect=True) from None
+            raise self._timed_out(deadline, connect=True) from None
         except ux.ReadTimeoutError:
-            raise timeout_error(self.connection, self.timeout, connect=False) from None
+            raise self._timed_out(deadline, connect=False) from None
         except (ux.ProtocolError, ConnectionError) as err:
             raise DroppedConnection(drop_reason(err)) from None
         except ux.ProxyError as err:
@@ -204,24 +217,30 @@ class Session:
                 f"cannot reach {self.connection.described} through the proxy: "
                 f"{one_line(str(err.original_error if hasattr(err, 'original_error') else err))}"
             ) from None
+        except ux.LocationParseError:
+            raise ApiError(f"the address of {self.connection.described} cannot be parsed") from None
         except ux.HTTPError as err:
             raise ApiError(f"cannot talk to {self.connection.described}: {one_line(str(err))}") from None
+        except (OSError, ValueError) as err:  # a socket error urllib3 did not wrap, a header it refused
+            raise ApiError(f"cannot talk to {self.connection.described}: {one_line(str(err), 120)}") from None
 
-    def _read(self, response: Response) -> bytes:
+    def _read(self, response: Response, target: ApiTarget, deadline: Deadline | None = None) -> bytes:
+        """The body (capped, never decoded), then the connection goes back to the pool."""
         import urllib3.exceptions as ux
 
         try:
-            return response.read()
+            return read_body(response, f"{self.connection.described} answered {target}")
         except ux.ReadTimeoutError:
-            raise timeout_error(self.connection, self.timeout, connect=False) from None
+            raise self._timed_out(deadline, connect=False) from None
         except (ux.ProtocolError, ux.SSLError, ConnectionError) as err:
             raise DroppedConnection(drop_reason(err)) from None
         finally:
             response.release_conn()
 
-    def _retry_delay(self, response: Response | None, attempt: int) -> float:
+    def _retry_delay(self, headers: Any, attempt: int) -> float:
+        """Retry-After (capped) when the answer says it, else exponential backoff."""
         backoff = BACKOFF_SECONDS * (2 ** (attempt - 1))
-        header = response.headers.get("Retry-After") if response is not None else None
+        header = headers.get("Retry-After") if headers is not None else None
         if header:
             try:
                 return min(RETRY_AFTER_CAP, max(0.0, float(header)))
@@ -229,51 +248,95 @@ class Session:
                 pass
         return min(RETRY_AFTER_CAP, backoff)
 
-    def _send(self, path: str, query: dict | None, target: ApiTarget, stream: bool = False) -> Any:
-        """GET with bounded retries; returns ``(status, body)``, or the open response for a stream.
+    def _wait(self, delay: float, deadline: Deadline) -> None:
+        """Sleep before the next attempt, unless the deadline would pass first."""
+        if delay >= deadline.remaining():
+            raise DeadlinePassed()
+        self._sleep(delay)
+
+    def _attempt(self, path: str, query: dict | None, target: ApiTarget, deadline: Deadline) -> tuple:
+        """One attempt under the watchdog: ``(status, headers, body)``."""
+        with Watchdog(deadline) as watchdog:
+            try:
+                response = self._open(path, query, target, False, deadline)
+                return response.status, response.headers, self._read(response, target, deadline)
+            except (DroppedConnection, ApiError):
+                if watchdog.fired:
+                    raise DeadlinePassed() from None
+                raise
+
+    def _send(self, path: str, query: dict | None, target: ApiTarget) -> Any:
+        """GET with bounded retries within one deadline; returns ``(status, parsed body)``.
 
         Retried: 429 (after Retry-After, capped), 500/502/503/504, dropped connections and truncated
-        bodies. Not retried: timeouts (they would multiply the wait), TLS and connection refusal.
+        bodies. Not retried: timeouts, TLS and connection refusal. The deadline covers every attempt,
+        the waits between them and every body.
         """
+        deadline = self._deadline()
+        what = f"{self.connection.described} answered {target}"
+        attempt = 0
+        try:
+            while True:
+                attempt += 1
+                try:
+                    status, headers, body = self._attempt(path, query, target, deadline)
+                except DroppedConnection as err:
+                    if attempt >= MAX_ATTEMPTS:
+                        raise ApiError(
+                            f"{self.connection.described} dropped the connection {attempt} times "
+                            f"({one_line(str(err), 120)})"
+                        ) from None
+                    self._wait(self._retry_delay(None, attempt), deadline)
+                    continue
+                if status in RETRY_STATUSES and attempt < MAX_ATTEMPTS:
+                    self._wait(self._retry_delay(headers, attempt), deadline)
+                    continue
+                if status != 200:
+                    raise status_error(self.connection, status, body, target)
+                try:
+                    return status, decode_json(body, what)
+                except ValueError:
+                    if attempt < MAX_ATTEMPTS:
+                        self._wait(self._retry_delay(None, attempt), deadline)
+                        continue
+                    raise ApiError(f"{what} with something that is not JSON") from None
+        except DeadlinePassed:
+            raise self._timed_out(deadline, connect=False) from None
+
+    def _open_stream(self, path: str, query: dict, target: ApiTarget) -> Response:
+        """Open a watch stream (retried as :meth:`_send`); its body is read by :meth:`watch`."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = self._open(path, query, target, stream)
-                if response.status in RETRY_STATUSES and attempt < MAX_ATTEMPTS:
-                    delay = self._retry_delay(response, attempt)
-                    self._read(response)
-                    self._sleep(delay)
-                    continue
-                if stream and response.status == 200:
-                    return response
-                body = self._read(response)
-                if response.status == 200 and not stream:
-                    try:
-                        return response.status, json.loads(body)
-                    except ValueError:
-                        if attempt < MAX_ATTEMPTS:
-                            self._sleep(self._retry_delay(None, attempt))
-                            continue
-                        raise ApiError(
-                            f"{self.connection.described} answered {target} with something that is not JSON"
-                        ) from None
-                raise status_error(self.connection, response.status, body, target)
-            except DroppedConnection as err:
+                response = self._open(path, query, target, True)
+            except DroppedConnection:
                 if attempt >= MAX_ATTEMPTS:
-                    raise ApiError(
-                        f"{self.connection.described} dropped the connection {attempt} times "
-                        f"({one_line(str(err), 120)})"
-                    ) from None
+                    raise
                 self._sleep(self._retry_delay(None, attempt))
+                continue
+            if response.status == 200:
+                check_encoding(response.headers, f"{self.connection.described} answered {target}")
+                return response
+            body = self._read(response, target)
+            if response.status in RETRY_STATUSES and attempt < MAX_ATTEMPTS:
+                self._sleep(self._retry_delay(response.headers, attempt))
+                continue
+            raise status_error(self.connection, response.status, body, target)
 
     # ----------------------------------------------------------------------------------- errors
 
     # ----------------------------------------------------------------------------------- verbs
 
     def get(self, path: str, target: ApiTarget, query: dict | None = None) -> dict:
-        """GET one object (or ``/version``) as a raw dict."""
-        return as_dict(self._send(path, query, target)[1])
+        """GET one object (or ``/version``) as a raw dict; anything but a JSON object is an error."""
+        doc = self._send(path, query, target)[1]
+        if not isinstance(doc, dict):
+            raise ApiError(
+                f"{self.connection.described} answered {target} with a JSON {_json_type(doc)}, "
+                "not an object: is it a Kubernetes API server?"
+            )
+        return doc
 
     def list(
         self,
@@ -288,11 +351,15 @@ class Session:
         dropped), so a caller that keeps compact records never holds every raw item at once.
 
         Returns ``(items, resourceVersion)``. An expired continue token (410) restarts the list once,
-        unpaginated, as client-go's pager does.
+        unpaginated, as client-go's pager does. A continue token seen before (a server that would page
+        for ever) and more than :data:`MAX_LIST_PAGES` pages are errors naming the resource; so is a page
+        whose ``items`` is not a list.
         """
         items: list = []
         token = None
         paginate = True
+        seen_tokens: set = set()
+        pages = 0
         while True:
             page_query = dict(query or {})
             if paginate:
@@ -304,14 +371,25 @@ class Session:
             except ApiError as err:
                 if err.status == 410 and token and paginate:
                     items, token, paginate = [], None, False
+                    seen_tokens.clear()
+                    pages = 0
                     continue
                 raise
+            pages += 1
+            page_items = doc.get("items", [])
+            if page_items is None:
+                page_items = []  # Go's encoding of an empty list
+            if not isinstance(page_items, list):
+                raise ApiError(
+                    f"{self.connection.described} answered {target} with a malformed list "
+                    f'("items" is a {_json_type(page_items)}, not a list)'
+                )
             kind = _LIST_KINDS.get(as_str(doc.get("kind")) or "")
             if kind is None and isinstance(doc.get("kind"), str) and doc["kind"].endswith("List"):
                 kind = doc["kind"][:-4]
             api_version = as_str(doc.get("apiVersion"))
             strings: dict = {}  # one copy of each string value of the page (see _compact)
-            for item in as_list(doc.get("items")):
+            for item in page_items:
                 if isinstance(item, dict):
                     if kind and "kind" not in item:
                         item["kind"] = kind
@@ -324,10 +402,23 @@ class Session:
                         record = each(item)
                         if record is not None:
                             items.append(record)
+            del page_items, doc["items"]
             meta = as_dict(doc.get("metadata"))
             token = as_str(meta.get("continue"))
             if not token:
                 return items, as_str(meta.get("resourceVersion")) or ""
+            if token in seen_tokens:
+                raise ApiError(
+                    f"{self.connection.described} sent the same continue token twice while we listed "
+                    f"{target.resource}: the list would never end; refused"
+                )
+            if pages >= MAX_LIST_PAGES:
+                raise ApiError(
+                    f"{self.connection.described} was still paging after {MAX_LIST_PAGES:,} pages of "
+                    f"{target.resource} ({MAX_LIST_PAGES * PAGE_SIZE:,} objects): stopped; narrow the "
+                    "read with -n or a selector"
+                )
+            seen_tokens.add(token)
 
     def watch(
         self,
@@ -339,41 +430,42 @@ class Session:
     ) -> Iterator[dict]:
         """Stream watch events (``{"type", "object"}`` dicts) until the server ends the stream.
 
-        A dropped stream raises :class:`DroppedConnection`; HTTP errors raise as for :meth:`get`.
+        A dropped stream raises :class:`DroppedConnection`; HTTP errors raise as for :meth:`get`. The
+        body is never decoded and a line is capped (:func:`~kubectl_sidecar.kube.wire.split_lines`).
         """
         import urllib3.exceptions as ux
 
         watch_query = dict(
             query, watch="true", allowWatchBookmarks="true", timeoutSeconds=str(WATCH_TIMEOUT_SECONDS)
         )
-        response = self._send(path, watch_query, target, stream=True)
+        response = self._open_stream(path, watch_query, target)
         if opened is not None:
             opened(response)
-        buffer = b""
+        what = f"the watch of {target.resource} on {self.connection.described}"
         try:
-            for chunk in response.stream(2**16, decode_content=True):
+            for line in split_lines(response.stream(2**16, decode_content=False), what):
                 if stop is not None and stop.is_set():
                     return
-                buffer += chunk
-                while b"\n" in buffer:
-                    line, buffer = buffer.split(b"\n", 1)
-                    if line.strip():
-                        yield _parse_watch_line(line)
-            if buffer.strip():
-                yield _parse_watch_line(buffer)
+                yield _parse_watch_line(line, what)
         except (
             ux.ProtocolError,
             ux.ReadTimeoutError,
             ux.SSLError,
             ConnectionError,
             OSError,
-            ValueError,
+            json.JSONDecodeError,
         ) as err:
             if stop is not None and stop.is_set():
                 return
             raise DroppedConnection(drop_reason(err)) from None
         finally:
             response.release_conn()
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number"
+    )
 
 
 def _compact(obj: dict, strings: dict) -> None:
@@ -406,8 +498,8 @@ def _urllib3_sends_repeated_headers() -> bool:
     return int(str(getattr(urllib3, "__version__", "2")).split(".")[0]) >= 2
 
 
-def _parse_watch_line(line: bytes) -> dict:
-    event = json.loads(line)
+def _parse_watch_line(line: bytes, what: str) -> dict:
+    event = decode_json(line, what)
     if not isinstance(event, dict):
-        raise ValueError("a watch event is not an object")
+        raise ApiError(f"{what} sent a JSON {_json_type(event)} where a watch event belongs")
     return event

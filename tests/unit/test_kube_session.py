@@ -28,9 +28,13 @@ class FakeResponse:
         self.headers = headers or {}
         self.body = json.dumps(body).encode() if not isinstance(body, bytes) else body
         self.lines = lines
+        self.offset = 0
 
-    def read(self) -> bytes:
-        return self.body
+    def read(self, amt=None, decode_content=None) -> bytes:
+        assert decode_content is False, "bodies are read undecoded"
+        end = len(self.body) if amt is None else self.offset + amt
+        chunk, self.offset = self.body[self.offset : end], min(end, len(self.body))
+        return chunk
 
     def stream(self, amt: int, decode_content: bool = True):
         for line in self.lines or []:
