@@ -18,7 +18,6 @@ from typing import Any, Callable, Protocol
 from kubectl_sidecar.errors import ApiError, NotFoundError, SidecarError
 from kubectl_sidecar.kube.paths import (
     events_path,
-    field_value,
     jobs_path,
     node_path,
     pod_events_selector,
@@ -269,30 +268,39 @@ def owner_job_name(pod: dict) -> str | None:
 # ------------------------------------------------------------------------------------------- one pod
 
 
-def pod_events(reader: Reader, namespace: str, pod: dict) -> tuple[list, list]:
-    """The events of one pod: by uid, and the uid-less ones by name (older ACS virtual nodes).
+def pod_events_read(reader: Reader, namespace: str, name: str) -> Read:
+    """The events of the pods named ``name``: one list, by name (optional: a note when it fails).
 
-    The second selector asks for ``involvedObject.uid=`` (empty), so nothing is read twice; the
-    union is still de-duplicated. Returns ``(events, [list resourceVersions])``.
+    One selector, not two: by name (and kind) finds the events with the pod's uid and the uid-less
+    ones older ACS virtual nodes wrote. Events of an earlier pod of the same name are dropped once the
+    pod's uid is known (:func:`keep_events_of`).
     """
-    name, uid = meta(pod, "name") or "", meta(pod, "uid")
+
+    def add_events(draft: Draft, result: tuple) -> None:
+        draft.events.extend(dedupe_events(result[0]))
+        draft.events_state = EventsState.LISTED
+
     target = ApiTarget("list", "events", namespace=namespace)
-    by_name = f"{pod_events_selector(name)},involvedObject.uid="
-    selectors = [f"involvedObject.uid={field_value(uid)}", by_name] if uid else [pod_events_selector(name)]
-    results = run_parallel(
-        [lambda s=s: reader.list(events_path(namespace), target, {"fieldSelector": s}) for s in selectors]
+    return Read(
+        lambda: reader.list(events_path(namespace), target, {"fieldSelector": pod_events_selector(name)}),
+        add_events,
+        lambda draft, err: draft.note_events_failure(err, namespace),
     )
-    for result in results:
-        if isinstance(result, SidecarError):
-            raise result
-    return dedupe_events([item for items, _rv in results for item in items]), [rv for _items, rv in results]
+
+
+def keep_events_of(pod: dict, events: list) -> list:
+    """The events that belong to ``pod``: its uid, or no uid at all (older ACS virtual nodes)."""
+    uid = meta(pod, "uid")
+    if not uid:
+        return events
+    return [e for e in events if as_str(as_dict(e.get("involvedObject")).get("uid")) in (None, "", uid)]
 
 
 def read_pod(reader: Reader, name: str, *, cluster_version: ClusterVersion | None = None) -> Snapshot:
-    """Read one pod with its events, Job, node and the server version.
+    """Read one pod with its events, Job, node and the server version, in two round trips.
 
-    Requests: GET the pod and ``/version`` (together), then, together: the events by uid and the
-    uid-less ones by name (each paginated), the node (when bound) and the owning Job (when owned).
+    First, together: GET the pod, ``/version`` and the list of the events of pods of that name. Then,
+    together: the node (when bound) and the owning Job (when owned).
     """
     namespace = reader.namespace
     draft = Draft(reader.source)
@@ -317,21 +325,16 @@ def read_pod(reader: Reader, name: str, *, cluster_version: ClusterVersion | Non
         pod.setdefault("apiVersion", "v1")
         draft.pods.append(pod)
 
-    first = [Read(lambda: reader.get(pods_path(namespace, name), pod_target), add_pod), version_read(reader)]
+    first = [
+        Read(lambda: reader.get(pods_path(namespace, name), pod_target), add_pod),
+        version_read(reader),
+        pod_events_read(reader, namespace, name),
+    ]
     settle(draft, first, run_reads(first))
     pod = draft.pods[0]
+    draft.events = keep_events_of(pod, draft.events)
 
-    def add_events(draft: Draft, result: tuple) -> None:
-        draft.events.extend(result[0])
-        draft.events_state = EventsState.LISTED
-
-    reads = [
-        Read(
-            lambda: pod_events(reader, namespace, pod),
-            add_events,
-            lambda draft, err: draft.note_events_failure(err, namespace),
-        )
-    ]
+    reads = []
     node_name = as_str(as_dict(pod.get("spec")).get("nodeName"))
     if node_name:
         reads.append(

@@ -185,12 +185,12 @@ def test_timeline_of_a_pod_with_more_than_500_events(chatty_pod, e2e_cluster, si
     assert doc["events"] == {"state": "listed", "count": total}
     unhealthy = [m for m in doc["marks"] if m["reason"] == "Unhealthy"]
     assert len(unhealthy) == 540 and {m["container"] for m in unhealthy} == {"sidecar"}
-    by_uid = [
+    by_name = [
         q
         for q in _lists(sidecar.requests(r), "events")
-        if q["fieldSelector"].startswith("involvedObject.uid=")
+        if q["fieldSelector"] == f"involvedObject.kind=Pod,involvedObject.name={name}"
     ]
-    assert len(by_uid) == 2 and "continue" in by_uid[1]  # 500 + 43
+    assert len(by_name) == 2 and "continue" in by_name[1]  # 500 + 43
 
     path = tmp_path / "chatty.json"
     path.write_text(e2e_cluster.kubectl("get", "job,pod,event", "-n", ns, "-o", "json").stdout)

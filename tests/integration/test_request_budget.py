@@ -117,8 +117,8 @@ def test_the_check_command_makes_only_those_requests(job_apis, tmp_path, n):
 
 
 def test_timeline_of_one_pod_of_a_large_job_reads_only_that_pod(job_apis, tmp_path):
-    """timeline POD: the pod, /version, its events (by uid, and the uid-less ones by name), its node and
-    its Job: 6 requests, however large the Job and the namespace's events."""
+    """timeline POD: the pod, /version, its events (one list by name), its node and its Job: 5 requests,
+    however large the Job and the namespace's events."""
     api = job_apis[1001]
     kubeconfig = api.write_kubeconfig(tmp_path / "kubeconfig", namespace=synth.NAMESPACE)
     api.reset_log()
@@ -130,5 +130,5 @@ def test_timeline_of_one_pod_of_a_large_job_reads_only_that_pod(job_apis, tmp_pa
         next(part for part in ("pods", "events", "jobs", "nodes", "version") if part in r.path.split("/"))
         for r in api.requests
     )
-    assert len(api.requests) == 6, [(r.path, r.query) for r in api.requests]
-    assert kinds == ["events", "events", "jobs", "nodes", "pods", "version"]
+    assert len(api.requests) == 5, [(r.path, r.query) for r in api.requests]
+    assert kinds == ["events", "jobs", "nodes", "pods", "version"]

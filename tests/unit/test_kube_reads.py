@@ -92,11 +92,10 @@ def base_answers() -> dict:
 
 
 POD_EVENTS = [
-    ("list", "/api/v1/namespaces/ns/events", (("fieldSelector", "involvedObject.uid=u1"),)),
     (
         "list",
         "/api/v1/namespaces/ns/events",
-        (("fieldSelector", "involvedObject.kind=Pod,involvedObject.name=p1,involvedObject.uid="),),
+        (("fieldSelector", "involvedObject.kind=Pod,involvedObject.name=p1"),),
     ),
 ]
 POD_EVENTS_NS = ("list", "/api/v1/namespaces/ns/events", (("fieldSelector", "involvedObject.kind=Pod"),))
@@ -242,6 +241,61 @@ def test_optional_reads_that_fail_are_notes(key, error, note):
     snapshot = reads.read_pod(FakeReader(answers), "p1")
     assert snapshot.notes == [note]
     assert [p["metadata"]["name"] for p in snapshot.pods] == ["p1"]
+
+
+class RoundReader(FakeReader):
+    """Counts round trips: a read that starts while an earlier round is still open joins that round."""
+
+    def __init__(self, answers: dict):
+        super().__init__(answers)
+        self.in_flight = 0
+        self.rounds: list = []
+
+    def _answer(self, verb, path, query):
+        with self._lock:
+            if self.in_flight == 0:
+                self.rounds.append([])
+            self.in_flight += 1
+            self.rounds[-1].append(path)
+        try:
+            # long enough for the other reads of the same round to start (threads, no sockets)
+            threading.Event().wait(0.05)
+            return super()._answer(verb, path, query)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+
+def test_a_timeline_reads_in_two_round_trips():
+    """The pod, /version and the pod's events together; then the node and the Job together."""
+    reader = RoundReader(base_answers())
+    reads.read_pod(reader, "p1")
+    assert [sorted(r) for r in reader.rounds] == [
+        ["/api/v1/namespaces/ns/events", "/api/v1/namespaces/ns/pods/p1", "/version"],
+        ["/api/v1/nodes/n1", "/apis/batch/v1/namespaces/ns/jobs/j"],
+    ]
+
+
+def test_events_of_an_earlier_pod_of_the_same_name_are_dropped():
+    def event(name: str, uid: str | None) -> dict:
+        involved = {"kind": "Pod", "name": "p1", "namespace": "ns"}
+        if uid is not None:
+            involved["uid"] = uid
+        return {
+            "kind": "Event",
+            "metadata": {"name": name, "namespace": "ns", "uid": name},
+            "involvedObject": involved,
+        }
+
+    answers = base_answers()
+    answers[("list", "/api/v1/namespaces/ns/events")] = [
+        event("mine", "u1"),
+        event("earlier-pod", "u0"),
+        event("no-uid", None),
+        event("empty-uid", ""),
+    ]
+    snapshot = reads.read_pod(FakeReader(answers), "p1")
+    assert sorted(e["metadata"]["name"] for e in snapshot.events) == ["empty-uid", "mine", "no-uid"]
 
 
 def test_the_cluster_version_override_is_built_in_and_version_still_read():
