@@ -10,9 +10,12 @@ made visible, as ``kubectl describe`` shows ESC as ``^[``:
   escapes ``\\t``, ``\\r`` and ``\\n``; DEL as ``^?``;
 - C1 controls (U+0080-U+009F), bidi embeddings, overrides and isolates (U+202A-U+202E,
   U+2066-U+2069), the line and paragraph separators (U+2028, U+2029) and other zero-width format
-  characters that reorder text, as ``\\u202e``.
+  characters that reorder text, as ``\\u202e``;
+- lone surrogates (U+D800-U+DFFF, which JSON's ``\\ud800`` can carry) as ``\\ud800``: they cannot be
+  encoded, so printing one raw would fail.
 
-JSON and YAML output do not go through here: they keep exact values, escaped by their own format.
+JSON and YAML output do not go through here: they keep exact values, with every character of
+:data:`UNSAFE` escaped in their own syntax (``render/document.py``).
 """
 
 from __future__ import annotations
@@ -27,11 +30,13 @@ _UNICODE = (
     "\u2028\u2029"  # line and paragraph separators
     "\u202a-\u202e"  # bidi embeddings and overrides
     "\u2066-\u2069"  # bidi isolates
+    "\ud800-\udfff"  # lone surrogates
 )
-_UNSAFE = re.compile(f"[\x00-\x1f\x7f{_UNICODE}]")
+UNSAFE: re.Pattern[str] = re.compile(f"[\x00-\x1f\x7f{_UNICODE}]")
+"""Every character :func:`terminal_safe` makes visible; JSON and YAML output escape the same set."""
 
 
-def _visible(match: re.Match) -> str:
+def _visible(match: re.Match[str]) -> str:
     char = match.group()
     special = _SPECIAL.get(char)
     if special is not None:
@@ -44,11 +49,11 @@ def _visible(match: re.Match) -> str:
 
 def terminal_safe(text: str) -> str:
     """``text`` with every control and bidi character made visible (fast when there is none)."""
-    if _UNSAFE.search(text) is None:
+    if UNSAFE.search(text) is None:
         return text
-    return _UNSAFE.sub(_visible, text)
+    return UNSAFE.sub(_visible, text)
 
 
 def is_terminal_safe(text: str) -> bool:
     """Does ``text`` hold nothing :func:`terminal_safe` would change?"""
-    return _UNSAFE.search(text) is None
+    return UNSAFE.search(text) is None

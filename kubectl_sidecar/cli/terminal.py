@@ -10,6 +10,8 @@ from typing import Any, TextIO
 
 import click
 
+from kubectl_sidecar.textsafe import terminal_safe
+
 PROGRESS_MIN_PODS = 20  # below this a check is quick: no progress indicator
 
 
@@ -37,8 +39,8 @@ def emit(text: str) -> None:
 
 
 def note(text: str) -> None:
-    """One note on stderr."""
-    click.echo(f"note: {text}", err=True)
+    """One note on stderr, made terminal-safe: notes name pods, containers and kinds from the input."""
+    click.echo(f"note: {terminal_safe(text)}", err=True)
 
 
 def make_progress(stream: TextIO, minimum: int = PROGRESS_MIN_PODS) -> Callable[[int, int], None] | None:

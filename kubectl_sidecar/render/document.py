@@ -2,11 +2,17 @@
 
 Schemas: docs/output-schema.md, docs/timeline.schema.json and docs/check.md. Enum values are written as
 their plain strings (YAML's safe dumper takes no str subclasses).
+
+Values are exact, never sanitised, yet the text is safe on a terminal: every character the terminal
+sanitiser would change (``textsafe.UNSAFE``: controls, DEL, C1, bidi controls, lone surrogates) is
+written as an escape of the format. ``json.dumps`` escapes only C0 controls, so the rest become ``\\u``
+escapes after it; YAML strings holding one are written double-quoted, all escaped.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
@@ -16,6 +22,7 @@ import yaml
 
 from kubectl_sidecar.findings import CheckReport, Finding, JobReport, PodResult
 from kubectl_sidecar.raw import format_time
+from kubectl_sidecar.textsafe import UNSAFE, is_terminal_safe
 from kubectl_sidecar.timeline import Run, Timeline
 
 SCHEMA_VERSION = "kubectl-sidecar/v1"
@@ -210,21 +217,79 @@ def report_to_dict(report: CheckReport) -> dict:
     }
 
 
+def _json_escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return char if char == "\n" else f"\\u{ord(char):04x}"
+
+
+def dump_json(document: dict) -> str:
+    """``document`` as indented JSON, UTF-8 text kept, every terminal-unsafe character escaped.
+
+    ``json.dumps`` leaves raw only what may stand raw inside a JSON string (DEL, C1, bidi controls, lone
+    surrogates) and the newlines of its indentation; those characters become ``\\uXXXX``, in their strings.
+    """
+    return UNSAFE.sub(_json_escape, json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
+
+
+_STR = "tag:yaml.org,2002:str"
+
+
+class _SafeDumper(yaml.SafeDumper):
+    """The safe dumper, with strings that hold a terminal-unsafe character double-quoted and escaped.
+
+    PyYAML picks plain or single quotes for bidi controls, U+0085 and U+2028 (the last two do not even
+    read back the same from single quotes), and with ``allow_unicode`` writes bidi controls raw inside
+    double quotes: such a string is written double-quoted with every non-ASCII character escaped.
+    """
+
+    def write_double_quoted(self, text: str, split: bool = True) -> None:
+        if is_terminal_safe(text):
+            super().write_double_quoted(text, split)
+            return
+        allow_unicode, self.allow_unicode = self.allow_unicode, False
+        try:
+            super().write_double_quoted(text, split)
+        finally:
+            self.allow_unicode = allow_unicode
+
+
+def _unsafe(text: str) -> bool:
+    return not is_terminal_safe(text.replace("\n", ""))
+
+
+def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    if _unsafe(text):
+        return dumper.represent_scalar(_STR, text, style='"')
+    return dumper.represent_str(text)
+
+
+_SafeDumper.add_representer(str, _represent_str)
+
+
+def dump_yaml(document: dict) -> str:
+    """``document`` as block YAML, UTF-8 text kept, every terminal-unsafe character escaped."""
+    return yaml.dump(
+        document, Dumper=_SafeDumper, sort_keys=False, allow_unicode=True, default_flow_style=False
+    )
+
+
 def dump(document: dict, fmt: str) -> str:
     """Serialise a ``Timeline`` document for ``-o json`` or ``-o yaml``."""
     if fmt == "json":
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=False)
+        return dump_json(document)
+    return dump_yaml(document)
 
 
-class _BlockDumper(yaml.SafeDumper):
+class _BlockDumper(_SafeDumper):
     """Multi-line strings (fixYaml) as literal blocks, so the YAML inside the report stays readable."""
 
 
 def _str_presenter(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    if _unsafe(text):
+        return dumper.represent_scalar(_STR, text, style='"')
     if "\n" in text:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", text)
+        return dumper.represent_scalar(_STR, text, style="|")
+    return dumper.represent_scalar(_STR, text)
 
 
 _BlockDumper.add_representer(str, _str_presenter)
@@ -233,7 +298,7 @@ _BlockDumper.add_representer(str, _str_presenter)
 def dump_report(document: dict, fmt: str) -> str:
     """Serialise a ``CheckReport`` document for ``-o json`` or ``-o yaml``."""
     if fmt == "json":
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        return dump_json(document)
     return yaml.dump(
         document,
         Dumper=_BlockDumper,

@@ -1,5 +1,8 @@
 """Findings as text: a table per pod (severity, code, container, finding), then each finding's evidence,
-fix and doc page. Pure: width and colour are passed in."""
+fix and doc page. Pure: width and colour are passed in.
+
+A finding's words embed names, reasons and messages from the cluster or a file: every text passes the
+terminal sanitiser before it is measured or wrapped; the only escapes are our own severity colours."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import textwrap
 from collections.abc import Sequence
 
 from kubectl_sidecar.findings import SEVERITIES, CheckReport, Finding, JobReport, PodResult
+from kubectl_sidecar.textsafe import terminal_safe
 
 _COLOURS = {"error": "1;31", "warning": "33", "info": "36"}
 _HEAD = ("SEVERITY", "CODE", "CONTAINER", "FINDING")
@@ -21,12 +25,9 @@ def _paint(text: str, severity: str, colour: bool) -> str:
 
 
 def _wrap(text: str, width: int) -> list[str]:
-    lines = []
-    for paragraph in text.splitlines() or [""]:
-        lines += textwrap.wrap(
-            paragraph, width=max(width, 20), break_long_words=False, break_on_hyphens=False
-        ) or [""]
-    return lines
+    """``text`` made terminal-safe (so it holds no line break of its own), wrapped to ``width``."""
+    safe = terminal_safe(text)
+    return textwrap.wrap(safe, width=max(width, 20), break_long_words=False, break_on_hyphens=False) or [""]
 
 
 def render_findings_table(
@@ -35,7 +36,7 @@ def render_findings_table(
     """One row per finding: SEVERITY, CODE, CONTAINER, FINDING (the message wrapped to ``width``)."""
     sev_w = max(len(_HEAD[0]), *(len(f.severity) for f in findings))
     code_w = max(len(_HEAD[1]), *(len(f.code) for f in findings))
-    cont_w = max(len(_HEAD[2]), *(len(f.container or "-") for f in findings))
+    cont_w = max(len(_HEAD[2]), *(len(_container(f)) for f in findings))
     lead = len(indent) + sev_w + 2 + code_w + 2 + cont_w + 2
     text_w = max(width - lead, 30)
     pad = " " * lead
@@ -44,7 +45,7 @@ def render_findings_table(
         lines = _wrap(finding.message, text_w)
         severity = _paint(f"{finding.severity:<{sev_w}}", finding.severity, colour)
         out.append(
-            f"{indent}{severity}  {finding.code:<{code_w}}  {finding.container or '-':<{cont_w}}  {lines[0]}"
+            f"{indent}{severity}  {finding.code:<{code_w}}  {_container(finding):<{cont_w}}  {lines[0]}"
         )
         out += [pad + line for line in lines[1:]]
     return "\n".join(out) + "\n"
@@ -52,7 +53,7 @@ def render_findings_table(
 
 def render_finding_details(finding: Finding, *, width: int = 80, indent: str = "") -> str:
     """Evidence, assumptions, the fix (with its YAML, never wrapped) and the doc page of one finding."""
-    where = finding.container or ("(pod)" if finding.pod else "(job)")
+    where = terminal_safe(finding.container) if finding.container else ("(pod)" if finding.pod else "(job)")
     out = [f"{indent}{finding.code} {where}"]
     inner = indent + "  "
     text_w = max(width - len(inner) - _LABEL_W, 30)
@@ -74,7 +75,8 @@ def render_finding_details(finding: Finding, *, width: int = 80, indent: str = "
     if finding.fix:
         block("fix", [finding.fix], bullet=False)
     if finding.fix_yaml:
-        out += [(pad + line).rstrip() for line in finding.fix_yaml.rstrip("\n").splitlines()]
+        # Our YAML's own lines (LF), each made safe: a name in it cannot start a line of its own.
+        out += [(pad + terminal_safe(line)).rstrip() for line in finding.fix_yaml.rstrip("\n").split("\n")]
     out.append(f"{inner}{'docs':<{_LABEL_W}}{finding.doc}")
     return "\n".join(out) + "\n"
 
@@ -99,10 +101,14 @@ def render_timeline_findings(
     tally = ", ".join(_count(counts.get(s, 0), s) for s in reversed(SEVERITIES) if counts.get(s))
     if details:
         return f"Findings: {tally}\n\n" + render_findings(result.findings, width=width, colour=colour)
-    hint = f"evidence and fixes: kubectl sidecar check pod/{result.timeline.pod.name}"
+    hint = f"evidence and fixes: kubectl sidecar check pod/{terminal_safe(result.timeline.pod.name)}"
     return f"Findings: {tally} ({hint})\n\n" + render_findings_table(
         result.findings, width=width, colour=colour
     )
+
+
+def _container(finding: Finding) -> str:
+    return terminal_safe(finding.container) if finding.container else "-"
 
 
 def _count(number: int, severity: str) -> str:
@@ -160,7 +166,7 @@ def render_report(report: CheckReport, *, width: int = 80, colour: bool = False)
                     + render_findings(result.findings, width=width, colour=colour, indent="  ")
                 )
             else:
-                clean.append(result.timeline.pod.name)
+                clean.append(result.timeline.pod.name)  # wrapped, so made safe, below
 
     for job_report in report.jobs:
         if job_report.findings:
@@ -170,7 +176,7 @@ def render_report(report: CheckReport, *, width: int = 80, colour: bool = False)
             )
         add_pods(job_report.pods)
         if not job_report.pods and not job_report.findings:
-            parts.append(_job_header(job_report) + ": no pods to check\n")
+            parts.append(terminal_safe(_job_header(job_report)) + ": no pods to check\n")
     add_pods(report.pods)
     if clean:
         names = ", ".join(clean[:_MAX_NAMES]) + (

@@ -3,7 +3,8 @@
 Following itself (list+watch, reconnects) is in ``kube``, the loop in ``app.follow``. Each state gives
 a :class:`FollowStep`: the text for stdout (the whole state on a terminal or for a document, only the
 new marks when appending), the notes for stderr, and whether following ends (pod deleted, or finished
-with no container left running).
+with no container left running). Rows come sanitised from ``rows.mark_rows``; the notes, which name the
+pod, are sanitised where they are written (``cli.terminal.note``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from tabulate import tabulate
 
 from kubectl_sidecar.options import RenderOptions
 from kubectl_sidecar.render.rows import mark_rows
+from kubectl_sidecar.textsafe import terminal_safe
 from kubectl_sidecar.timeline import Mark, Timeline
 
 CLEAR_SCREEN = "\x1b[H\x1b[2J"
@@ -73,7 +75,8 @@ class FollowView:
                 footer = (
                     ""
                     if pod.finished
-                    else f"\nfollowing pod {pod.name} ({pod.phase or '?'}); Ctrl-C to stop\n"
+                    else f"\nfollowing pod {terminal_safe(pod.name)} ({terminal_safe(pod.phase or '?')}); "
+                    "Ctrl-C to stop\n"
                 )
                 output = CLEAR_SCREEN + text + footer
         else:

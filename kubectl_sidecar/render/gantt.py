@@ -2,6 +2,8 @@
 
 Pure: the width, colour and glyph set are passed in. See ../shared/ux.md for the design: systemd-analyze
 and trace waterfalls, eighth-block precision at bar ends, the most important mark wins a shared cell.
+Names, waiting reasons and the pod's name and phase pass the terminal sanitiser before the columns are
+measured: the only escapes in a chart are our own colours.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kubectl_sidecar.model import MarkKind, RunState
+from kubectl_sidecar.textsafe import terminal_safe
 from kubectl_sidecar.timefmt import format_duration
 from kubectl_sidecar.timeline import ContainerTimeline, Timeline
 
@@ -102,7 +105,7 @@ def _run_summary(ct: ContainerTimeline) -> str:
     elif ct.runs and ct.runs[-1].state == RunState.UNKNOWN:
         text = (text + "," if text else "") + "?"
     elif not text and ct.waiting_reason:
-        text = ct.waiting_reason
+        text = terminal_safe(ct.waiting_reason)
     restarts = max(ct.total_runs() - 1, ct.restart_count or 0, 0)
     if restarts:
         text += f" ↻{restarts}"
@@ -120,7 +123,10 @@ def render_gantt(
     end = max([timeline.end or timeline.origin] + [m.time for m in timeline.marks])
     span = max((end - start).total_seconds(), 1.0)
 
-    labels = [(ct.name, (ct.container.sidecar_kind or ct.container.role)) for ct in timeline.containers]
+    labels = [
+        (terminal_safe(ct.name), str(ct.container.sidecar_kind or ct.container.role))
+        for ct in timeline.containers
+    ]
     summaries = [_run_summary(ct) for ct in timeline.containers]
     if ascii_only:
         summaries = [s.replace("↻", "R") for s in summaries]
@@ -251,5 +257,5 @@ def _pod_line(timeline: Timeline, separator: str) -> str:
             offset = mark.time - origin if origin else timedelta(0)
             parts.append(f"{label} {format_duration(offset.total_seconds(), precise=True)}")
     phase = timeline.pod.phase
-    head = f"pod {timeline.pod.name}" + (f" ({phase})" if phase else "")
+    head = f"pod {terminal_safe(timeline.pod.name)}" + (f" ({terminal_safe(phase)})" if phase else "")
     return head + (": " + separator.join(parts) if parts else "")

@@ -1,10 +1,15 @@
-"""The table rows of timeline marks: shared by the whole table and by ``--watch``'s append mode."""
+"""The table rows of timeline marks: shared by the whole table and by ``--watch``'s append mode.
+
+Every cell passes the terminal sanitiser here, before a table measures its columns: names, reasons and
+messages come from the cluster or a file, and a made-visible ``^[`` takes the two columns it shows.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from kubectl_sidecar.model import Container
+from kubectl_sidecar.textsafe import terminal_safe
 from kubectl_sidecar.timefmt import format_offset, format_wallclock
 from kubectl_sidecar.timeline import Mark, Timeline
 
@@ -21,10 +26,11 @@ def role_label(container: Container) -> str:
 
 
 def first_line(text: str | None, limit: int | None = None) -> str:
-    """A message cut at its first newline (as ``kubectl events`` does), and to ``limit`` characters."""
+    """A message cut at its first newline (as ``kubectl events`` does), made terminal-safe, and cut to
+    ``limit`` characters. Only LF ends the line: a CR, or any other control, shows as itself."""
     if not text:
         return ""
-    line = text.strip().splitlines()[0] if text.strip() else ""
+    line = terminal_safe(text.strip().split("\n", 1)[0].rstrip())
     if limit is not None and len(line) > limit:
         line = line[: limit - 1] + "…"
     return line
@@ -43,8 +49,8 @@ def mark_rows(
             when = format_offset(mark.time, timeline.origin, mark.precision)
         container = mark.container or ("(job)" if list(mark.sources) == ["job"] else "(pod)")
         role = roles.get(mark.container, "") if mark.container else ""
-        row = [when, container, role, str(mark.kind), mark.detail]
+        row = [when, terminal_safe(container), role, str(mark.kind), terminal_safe(mark.detail)]
         if wide:
-            row += [mark.source, first_line(mark.message, MESSAGE_WIDTH)]
+            row += [terminal_safe(mark.source), first_line(mark.message, MESSAGE_WIDTH)]
         rows.append(row)
     return rows
