@@ -14,7 +14,7 @@ from kubectl_sidecar.raw import format_time
 # The API server's answers when a pod template's init container has fields that need
 # restartPolicy: Always, which the server dropped or never knew (SidecarContainers gate off, or < 1.28).
 _REFUSED = re.compile(
-    r"(?i)spec\.initContainers\[(\d+)\]\.(restartPolicy|startupProbe|livenessProbe|readinessProbe|"
+    r"(?i)spec\.initContainers\[(\d{1,6})\]\.(restartPolicy|startupProbe|livenessProbe|readinessProbe|"
     r"lifecycle)[^;]*?(Forbidden|Unsupported|may not be set|unknown field)"
 )
 

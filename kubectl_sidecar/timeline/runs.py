@@ -14,8 +14,10 @@ from kubectl_sidecar.timeline.types import Run
 # "Force this container to be success(137, Error, )" (ACS); ECI only promises the code and reason
 # are "in the message in the form of text", so fall back to looser patterns.
 # The gap is bounded so a long message of repeated "force" costs linear time, not quadratic.
-_FORCED = re.compile(r"(?i)force[^()]{0,200}\(\s*(-?\d+)\s*(?:,\s*([A-Za-z][\w-]*)?)?")
-_LOOSE_CODE = re.compile(r"(?i)exit\s*code\D{0,5}(-?\d+)")
+# exit codes are 32-bit: at most 10 digits (a longer number is no exit code, and int() of over 4300
+# digits would raise)
+_FORCED = re.compile(r"(?i)force[^()]{0,200}\(\s*(-?\d{1,10})(?!\d)\s*(?:,\s*([A-Za-z][\w-]*)?)?")
+_LOOSE_CODE = re.compile(r"(?i)exit\s*code\D{0,5}(-?\d{1,10})(?!\d)")
 _LOOSE_REASON = re.compile(r"(?i)reason\W{0,5}([A-Za-z]\w*)")
 
 
