@@ -75,7 +75,21 @@ def _uid(kind: int, i: int, j: int = 0) -> str:
     return f"{kind:08x}-{(i >> 16) & 0xFFFF:04x}-4{i & 0xFFF:03x}-8{j & 0xFFF:03x}-{i:012x}"
 
 
-LABELS = {"app": JOB_NAME, **builders.job_labels(JOB_NAME, JOB_UID)}
+def labels(uid: str = JOB_UID) -> dict:
+    return {"app": JOB_NAME, **builders.job_labels(JOB_NAME, uid)}
+
+
+LABELS = labels()
+
+
+def namespace_name(k: int) -> str:
+    """The k-th namespace of a many-namespace cluster (``objects_namespaces``)."""
+    return f"{NAMESPACE}-{k:03d}"
+
+
+def job_uid(k: int) -> str:
+    """The uid of the Job in the k-th namespace of a many-namespace cluster."""
+    return f"6b1f0c3e-5d2a-4c8e-9f7b-{k:012x}"
 
 
 def _containers() -> tuple:
@@ -117,14 +131,17 @@ def _containers() -> tuple:
     return sidecar, app
 
 
-def job(n: int) -> dict:
+def job(n: int, *, first: int = 0, namespace: str = NAMESPACE, uid: str = JOB_UID) -> dict:
+    """The Job of pods ``first`` .. ``first + n - 1``."""
     sidecar, app = _containers()
     for container in (sidecar, app):
         container.pop("volumeMounts")  # the ServiceAccount admission adds them to each pod
-    failed = sum(1 for i in range(n) if _kind(i) == "app-failed")
-    running = sum(1 for i in range(n) if _kind(i) == "running")
+    indexes = range(first, first + n)
+    failed = sum(1 for i in indexes if _kind(i) == "app-failed")
+    running = sum(1 for i in indexes if _kind(i) == "running")
+    last = _pod_start(first + n - 1)
     status = {
-        "startTime": ts(0),
+        "startTime": ts(_pod_start(first)),
         "active": running,
         "succeeded": n - failed - running,
         "failed": failed,
@@ -133,13 +150,13 @@ def job(n: int) -> dict:
         "uncountedTerminatedPods": {},
     }
     if running == 0:
-        status["completionTime"] = ts(_pod_start(n - 1) + 300)
+        status["completionTime"] = ts(last + 300)
         status["conditions"] = [
             {
                 "type": "Complete",
                 "status": "True",
-                "lastProbeTime": ts(_pod_start(n - 1) + 300),
-                "lastTransitionTime": ts(_pod_start(n - 1) + 300),
+                "lastProbeTime": ts(last + 300),
+                "lastTransitionTime": ts(last + 300),
                 "reason": "CompletionsReached",
                 "message": "Reached expected number of succeeded pods",
             }
@@ -149,11 +166,11 @@ def job(n: int) -> dict:
         "kind": "Job",
         "metadata": {
             "name": JOB_NAME,
-            "namespace": NAMESPACE,
-            "uid": JOB_UID,
+            "namespace": namespace,
+            "uid": uid,
             "generation": 1,
-            "creationTimestamp": ts(0),
-            "labels": dict(LABELS),
+            "creationTimestamp": ts(_pod_start(first)),
+            "labels": labels(uid),
         },
         "spec": {
             "parallelism": min(n, 100),
@@ -163,9 +180,9 @@ def job(n: int) -> dict:
             "suspend": False,
             "manualSelector": False,
             "podReplacementPolicy": "TerminatingOrFailed",
-            "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": JOB_UID}},
+            "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}},
             "template": {
-                "metadata": {"labels": dict(LABELS)},
+                "metadata": {"labels": labels(uid)},
                 "spec": {
                     "restartPolicy": "Never",
                     "terminationGracePeriodSeconds": 30,
@@ -300,7 +317,8 @@ def _managed_fields(obj: dict, created: str, updated: str) -> list:
     ]
 
 
-def pod(i: int, nodes: int) -> dict:
+def pod(i: int, nodes: int, *, namespace: str = NAMESPACE, uid: str = JOB_UID) -> dict:
+    """Pod ``i`` of the Job whose uid is ``uid``."""
     sidecar, app = _containers()
     kind = _kind(i)
     start = _pod_start(i)
@@ -345,11 +363,11 @@ def pod(i: int, nodes: int) -> dict:
         "metadata": {
             "name": name,
             "generateName": f"{JOB_NAME}-",
-            "namespace": NAMESPACE,
+            "namespace": namespace,
             "uid": _uid(0x70, i),
             "creationTimestamp": ts(start),
-            "labels": dict(LABELS),
-            "ownerReferences": [builders.job_owner_reference(JOB_NAME, JOB_UID)],
+            "labels": labels(uid),
+            "ownerReferences": [builders.job_owner_reference(JOB_NAME, uid)],
             "finalizers": ["batch.kubernetes.io/job-tracking"] if phase == "Running" else [],
         },
         "spec": {
@@ -417,7 +435,7 @@ def pod(i: int, nodes: int) -> dict:
     return obj
 
 
-def _event(
+def _event_in(
     i: int,
     j: int,
     reason: str,
@@ -430,17 +448,18 @@ def _event(
     count: int = 1,
     last: int | None = None,
     host: str = "node",
+    namespace: str = NAMESPACE,
 ) -> dict:
     name = pod_name(i)
     field_path = (
         ("spec.initContainers{%s}" if init else "spec.containers{%s}") % container if container else None
     )
     involved = builders.involved_object(
-        "Pod", NAMESPACE, name, _uid(0x70, i), resource_version="1", field_path=field_path
+        "Pod", namespace, name, _uid(0x70, i), resource_version="1", field_path=field_path
     )
     metadata = {
         "name": f"{name}.{0x17CB3A1F0A2B0000 + i * 64 + j:x}",
-        "namespace": NAMESPACE,
+        "namespace": namespace,
         "uid": _uid(0x65, i, j),
         "creationTimestamp": ts(offset),
     }
@@ -457,13 +476,16 @@ def _event(
     )
 
 
-def pod_events(i: int, nodes: int) -> list:
+def pod_events(i: int, nodes: int, *, namespace: str = NAMESPACE) -> list:
+    def _event(*args, **kwargs) -> dict:
+        return _event_in(*args, namespace=namespace, **kwargs)
+
     kind = _kind(i)
     start = _pod_start(i)
     sc_start, app_start, app_end = start + 4, start + 8, start + 240 + (i % 7) * 5
     node_name = _node_name(i, nodes)
     name = pod_name(i)
-    scheduled = _event(i, 0, "Scheduled", f"Successfully assigned {NAMESPACE}/{name} to {node_name}", start)
+    scheduled = _event(i, 0, "Scheduled", f"Successfully assigned {namespace}/{name} to {node_name}", start)
     scheduled.update(
         source={},
         firstTimestamp=None,
@@ -540,7 +562,7 @@ def pod_events(i: int, nodes: int) -> list:
                 9,
                 "BackOff",
                 "Back-off restarting failed container log-shipper in pod "
-                f"{name}_{NAMESPACE}({_uid(0x70, i)})",
+                f"{name}_{namespace}({_uid(0x70, i)})",
                 sc_start + 61,
                 container="log-shipper",
                 init=True,
@@ -574,19 +596,17 @@ def pod_events(i: int, nodes: int) -> list:
     return out
 
 
-def job_events(n: int) -> list:
+def job_events(n: int, *, first: int = 0, namespace: str = NAMESPACE, uid: str = JOB_UID) -> list:
     """What the job controller leaves on the Job: a few SuccessfulCreate (the rest were rate-limited)."""
     out = []
-    for j in range(min(n, 10)):
+    for j in range(first, first + min(n, 10)):
         metadata = {
             "name": f"{JOB_NAME}.{0x17CB3A0000000000 + j:x}",
-            "namespace": NAMESPACE,
+            "namespace": namespace,
             "uid": _uid(0x6A, j),
             "creationTimestamp": ts(_pod_start(j)),
         }
-        involved = builders.involved_object(
-            "Job", NAMESPACE, JOB_NAME, JOB_UID, "batch/v1", resource_version="1"
-        )
+        involved = builders.involved_object("Job", namespace, JOB_NAME, uid, "batch/v1", resource_version="1")
         out.append(
             builders.recorded_event(
                 metadata,
@@ -615,6 +635,32 @@ def objects(n: int, nodes: int | None = None, managed_fields: bool = True) -> di
             obj["metadata"].pop("managedFields", None)
     return {
         "job": job(n),
+        "pods": pods,
+        "events": events,
+        "nodes": [node(f"node-{k:02d}") for k in range(nodes)],
+    }
+
+
+def objects_namespaces(namespaces: int, per_namespace: int, managed_fields: bool = True) -> dict:
+    """A cluster of ``namespaces`` namespaces (``bench-000``...), each with a Job named ``report`` of
+    ``per_namespace`` pods (pod ``i`` of the cluster is the same pod as ``objects``' pod ``i``, in its
+    namespace), on shared nodes: ``{"jobs", "pods", "events", "nodes"}``, the Jobs' own events last."""
+    total = namespaces * per_namespace
+    nodes = default_nodes(total)
+    jobs, pods, events, job_evs = [], [], [], []
+    for k in range(namespaces):
+        ns, uid, first = namespace_name(k), job_uid(k), k * per_namespace
+        jobs.append(job(per_namespace, first=first, namespace=ns, uid=uid))
+        for i in range(first, first + per_namespace):
+            pods.append(pod(i, nodes, namespace=ns, uid=uid))
+            events.extend(pod_events(i, nodes, namespace=ns))
+        job_evs.extend(job_events(per_namespace, first=first, namespace=ns, uid=uid))
+    events.extend(job_evs)
+    if not managed_fields:
+        for obj in pods + events:
+            obj["metadata"].pop("managedFields", None)
+    return {
+        "jobs": jobs,
         "pods": pods,
         "events": events,
         "nodes": [node(f"node-{k:02d}") for k in range(nodes)],
