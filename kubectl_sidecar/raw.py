@@ -13,8 +13,6 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
-from dateutil import parser as dateparser
-
 
 class StrEnum(str, Enum):
     """An enum whose members are their string values everywhere: ``==``, ``str()``, f-strings, JSON.
@@ -81,6 +79,8 @@ def parse_time(value: Any) -> datetime | None:
         fast = _parse_utc_time(value.strip())
         if fast is not None:
             return fast  # aware UTC already
+        from dateutil import parser as dateparser  # only for the rare times that are not ...Z
+
         try:
             parsed = dateparser.isoparse(value.strip())
         except (ValueError, OverflowError):

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tabulate import tabulate
-
 from kubectl_sidecar.options import RenderOptions
+from kubectl_sidecar.render.plain import plain_table
 from kubectl_sidecar.render.rows import mark_rows
 from kubectl_sidecar.textsafe import terminal_safe
 from kubectl_sidecar.timeline import Mark, Timeline
@@ -48,7 +47,7 @@ def mark_key(mark: Mark) -> tuple:
 def render_marks(timeline: Timeline, marks: list[Mark], opts: RenderOptions) -> str:
     """Rows for marks that appeared since the last state, in the table's columns (no header)."""
     rows = mark_rows(timeline, marks, wide=opts.output == "wide", absolute=opts.absolute_time, utc=opts.utc)
-    return tabulate(rows, tablefmt="plain", disable_numparse=True) + "\n"
+    return plain_table(rows) + "\n"
 
 
 class FollowView:

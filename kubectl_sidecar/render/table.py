@@ -1,9 +1,8 @@
-"""The timeline as a table of marks (tabulate), in the order the timeline established."""
+"""The timeline as a table of marks (tabulate's plain format), in the order the timeline established."""
 
 from __future__ import annotations
 
-from tabulate import tabulate
-
+from kubectl_sidecar.render.plain import plain_table
 from kubectl_sidecar.render.rows import HEADERS, WIDE_HEADERS, mark_rows
 from kubectl_sidecar.timeline import Timeline
 
@@ -14,4 +13,4 @@ def render_table(timeline: Timeline, *, wide: bool = False, absolute: bool = Fal
     if not rows:
         return "no marks: the pod has no times in its metadata, statuses or events\n"
     headers = WIDE_HEADERS if wide else HEADERS
-    return tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True) + "\n"
+    return plain_table(rows, headers) + "\n"
