@@ -102,7 +102,9 @@ def format_cobra(result: Result, descriptions: bool = True) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).replace("\t", " ").split("\n")[0].split())
+    from kubectl_sidecar.textsafe import terminal_safe
+
+    return terminal_safe(" ".join(str(text).replace("\t", " ").split("\n")[0].split()))
 
 
 def run_cobra(args: list[str], root: Any) -> str:

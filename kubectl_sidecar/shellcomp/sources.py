@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 from kubectl_sidecar.options import KubeOptions
+from kubectl_sidecar.textsafe import is_terminal_safe
 
 DEBUG_VAR = "KUBECTL_SIDECAR_DEBUG"  # set: completion keeps stderr (tracebacks of the engine)
 COMPLETION_TIMEOUT = 5.0  # seconds for the cluster to answer; a shorter --request-timeout wins
@@ -45,7 +46,7 @@ def kubeconfig_names(section: str, kubeconfig: str | None = None) -> list:
     try:
         from kubectl_sidecar.kube.config import kubeconfig_names as names_in_kubeconfigs
 
-        return names_in_kubeconfigs(section, kubeconfig)
+        return safe_names(names_in_kubeconfigs(section, kubeconfig))
     except Exception:  # noqa: BLE001 - completion never fails
         return []
 
@@ -93,4 +94,10 @@ def list_names(values: dict, kind: str, timeout: float = COMPLETION_TIMEOUT) -> 
     thread = threading.Thread(target=work, name="kubectl-sidecar-complete", daemon=True)
     thread.start()
     thread.join((opts.request_timeout or timeout) + GRACE)
-    return list(found) if not thread.is_alive() else []
+    return safe_names(found) if not thread.is_alive() else []
+
+
+def safe_names(names: list) -> list:
+    """The names a shell may insert into a command line: none with control or bidi characters, which
+    no Kubernetes name holds, and which a hostile server or kubeconfig could use on the terminal."""
+    return [name for name in names if isinstance(name, str) and name and is_terminal_safe(name)]

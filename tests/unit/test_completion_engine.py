@@ -101,3 +101,21 @@ def test_cobra_output_never_spans_lines():
 )
 def test_which_runs_are_completion_requests(argv, expected):
     assert completion.wanted(argv) is expected
+
+
+def test_names_with_control_or_bidi_characters_are_never_offered(monkeypatch):
+    """A hostile server or kubeconfig cannot make the shell insert escape sequences (issue 12, item 1)."""
+    hostile = ["good-pod", "evil\x1b]0;owned\x07", "cr\rpod", "rtl\u202epod", "", "c1\x9bpod"]
+
+    from kubectl_sidecar import kube
+    from kubectl_sidecar.kube import config
+
+    monkeypatch.setattr(kube, "list_names", lambda opts, kind: list(hostile), raising=False)
+    assert completion.sources.list_names({}, "pod") == ["good-pod"]
+    monkeypatch.setattr(config, "kubeconfig_names", lambda section, kubeconfig=None: list(hostile))
+    assert completion.sources.kubeconfig_names("contexts") == ["good-pod"]
+
+
+def test_cobra_descriptions_are_made_visible():
+    text = completion.format_cobra(completion.Result([("a", "x\x1b[2Jy\u202e")], 4))
+    assert text == "a\tx^[[2Jy\\u202e\n:4\n"
