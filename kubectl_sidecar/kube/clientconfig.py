@@ -1,22 +1,55 @@
-"""The kubernetes client ``Configuration`` of one cluster and one user: loaded by the library's
-kubeconfig loader, then adjusted as kubectl behaves (credentials only over https, kubectl's proxy rules).
+"""What only the kubernetes library does here: run exec credential plugins and its auth-providers.
+
+The only module that imports the kubernetes package, plainly and only when a user has an ``exec`` or a
+non-``oidc`` ``auth-provider`` entry: token, certificate, ``oidc`` and in-cluster users never load it.
+No persister is given: the kubeconfig is never written back.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import inspect
 import logging
-from collections.abc import Mapping
+import os
 from typing import Any
-from urllib.parse import urlsplit
 
 from kubectl_sidecar.errors import ConfigError
-from kubectl_sidecar.kube import shim
-from kubectl_sidecar.raw import as_dict, as_str
+from kubectl_sidecar.kube.text import one_line, redact_url
+
+__all__ = ["library_auth_provider", "one_line", "redact_url", "run_exec_plugin"]
+
+
+def run_exec_plugin(exec_config: dict, base_path: str | None, cluster: dict, user_name: str | None) -> dict:
+    """Run the user's exec credential plugin (the library's ``ExecProvider``); its ``status`` mapping.
+
+    ``cluster`` is passed to plugins that ask for it (``provideClusterInfo``) by library versions that
+    can (24.x cannot). Every failure is one sentence with the plugin's own reason.
+    """
+    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.config.exec_provider import ExecProvider
+    from kubernetes.config.kube_config import ConfigNode
+
+    failed = f'the credential plugin (exec) of user "{user_name}" failed'
+    node = ConfigNode("exec", exec_config, base_path)
+    cwd = os.path.dirname(base_path) if base_path else None
+    try:
+        if "cluster" in inspect.signature(ExecProvider.__init__).parameters:
+            provider = ExecProvider(node, cwd, ConfigNode("cluster", cluster, base_path))
+        else:
+            provider = ExecProvider(node, cwd)
+        status = provider.run()
+    except ConfigException as err:
+        raise ConfigError(f"{failed}: {one_line(str(err))}") from None
+    except OSError as err:  # the command does not exist or cannot run
+        raise ConfigError(f"{failed}: {one_line(err.strerror or str(err))}: {err.filename or ''}") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as err:  # a malformed exec entry
+        raise ConfigError(f"{failed}: the exec entry is malformed ({type(err).__name__})") from None
+    if not isinstance(status, dict):
+        raise ConfigError(f"{failed}: its output's status is not a mapping")
+    return status
 
 
 class _LogCapture(logging.Handler):
-    """Collects what the library logs (it logs exec-plugin failures instead of raising them)."""
+    """Collects what the library logs (it logs some failures instead of raising them)."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -26,31 +59,24 @@ class _LogCapture(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-_LIBRARY: dict = {}  # the parts of the kubernetes package in use, loaded once (see _library)
-
-
-def load_with_library(
+def library_auth_provider(
     cluster: dict, cluster_path: str | None, user: dict, user_path: str | None, user_name: str | None
 ) -> Any:
-    """Let the kubernetes library turn one cluster and one user into a client Configuration.
+    """The library's client ``Configuration`` for a user with an auth-provider the library implements.
 
-    Each entry keeps the path of the file it came from, so relative certificate paths resolve against
-    that file, as kubectl resolves them. No persister: the kubeconfig is never written back.
+    Returns the Configuration: its ``api_key["authorization"]`` and ``refresh_api_key_hook`` give the
+    token. Relative paths resolve against the file each entry came from, as kubectl resolves them.
     """
-    library = shim.load()
-    Configuration, ConfigException = library.Configuration, library.ConfigException
-    ConfigNode, KubeConfigLoader = library.ConfigNode, library.KubeConfigLoader
+    from kubernetes.client import Configuration
+    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.config.kube_config import ConfigNode, KubeConfigLoader
 
-    context = {"cluster": "cluster"}
-    users = []
-    if user:
-        context["user"] = "user"
-        users.append(ConfigNode("users[user]", {"name": "user", "user": user}, user_path))
+    provider = user.get("auth-provider", {}).get("name")
     config = {
         "current-context": "context",
-        "contexts": [{"name": "context", "context": context}],
+        "contexts": [{"name": "context", "context": {"cluster": "cluster", "user": "user"}}],
         "clusters": [ConfigNode("clusters[cluster]", {"name": "cluster", "cluster": cluster}, cluster_path)],
-        "users": users,
+        "users": [ConfigNode("users[user]", {"name": "user", "user": user}, user_path)],
     }
     configuration = type.__call__(Configuration)
     capture = _LogCapture()
@@ -63,84 +89,18 @@ def load_with_library(
         loader.load_and_set(configuration)
     except ConfigException as err:
         raise ConfigError(f"the kubeconfig cannot be used: {one_line(str(err))}") from None
-    except (OSError, ValueError) as err:  # unreadable certificate file, bad base64 data
-        raise ConfigError(f"the kubeconfig cannot be used: {one_line(str(err))}") from None
     except Exception as err:  # the library's auth-providers fail in their own ways
-        provider = as_str(as_dict(user.get("auth-provider")).get("name")) if user else None
-        if provider is None:
-            raise
         hint = ""
         if provider == "gcp":  # the library's gcp provider needs google-auth; kubectl dropped it in 1.26
             hint = (
                 ": kubectl removed the gcp auth-provider in 1.26, use the gke-gcloud-auth-plugin "
                 "credential plugin"
             )
+        elif provider == "azure":
+            hint = ": kubectl removed the azure auth-provider in 1.26, use kubelogin"
         raise ConfigError(
             f'the auth-provider "{provider}" of user "{user_name}" failed ({type(err).__name__}){hint}'
         ) from None
     finally:
         root.removeHandler(capture)
-    if (
-        "exec" in user
-        and capture.messages
-        and "authorization" not in configuration.api_key
-        and not getattr(configuration, "cert_file", None)
-    ):
-        raise ConfigError(
-            f'the credential plugin (exec) of user "{user_name}" failed: {one_line(capture.messages[-1])}'
-        )
     return configuration
-
-
-def withhold_credentials_over_http(configuration: Any) -> bool:
-    """kubectl sends bearer tokens and passwords only over TLS: drop them for a plain-http server."""
-    if str(configuration.host).startswith("https://"):
-        return False
-    had = bool(configuration.api_key.get("authorization"))
-    configuration.api_key.pop("authorization", None)
-    configuration.refresh_api_key_hook = None
-    return had
-
-
-def set_proxy(configuration: Any, proxy_url: str | None, environ: Mapping[str, str]) -> None:
-    """Proxy as kubectl chooses it: the cluster's proxy-url, else HTTPS_PROXY/HTTP_PROXY by the
-    server's scheme, honouring NO_PROXY; loopback is never proxied."""
-    configuration.no_proxy = None
-    configuration.proxy = None
-    if proxy_url:
-        configuration.proxy = proxy_url
-        return
-    parts = urlsplit(configuration.host)
-    host = parts.hostname or ""
-    if _is_loopback(host):
-        return
-    names = ("HTTPS_PROXY", "https_proxy") if parts.scheme == "https" else ("HTTP_PROXY", "http_proxy")
-    proxy = next((environ[n] for n in names if environ.get(n)), None)
-    if not proxy:
-        return
-    no_proxy = environ.get("NO_PROXY") or environ.get("no_proxy") or ""
-    for entry in (e.strip() for e in no_proxy.split(",")):
-        if not entry:
-            continue
-        if entry == "*" or host == entry.lstrip(".") or host.endswith("." + entry.lstrip(".")):
-            return
-        try:
-            if ipaddress.ip_address(host) in ipaddress.ip_network(entry, strict=False):
-                return
-        except ValueError:
-            pass
-    configuration.proxy = proxy
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def one_line(text: str, limit: int = 300) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,7 +1,7 @@
 """Kubeconfig and flags as kubectl reads them: merge rules, overrides, namespaces, in-cluster, auth.
 
-Each behaviour is checked against the stand-in API server through the real kubernetes client, and
-where kubectl's own behaviour is the reference (KUBECONFIG merging, impersonation headers, tokens over
+Each behaviour is checked against the stand-in API server (exec plugins through the real kubernetes
+library, the only users that load it), and where kubectl's own behaviour is the reference (KUBECONFIG merging, impersonation headers, tokens over
 http), against the real kubectl binary as well.
 """
 
@@ -21,7 +21,6 @@ from fakeapi import FakeApiServer, session_certs, write_kubeconfig
 from kubectl_sidecar import kube
 from kubectl_sidecar.cli import cli
 from kubectl_sidecar.errors import ApiError, ConfigError, NotFoundError
-from kubectl_sidecar.kube import clientconfig  # noqa: F401 - kube.clientconfig below
 from kubectl_sidecar.options import KubeOptions
 
 POD = {
@@ -372,22 +371,6 @@ def test_failing_exec_plugin_is_one_sentence(tmp_path, fake_api_tls):
     assert fake_api_tls.requests == []
 
 
-def test_client_certificate_files_reach_the_tls_layer(tmp_path, fake_api_tls):
-    """Client certificates go through the library to urllib3 (the stand-in does not ask for one)."""
-    certs = session_certs()
-    path = fake_api_tls.write_kubeconfig(tmp_path / "k.json", namespace="team-a")
-    with open(path) as handle:
-        config = json.load(handle)
-    config["users"][0]["user"].update({"client-certificate": certs.cert_path, "client-key": certs.key_path})
-    with open(path, "w") as handle:
-        json.dump(config, handle)
-    connection = kube.config.resolve_connection(KubeOptions(kubeconfig=path))
-    assert connection.configuration.cert_file == certs.cert_path
-    assert connection.configuration.key_file == certs.key_path
-    fake_api_tls.put(POD)
-    assert snapshot_of(KubeOptions(kubeconfig=path)).pods
-
-
 def test_in_cluster_config_when_there_is_no_kubeconfig(tmp_path, monkeypatch, fake_api_factory):
     api = fake_api_factory([POD], tls=True, token="sa-token")
     account = tmp_path / "serviceaccount"
@@ -461,27 +444,6 @@ def test_no_current_context(tmp_path, fake_api):
         kube.config.resolve_connection(KubeOptions(kubeconfig=path))
 
 
-def test_proxy_choice_follows_kubectl():
-    class Conf:
-        host = "https://api.example.com:6443"
-        proxy = no_proxy = "unset"
-
-    env = {"HTTPS_PROXY": "http://proxy:3128", "HTTP_PROXY": "http://plain:3128"}
-    conf = Conf()
-    kube.clientconfig.set_proxy(conf, None, env)
-    assert conf.proxy == "http://proxy:3128" and conf.no_proxy is None
-    kube.clientconfig.set_proxy(conf, None, dict(env, NO_PROXY=".example.com"))
-    assert conf.proxy is None
-    kube.clientconfig.set_proxy(conf, "http://cluster-proxy:1", env)
-    assert conf.proxy == "http://cluster-proxy:1"
-    conf.host = "https://127.0.0.1:6443"
-    kube.clientconfig.set_proxy(conf, None, env)
-    assert conf.proxy is None  # loopback is never proxied
-    conf.host = "http://10.0.0.1:8080"
-    kube.clientconfig.set_proxy(conf, None, dict(env, NO_PROXY="10.0.0.0/8"))
-    assert conf.proxy is None
-
-
 def test_fake_api_server_helper_is_what_we_think(fake_api):
     assert isinstance(fake_api, FakeApiServer) and fake_api.url.startswith("http://127.0.0.1:")
 
@@ -501,7 +463,310 @@ def test_commands_that_need_no_cluster_never_import_kubernetes(tmp_path):
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('kubernetes', 'urllib3')))\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", code, demo], capture_output=True, text=True, cwd=str(tmp_path)
+        [sys.executable, "-c", code, demo],
+        capture_output=True,
+        text=True,
+        cwd=str(tmp_path),
+        env=_plain_env(),
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------------------------------------ issue 16
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SECRET = "S3CRET-kc-7d41e9"
+
+
+def _plain_env(**extra: str) -> dict:
+    """The environment of a child process: this checkout first, no kube or proxy variables."""
+    env = {k: v for k, v in os.environ.items() if "PROXY" not in k.upper() and not k.startswith("KUBE")}
+    env["PYTHONPATH"] = ROOT
+    env.update(extra)
+    return env
+
+
+def _edit(path: str, change) -> str:
+    with open(path) as handle:
+        config = json.load(handle)
+    change(config)
+    with open(path, "w") as handle:
+        json.dump(config, handle)
+    return path
+
+
+def _jwt(claims: dict) -> str:
+    import base64
+
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none'})}.{part(claims)}.{SECRET}"
+
+
+_NO_KUBERNETES_PROBE = (
+    "import sys\n"
+    "from kubectl_sidecar.cli import main\n"
+    "sys.argv = ['kubectl-sidecar', 'timeline', 'p1', '--kubeconfig', sys.argv[1]]\n"
+    "try:\n"
+    "    main()\n"
+    "except SystemExit as done:\n"
+    "    code = done.code\n"
+    "print(code, sorted(m for m in sys.modules if m.split('.')[0] in ('kubernetes', 'requests', 'oauthlib')))\n"
+)
+
+
+@pytest.mark.parametrize("kind", ["token", "tokenFile", "oidc", "client-certificate"])
+def test_a_timeline_with_static_credentials_imports_nothing_of_kubernetes(tmp_path, fake_api_tls, kind):
+    """The hot path of a token, token-file, oidc or certificate user: the stand-in over TLS, in a fresh
+    interpreter, and not one module of the kubernetes package (nor its requests/oauthlib) imported."""
+    import subprocess
+    import time
+
+    fake_api_tls.put(POD)
+    path = fake_api_tls.write_kubeconfig(tmp_path / "k.json", namespace="team-a")
+    certs = session_certs()
+    users = {
+        "token": {"token": fake_api_tls.token},
+        "tokenFile": {"tokenFile": "token.txt"},
+        "oidc": {
+            "auth-provider": {"name": "oidc", "config": {"id-token": _jwt({"exp": time.time() + 3600})}}
+        },
+        "client-certificate": {
+            "token": fake_api_tls.token,
+            "client-certificate": certs.cert_path,
+            "client-key": certs.key_path,
+        },
+    }
+    (tmp_path / "token.txt").write_text(fake_api_tls.token + "\n")
+    _edit(path, lambda c: c["users"][0].update(user=users[kind]))
+    if kind == "oidc":  # the stand-in wants its own token: let it accept the id-token
+        fake_api_tls.token = users["oidc"]["auth-provider"]["config"]["id-token"]
+    proc = subprocess.run(
+        [sys.executable, "-c", _NO_KUBERNETES_PROBE, path],
+        capture_output=True,
+        text=True,
+        cwd=str(tmp_path),
+        env=_plain_env(),
+        timeout=120,
+    )
+    assert proc.stdout.splitlines()[-1] == "0 []", proc.stdout + proc.stderr
+    assert fake_api_tls.requests[-1].headers["authorization"].startswith("Bearer ")
+
+
+def test_an_exec_user_loads_the_library_and_its_crlf_token_is_one_sentence(tmp_path, fake_api_tls):
+    script = _write_exec_plugin(tmp_path, f"{SECRET}\r\n")
+    path = _kubeconfig_with_exec(tmp_path, fake_api_tls, script)
+    result = run("timeline", "p1", "--kubeconfig", path)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.startswith('error: the token of user "test-user" in kubeconfig')
+    assert "holds a line break" in result.stderr and result.stderr.count("\n") == 1
+    assert SECRET not in result.stdout + result.stderr
+    assert fake_api_tls.requests == []
+
+
+def _client_ca_and_certificate(directory) -> tuple[str, str, str]:
+    """A CA, and a client certificate (CN kubectl-sidecar-test) and key it signed: PEM file paths."""
+    crypto = pytest.importorskip("cryptography")
+    assert crypto
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "client-ca")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubectl-sidecar-test")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(2)
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = [str(directory / n) for n in ("client-ca.crt", "client.crt", "client.key")]
+    blobs = [
+        ca.public_bytes(serialization.Encoding.PEM),
+        cert.public_bytes(serialization.Encoding.PEM),
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+    ]
+    for path, blob in zip(paths, blobs):
+        with open(path, "wb") as handle:
+            handle.write(blob)
+    return paths[0], paths[1], paths[2]
+
+
+@pytest.mark.parametrize("form", ["files", "data"])
+def test_client_certificates_reach_a_server_that_requires_them(tmp_path, form, monkeypatch):
+    """A loopback TLS server that requires a client certificate signed by its CA sees ours, from files
+    or from -data; the key data is written to a private temporary file only while it is loaded."""
+    import base64
+    import ssl
+    import tempfile
+
+    client_ca, client_cert, client_key = _client_ca_and_certificate(tmp_path)
+    server_certs = session_certs()
+    seen: list = []
+
+    class Recorder(BaseHTTPRequestHandler):
+        def do_GET(self):
+            peer = self.connection.getpeercert() or {}
+            seen.append(dict(pair for rdn in peer.get("subject", ()) for pair in rdn).get("commonName"))
+            self.send_response(404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(server_certs.cert_path, server_certs.key_path)
+    context.load_verify_locations(cafile=client_ca)
+    context.verify_mode = ssl.CERT_REQUIRED
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    try:
+        url = f"https://127.0.0.1:{server.server_address[1]}"
+        path = write_kubeconfig(tmp_path / "k.json", url, ca_path=server_certs.ca_path, namespace="team-a")
+        if form == "files":
+            user = {"client-certificate": client_cert, "client-key": client_key}
+        else:
+            user = {
+                "client-certificate-data": base64.b64encode(open(client_cert, "rb").read()).decode(),
+                "client-key-data": base64.b64encode(open(client_key, "rb").read()).decode(),
+            }
+        _edit(path, lambda c: c["users"][0].update(user=user))
+        with pytest.raises(NotFoundError):
+            snapshot_of(KubeOptions(kubeconfig=path))
+    finally:
+        server.shutdown()
+    assert seen and set(seen) == {"kubectl-sidecar-test"}
+    assert os.listdir(scratch) == []
+
+
+def test_insecure_skip_tls_verify_as_a_string_never_sends_the_token(tmp_path, fake_api_tls):
+    """`insecure-skip-tls-verify: "false"` once turned verification off: the token went to any server."""
+    path = fake_api_tls.write_kubeconfig(tmp_path / "k.json", ca_path=None, token=SECRET)
+    _edit(path, lambda c: c["clusters"][0]["cluster"].update({"insecure-skip-tls-verify": "false"}))
+    result = run("timeline", "p1", "--kubeconfig", path)
+    assert result.exit_code == 2
+    assert "must be true or false (a YAML boolean), not a string" in result.stderr
+    assert fake_api_tls.requests == [] and SECRET not in result.stderr
+
+
+def test_an_expired_oidc_token_reaches_no_identity_provider(tmp_path, fake_api_tls):
+    """The client library once fetched the issuer's discovery document without verifying TLS and posted
+    the client secret and refresh token wherever it pointed. Now an expired id-token is refused."""
+    asked: list = []
+
+    class IdP(BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(("GET", self.path))
+            self.send_response(500)
+            self.end_headers()
+
+        do_POST = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    idp = ThreadingHTTPServer(("127.0.0.1", 0), IdP)
+    threading.Thread(target=idp.serve_forever, daemon=True).start()
+    try:
+        issuer = f"http://127.0.0.1:{idp.server_address[1]}"
+        config = {
+            "id-token": _jwt({"exp": 1_600_000_000, "iss": issuer}),
+            "refresh-token": f"refresh-{SECRET}",
+            "client-id": "kubernetes",
+            "client-secret": f"client-{SECRET}",
+            "idp-issuer-url": issuer,
+        }
+        path = fake_api_tls.write_kubeconfig(tmp_path / "k.json")
+        _edit(
+            path, lambda c: c["users"][0].update(user={"auth-provider": {"name": "oidc", "config": config}})
+        )
+        before = open(path, "rb").read()
+        result = run("timeline", "p1", "--kubeconfig", path)
+    finally:
+        idp.shutdown()
+    assert result.exit_code == 2
+    assert result.stderr.startswith('error: the oidc id-token of user "test-user" has expired at 2020-09-13')
+    assert "kubelogin" in result.stderr and result.stderr.count("\n") == 1
+    assert SECRET not in result.stdout + result.stderr
+    assert asked == [] and fake_api_tls.requests == []
+    assert open(path, "rb").read() == before
+
+
+# the oldest kubernetes client setup.cfg allows, and the newest 35.x: exec plugins run through it
+LIBRARY_VERSIONS = ["kubernetes==24.2.0", "kubernetes>=35,<36"]
+
+_EXEC_PROBE = (
+    "import json, sys\n"
+    "from importlib.metadata import version\n"
+    "from kubectl_sidecar.kube.session import ApiTarget, Session\n"
+    "from kubectl_sidecar.options import KubeOptions\n"
+    "with Session.open(KubeOptions(kubeconfig=sys.argv[1]), environ={}) as session:\n"
+    "    found = session.get('/version', ApiTarget('get', '/version'))\n"
+    "import kubernetes\n"
+    "print(json.dumps({'file': kubernetes.__file__, 'version': version('kubernetes'),\n"
+    "                  'gitVersion': found.get('gitVersion')}))\n"
+)
+
+
+@pytest.fixture(scope="module", params=LIBRARY_VERSIONS, ids=["oldest-24.2.0", "newest-35.x"])
+def library_dir(request, tmp_path_factory):
+    import subprocess
+
+    target = tmp_path_factory.mktemp("kubernetes-client")
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target), request.param],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot install {request.param} from PyPI: {done.stderr.strip()[-300:]}")
+    return request.param, target
+
+
+def test_exec_plugins_run_through_each_allowed_library(library_dir, tmp_path, fake_api_tls):
+    import subprocess
+
+    spec, target = library_dir
+    script = _write_exec_plugin(tmp_path, fake_api_tls.token)
+    path = _kubeconfig_with_exec(tmp_path, fake_api_tls, script)
+    env = _plain_env(PYTHONPATH=os.pathsep.join([str(target), ROOT]))
+    done = subprocess.run(
+        [sys.executable, "-c", _EXEC_PROBE, path], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found["file"].startswith(str(target)) and found["gitVersion"]
+    assert found["version"] == "24.2.0" if "24.2.0" in spec else found["version"].startswith("35.")
+    assert fake_api_tls.requests[-1].headers["authorization"] == f"Bearer {fake_api_tls.token}"

@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "options": 0,
     "timefmt": 0,
     "textsafe": 0,  # the one terminal sanitiser
+    "yamlsafe": 0,  # YAML within limits (aliases, nesting, integers): kubeconfigs, and -f files
     "model": 1,
     "snapshot": 2,
     "select": 3,
