@@ -10,8 +10,11 @@ log at the end of the session: every request any test made through the plugin wa
 from __future__ import annotations
 
 import signal
+import subprocess
 import time
 from collections import Counter
+
+from procs import with_default_sigint
 
 from . import cluster as c
 from .test_plugin_watch import Follow
@@ -48,7 +51,18 @@ def test_every_command_sends_only_get_requests(e2e_scenarios, e2e_cluster, sidec
 
     # --watch on a pod that never finishes, stopped with Ctrl-C
     name = blocked.pod["metadata"]["name"]
-    f = Follow(sidecar.popen("timeline", name, "-n", blocked.namespace, "--watch"))
+    # sidecar.popen's process, started with SIGINT at its default: this test sends it Ctrl-C
+    f = Follow(
+        subprocess.Popen(
+            with_default_sigint(sidecar.command(("timeline", name, "-n", blocked.namespace, "--watch"))),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            bufsize=1,
+            env=sidecar.env(),
+        )
+    )
     try:
         f.wait_for(f"following pod {name}", "err")
         deadline = time.monotonic() + 20

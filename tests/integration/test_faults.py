@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from fakeapi import FakeApiServer
+from procs import with_default_sigint
 
 from kubectl_sidecar import kube
 from kubectl_sidecar.cli import cli
@@ -444,7 +445,9 @@ def test_ctrl_c_during_a_slow_request_ends_promptly(api, tmp_path):
     config = api.write_kubeconfig(tmp_path / "kubeconfig")
     env = {k: v for k, v in os.environ.items() if k not in UNSET}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kubectl_sidecar", "timeline", POD, "--kubeconfig", config],
+        with_default_sigint(
+            [sys.executable, "-m", "kubectl_sidecar", "timeline", POD, "--kubeconfig", config]
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -632,7 +635,9 @@ def test_a_hanging_credential_plugin_waits_like_kubectl_and_ctrl_c_ends_it(api, 
     config = _fill("exec-hangs.json", api, tmp_path)
     env = {k: v for k, v in os.environ.items() if k not in UNSET}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kubectl_sidecar", "timeline", POD, "--kubeconfig", config],
+        with_default_sigint(
+            [sys.executable, "-m", "kubectl_sidecar", "timeline", POD, "--kubeconfig", config]
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from procs import with_default_sigint
 from watchpods import make_event, make_pod, running, terminated, waiting
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,17 +45,19 @@ class Plugin:
         for var in ("KUBECONFIG", "HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
             env.pop(var, None)
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "kubectl_sidecar",
-                "timeline",
-                "job-x1",
-                "--watch",
-                "--kubeconfig",
-                kubeconfig,
-                *args,
-            ],
+            with_default_sigint(  # test_ctrl_c_exits_0 sends it Ctrl-C, whatever the runner ignores
+                [
+                    sys.executable,
+                    "-m",
+                    "kubectl_sidecar",
+                    "timeline",
+                    "job-x1",
+                    "--watch",
+                    "--kubeconfig",
+                    kubeconfig,
+                    *args,
+                ]
+            ),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

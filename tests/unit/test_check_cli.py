@@ -205,7 +205,7 @@ def test_job_level_finding_from_failed_create_events():
         (["-l", "in (x)", "-f", ACS], "invalid label selector"),
         (["-f", ACS, "--cluster-version", "banana"], 'invalid --cluster-version "banana"'),
         (["-f", str(ROOT / "nope.yaml")], "no such file"),
-        (["-f", ACS, "--fail-on", "fatal"], "Invalid value for '--fail-on'"),
+        (["-f", ACS, "--fail-on", "fatal"], "error: invalid value for '--fail-on'"),
     ],
 )
 def test_target_that_cannot_be_inspected_exits_2(args, fragment):

@@ -236,7 +236,7 @@ def test_bad_files_give_one_sentence_and_exit_2(tmp_path, content, fragment):
             ["timeline", "-f", str(DEMO / "native-sidecar.yaml"), "--cluster-version", "latest"],
             "invalid --cluster-version",
         ),
-        (["timeline", "-f", str(DEMO / "native-sidecar.yaml"), "-o", "xml"], "Invalid value for '-o'"),
+        (["timeline", "-f", str(DEMO / "native-sidecar.yaml"), "-o", "xml"], "error: invalid value for '-o'"),
         (
             ["timeline", "-f", str(DEMO / "native-sidecar.yaml"), "--request-timeout", "soon"],
             "invalid --request-timeout",
@@ -246,7 +246,7 @@ def test_bad_files_give_one_sentence_and_exit_2(tmp_path, content, fragment):
             ["timeline", "-f", str(DEMO / "native-sidecar.yaml"), "-n", "elsewhere"],
             "holds no pod in namespace",
         ),
-        (["frobnicate"], "No such command"),
+        (["frobnicate"], "error: no such command 'frobnicate'.\nSee 'kubectl sidecar --help' for usage.\n"),
     ],
 )
 def test_usage_and_lookup_errors_exit_2(args, fragment):
