@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from kubectl_sidecar.errors import ConfigError
+from kubectl_sidecar.kube.text import remember_secret
 
 TOKEN_FILE_PERIOD = 60.0  # a tokenFile is read again after a minute, as client-go does (rotated tokens)
 EXPIRY_MARGIN = 10.0  # seconds: a token this close to its expiry counts as expired (client-go's oidc)
@@ -44,7 +45,16 @@ def check_header_value(value: str, field: str) -> str:
     return value
 
 
+def _sendable(value: str, field: str) -> str:
+    """An Authorization header value, checked, and remembered so that no error sentence shows it."""
+    check_header_value(value, field)
+    remember_secret(value)
+    remember_secret(value.partition(" ")[2])
+    return value
+
+
 def basic_authorization(username: str, password: str) -> str:
+    remember_secret(password)
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
 
 
@@ -65,7 +75,7 @@ class Credentials:
         field: str = "the token",
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._fixed = check_header_value(authorization, field) if authorization else None
+        self._fixed = _sendable(authorization, field) if authorization else None
         self._token_file = token_file
         self._fetch = fetch
         self.field = field
@@ -102,7 +112,7 @@ class Credentials:
             token, expires = self._fetch()
             if expires is not None:
                 expires -= EXPIRY_MARGIN
-        self._current = check_header_value(f"Bearer {token}", self.field) if token else None
+        self._current = _sendable(f"Bearer {token}", self.field) if token else None
         self._expires = expires
 
 
@@ -148,7 +158,7 @@ def oidc_authorization(config: dict, who: str, now: float | None = None) -> str:
             when = f" at {stamp}"
         what = "has expired" + when if expiry is not None else "carries no expiry (exp), so counts as expired"
         raise ConfigError(f"{field} {what}: {advice}")
-    return check_header_value(f"Bearer {token}", field)
+    return _sendable(f"Bearer {token}", field)
 
 
 def _jwt_expiry(token: str, field: str) -> float | None:

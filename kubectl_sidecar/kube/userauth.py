@@ -22,7 +22,7 @@ from kubectl_sidecar.kube.credentials import (
     parse_expiry,
 )
 from kubectl_sidecar.kube.kubeconfig import flag_field, mapping_field, text_field
-from kubectl_sidecar.kube.text import one_line, redact_url
+from kubectl_sidecar.kube.text import one_line, redact_url, remember_secret
 from kubectl_sidecar.kube.tls import TlsSettings
 from kubectl_sidecar.options import KubeOptions
 
@@ -58,6 +58,9 @@ def resolve_user(
     cert_data = _base64_pem(user, "client-certificate-data", user_what)
     key_file = _path(text_field(user, "client-key", user_what), user_path)
     key_data = _base64_pem(user, "client-key-data", user_what)
+    for secret in (text_field(user, "client-key-data", user_what) or "", *(key_data or "").splitlines()):
+        if not secret.startswith("-----"):  # the key's base64 lines, and the data as written
+            remember_secret(secret.strip())
     server_name = text_field(cluster, "tls-server-name", cluster_what)
     flag_field(cluster, "disable-compression", cluster_what)  # typed like the rest; never compressed
     if "://" not in server:  # client-go: https when TLS settings are present, else http
