@@ -121,8 +121,45 @@ UNPACK_ENV = "KUBECTL_SIDECAR_UNPACK_DIR"
 
 
 def _default_root():
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "kubectl-sidecar", "zipapp")
+    """Where to unpack when not told: a cache folder that exists, else a private temporary one, else None.
+
+    Never creates a home folder or anything above the cache base (HOME=/nonexistent/x must leave no
+    /nonexistent): $XDG_CACHE_HOME when set, absolute and existing; else ~/.cache when ~ exists; else
+    <tmp>/kubectl-sidecar-<uid>, made 0700, used only when it is a real folder of ours that no one else
+    can write (not a link or a folder planted in /tmp); else None: run from the zip.
+    """
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg):  # the XDG spec: a relative path is invalid and is ignored
+        if os.path.isdir(xdg):
+            return os.path.join(xdg, "kubectl-sidecar", "zipapp")
+    else:
+        home = os.path.expanduser("~")
+        if os.path.isabs(home) and os.path.isdir(home):
+            return os.path.join(home, ".cache", "kubectl-sidecar", "zipapp")
+    return _private_temp()
+
+
+def _private_temp():
+    import stat
+    import tempfile
+
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:  # Windows: the temporary folder is the user's own
+        return os.path.join(tempfile.gettempdir(), "kubectl-sidecar", "zipapp")
+    base = os.path.join(tempfile.gettempdir(), "kubectl-sidecar-%d" % getuid())
+    try:
+        os.mkdir(base, 0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    try:
+        info = os.lstat(base)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != getuid() or info.st_mode & 0o077:
+        return None  # a link, someone else's, or writable by others: not a place to run code from
+    return os.path.join(base, "zipapp")
 
 
 def _unpack(archive):
@@ -136,7 +173,11 @@ def _unpack(archive):
     explicit = root is not None
     if explicit and root.strip().lower() in ("", "0", "no", "none", "off"):
         return None
-    root = os.path.abspath(root if explicit else _default_root())
+    if not explicit:
+        root = _default_root()
+        if root is None:
+            return None
+    root = os.path.abspath(root)
     target = os.path.join(root, VERSION + "-" + BUILD_ID)
     done = os.path.join(target, ".complete")
     if os.path.isfile(done):
@@ -198,9 +239,9 @@ _use_unpacked()
 # name the program after the executable, as it does for the pip-installed console script.
 __package__ = None
 
-from kubectl_sidecar.cli import main  # noqa: E402
+from kubectl_sidecar.__main__ import main  # noqa: E402  (Ctrl-C while loading: exit 130, quietly)
 
-sys.exit(main())
+main()
 '''
 
 

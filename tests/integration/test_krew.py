@@ -438,6 +438,73 @@ def test_unpack_cache_is_reused_replaced_and_optional(zipapp, bare_python, tmp_p
     assert "running from the zip" in proc.stderr
 
 
+def _zipapp_env(bare_python: Path, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """No XDG_CACHE_HOME unless given; TMPDIR a folder of the test's (tempfile.gettempdir reads it)."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir(exist_ok=True)
+    env = {"PATH": f"{bare_python}:/usr/bin:/bin", "LANG": "C.UTF-8", "TMPDIR": str(tmp)}
+    env.update(extra)
+    return env
+
+
+def test_a_missing_home_is_never_created_and_a_private_temporary_folder_is_used(
+    zipapp, bare_python, tmp_path
+):
+    """HOME=/nonexistent/x: nothing is made above the cache base; the unpacked copy goes to <tmp>, 0700."""
+    env = _zipapp_env(bare_python, tmp_path, HOME=str(tmp_path / "nonexistent" / "x"))
+    proc = _run([zipapp, "--version"], env=env)
+    assert (proc.stdout, proc.stderr) == (f"kubectl-sidecar {VERSION}\n", "")
+    assert not (tmp_path / "nonexistent").exists()
+    private = tmp_path / "tmp" / f"kubectl-sidecar-{os.getuid()}"
+    assert (private.stat().st_mode & 0o777, private.stat().st_uid) == (0o700, os.getuid())
+    assert (private / "zipapp" / f"{VERSION}-{zipapp_build_id(zipapp)}" / ".complete").is_file()
+
+
+def test_xdg_cache_home_is_honoured(zipapp, bare_python, tmp_path):
+    (tmp_path / "xdg").mkdir()
+    (tmp_path / "home").mkdir()
+    env = _zipapp_env(
+        bare_python, tmp_path, HOME=str(tmp_path / "home"), XDG_CACHE_HOME=str(tmp_path / "xdg")
+    )
+    _run([zipapp, "--version"], env=env)
+    target = tmp_path / "xdg" / "kubectl-sidecar" / "zipapp" / f"{VERSION}-{zipapp_build_id(zipapp)}"
+    assert (target / ".complete").is_file()
+    assert list((tmp_path / "home").iterdir()) == []
+
+
+def test_a_missing_xdg_cache_home_is_not_created(zipapp, bare_python, tmp_path):
+    (tmp_path / "home").mkdir()
+    missing = tmp_path / "gone" / "cache"
+    env = _zipapp_env(bare_python, tmp_path, HOME=str(tmp_path / "home"), XDG_CACHE_HOME=str(missing))
+    _run([zipapp, "--version"], env=env)
+    assert not (tmp_path / "gone").exists()
+    assert (tmp_path / "tmp" / f"kubectl-sidecar-{os.getuid()}" / "zipapp").is_dir()
+
+
+@pytest.mark.parametrize("planted", ["writable-by-all", "a-link", "someone-elses"])
+def test_a_temporary_folder_planted_by_another_user_is_not_used(zipapp, bare_python, tmp_path, planted):
+    """Another user could create <tmp>/kubectl-sidecar-<uid> first and put code in it: run from the zip."""
+    env = _zipapp_env(bare_python, tmp_path, HOME=str(tmp_path / "nonexistent"))
+    private = tmp_path / "tmp" / f"kubectl-sidecar-{os.getuid()}"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    if planted == "writable-by-all":
+        private.mkdir()
+        private.chmod(0o777)
+    elif planted == "a-link":
+        private.symlink_to(elsewhere)
+    else:
+        if os.getuid() != 0:
+            pytest.skip("only root can give a folder to another user")
+        private.mkdir(mode=0o700)
+        os.chown(private, 65534, 65534)
+    proc = _run([zipapp, "--version"], env=env)
+    assert (proc.stdout, proc.stderr) == (f"kubectl-sidecar {VERSION}\n", "")
+    assert list(elsewhere.iterdir()) == []
+    if planted != "a-link":
+        assert list(private.iterdir()) == []
+
+
 def zipapp_build_id(zipapp: Path) -> str:
     with zipfile.ZipFile(zipapp) as zf:
         return re.search(r'BUILD_ID = "(\w+)"', zf.read("__main__.py").decode()).group(1)  # type: ignore
