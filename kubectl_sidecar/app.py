@@ -85,7 +85,8 @@ def check_snapshot(
 ) -> CheckReport:
     """Check the Jobs and pods ``target`` names in ``snapshot``: every pod's timeline and findings.
 
-    ``progress(done, total)`` is called after each pod, for a progress indicator. ``cluster_version``
+    The report keeps each pod's findings and the summary of its timeline (:meth:`PodResult.for_report`),
+    not the whole timeline. ``progress(done, total)`` is called after each pod, for a progress indicator. ``cluster_version``
     overrides the snapshot's server version.
     """
     from kubectl_sidecar.select import select
@@ -104,7 +105,7 @@ def check_snapshot(
         done += 1
         if progress is not None:
             progress(done, total)
-        return result
+        return result.for_report()  # the timeline is freed once its findings are taken
 
     jobs = []
     for job, pods in selection.jobs:

@@ -4,11 +4,11 @@ its severity, title and doc page from the moment it is made."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from kubectl_sidecar.errors import EXIT_CLEAN, EXIT_FINDINGS
-from kubectl_sidecar.model import ClusterVersion, JobInfo
+from kubectl_sidecar.model import ClusterVersion, JobInfo, PodFacts
 from kubectl_sidecar.raw import StrEnum
 from kubectl_sidecar.timeline import Timeline
 
@@ -68,6 +68,14 @@ class PodResult:
 
     timeline: Timeline
     findings: tuple[Finding, ...] = ()
+
+    def for_report(self) -> PodResult:
+        """The result as a :class:`CheckReport` keeps it: the findings and the timeline's summary (the
+        pod and the state of its events), without its containers, marks, conditions, facts and notes,
+        which a report never shows. A large check keeps every pod's result to the end: a whole timeline
+        each was about a quarter of its memory."""
+        summary = replace(self.timeline, containers=[], marks=[], notes=[], conditions=(), facts=PodFacts())
+        return PodResult(summary, self.findings)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,16 @@
 """The seam between data sources and the engine: what was read, from the API or from files.
 
-A :class:`Snapshot` holds raw API dicts (pods, events, Jobs, nodes), the server version when known,
-and what we know about the completeness of the events. ``kube`` and ``files`` build one; the timeline
-and the checks only ever read one. It is the one home of the lookups between those objects: a pod's
-events, Job and node, a Job's pods and events, and the identity of an event. No I/O here.
+A :class:`Snapshot` holds the pods, Jobs and nodes as raw API dicts, the events as raw dicts (files,
+``timeline``) or as parsed :class:`~kubectl_sidecar.model.Event` records (``check`` parses them while
+it reads them), the server version when known, and what we know about the completeness of the events.
+``kube`` and ``files`` build one; the timeline and the checks only ever read one. It is the one home of
+the lookups between those objects: a pod's events, Job and node, a Job's events, and the identity of an
+event. No I/O here.
+
+Lookups are answered from indexes built once per snapshot (:class:`_Lookups`): events by the object they
+are about, Jobs by uid and by name, nodes by name. Every lookup costs the same whatever the number of
+Jobs, pods and events, so checking a namespace of many Jobs (``check -A``) grows with the data, not
+with its square.
 """
 
 from __future__ import annotations
@@ -16,10 +23,13 @@ from kubectl_sidecar.errors import NotFoundError, UsageError
 from kubectl_sidecar.model import ClusterVersion, Event, EventsState, JobInfo, parse_event, parse_job
 from kubectl_sidecar.raw import as_dict, as_list, as_str, meta
 
+_MISSING = object()  # a Job whose metadata has no namespace key: it matches a pod of any namespace
+
 
 @dataclass
 class Snapshot:
-    """Everything one command read. Lists hold raw dicts exactly as the API returns them."""
+    """Everything one command read. Pods, Jobs and nodes are raw dicts exactly as the API returns them;
+    events are raw dicts or :class:`~kubectl_sidecar.model.Event` records (see :func:`as_event`)."""
 
     pods: list = field(default_factory=list)
     events: list = field(default_factory=list)
@@ -29,7 +39,7 @@ class Snapshot:
     events_state: str = EventsState.LISTED
     notes: list = field(default_factory=list)
     source: str = ""
-    _event_index: dict | None = field(default=None, repr=False, compare=False)
+    _lookups: _Lookups | None = field(default=None, repr=False, compare=False)
     _job_infos: dict = field(default_factory=dict, repr=False, compare=False)  # id(raw Job) -> JobInfo
 
     def add_objects(self, objects: Iterable[dict]) -> list:
@@ -47,8 +57,18 @@ class Snapshot:
                 self.nodes.append(obj)
             else:
                 ignored.append(kind if isinstance(kind, str) else "object without kind")
-        self._event_index = None
+        self._lookups = None
         return ignored
+
+    def lookups(self) -> _Lookups:
+        """The indexes of this snapshot's events, Jobs and nodes, built on first use.
+
+        Built again when a list was replaced or grew (tests and ``files`` fill snapshots in place).
+        """
+        current = self._lookups
+        if current is None or not current.indexes(self):
+            current = self._lookups = _Lookups(self)
+        return current
 
     # ----------------------------------------------------------------------------------- lookups
 
@@ -79,19 +99,12 @@ class Snapshot:
         another pod (an earlier pod of the same name) is left out. Duplicates (the same event read
         twice, by uid and by name) are dropped.
         """
-        if self._event_index is None:
-            index: dict = {}
-            for raw in self.events:
-                event = parse_event(raw)
-                if event is None or (event.object_kind not in (None, "Pod")):
-                    continue
-                index.setdefault((event.object_namespace, event.object_name), []).append(event)
-            self._event_index = index
+        by_object = self.lookups().pod_events
         uid = pod_uid(pod)
         namespace = pod_namespace(pod)
-        candidates = list(self._event_index.get((namespace, pod_name(pod)), ()))
+        candidates = list(by_object.get((namespace, pod_name(pod)), ()))
         if namespace is not None:
-            candidates += self._event_index.get((None, pod_name(pod)), [])
+            candidates += by_object.get((None, pod_name(pod)), [])
         seen: set = set()
         result: list[Event] = []
         for event in candidates:
@@ -105,14 +118,27 @@ class Snapshot:
         return result
 
     def job_for(self, pod: dict) -> dict | None:
-        """The Job that owns the pod, when the snapshot has it (see :func:`owned_by`)."""
+        """The Job that owns the pod, when the snapshot has it (see :func:`owned_by`).
+
+        The first of the pod's Job ownerReferences that names a Job of its namespace wins; among Jobs
+        it names, the first in the snapshot (as a scan of the Jobs would find it).
+        """
+        lookups = self.lookups()
+        namespace = pod_namespace(pod)
         for ref in job_refs(pod):
-            for job in self.jobs:
-                if as_dict(job.get("metadata")).get("namespace", pod_namespace(pod)) != pod_namespace(pod):
-                    continue
-                if ref_names(ref, job):
-                    return job
+            found = lookups.job_named_by(ref, namespace)
+            if found is not None:
+                return found
         return None
+
+    def pods_in(self, namespace: str | None) -> list[dict]:
+        """The pods of ``namespace`` and those without one, in the snapshot's order (every pod for
+        ``None``): the pods a Job of that namespace may own, without a scan of every pod per Job."""
+        if namespace is None:
+            return list(self.pods)
+        by_namespace = self.lookups().pods
+        found = by_namespace.get(namespace, []) + by_namespace.get(None, [])
+        return [pod for _position, pod in sorted(found, key=lambda entry: entry[0])]
 
     def job_info(self, job: dict) -> JobInfo:
         """The typed view of one of the snapshot's Jobs, parsed once however many pods it has."""
@@ -124,29 +150,26 @@ class Snapshot:
     def node_for(self, pod: dict) -> dict | None:
         """The node the pod was bound to, when the snapshot has it."""
         node_name = as_str(as_dict(pod.get("spec")).get("nodeName"))
-        for node in self.nodes:
-            if node_name and as_dict(node.get("metadata")).get("name") == node_name:
-                return node
-        return None
+        return self.lookups().nodes.get(node_name) if node_name else None
 
     def events_of_job(self, job: dict) -> list[Event]:
-        """The Job's own events (FailedCreate, SuccessfulCreate, ...), parsed, oldest first."""
+        """The Job's own events (FailedCreate, SuccessfulCreate, ...), parsed, oldest first.
+
+        Events about a Job of that name in the Job's namespace or in none; with uids on both sides, the
+        uids must agree. Equal times keep the order the events were read in.
+        """
         name, namespace, uid = meta(job, "name"), meta(job, "namespace"), meta(job, "uid")
-        result = []
-        for raw in self.events:
-            raw = as_dict(raw)
-            involved = as_dict(raw.get("involvedObject")) or as_dict(raw.get("regarding"))
-            if as_str(involved.get("kind")) != "Job":
-                continue  # as parse_event would read it: most events are the pods' (about 10 per pod)
-            event = parse_event(raw)
-            if event is None or event.object_kind != "Job" or event.object_name != name:
-                continue
-            if namespace and event.object_namespace not in (namespace, None):
-                continue
-            if uid and event.object_uid and event.object_uid != uid:
-                continue
-            result.append(event)
-        return sorted(result, key=lambda e: (e.first, e.last))
+        lookups = self.lookups()
+        if namespace:
+            found = lookups.job_events.get((namespace, name), []) + lookups.job_events.get((None, name), [])
+        else:
+            found = lookups.job_events_by_name.get(name, [])
+        kept = [
+            (position, event)
+            for position, event in found
+            if not (uid and event.object_uid and event.object_uid != uid)
+        ]
+        return [event for _position, event in sorted(kept, key=lambda p: (p[1].first, p[1].last, p[0]))]
 
     def jobs_without_pods(self) -> list[tuple[str | None, str | None]]:
         """``(namespace, name)`` of the Jobs none of whose pods the snapshot holds (by owner uid or name)."""
@@ -160,6 +183,90 @@ class Snapshot:
             for j in self.jobs
             if (meta(j, "uid") or (meta(j, "namespace"), meta(j, "name"))) not in owners
         ]
+
+
+class _Lookups:
+    """The indexes of one snapshot, built in one pass over its events, Jobs and nodes.
+
+    ``pod_events``: ``(object namespace, object name)`` -> the events about a pod (or about an object of
+    unsaid kind), in the order read; ``job_events``: the same key -> ``(position, event)`` about a Job,
+    and ``job_events_by_name`` by name alone (a Job without a namespace); ``nodes``: name -> the first
+    node of that name; ``pods``: namespace -> ``(position, pod)``; Jobs by uid, by ``(namespace, name)``
+    and, those without a uid, by name too.
+    """
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self._sources = _shape(snapshot)
+        self.pod_events: dict = {}
+        self.job_events: dict = {}
+        self.job_events_by_name: dict = {}
+        for position, item in enumerate(snapshot.events):
+            event = as_event(item)
+            if event is None:
+                continue
+            if event.object_kind in (None, "Pod"):
+                self.pod_events.setdefault((event.object_namespace, event.object_name), []).append(event)
+            elif event.object_kind == "Job":
+                entry = (position, event)
+                self.job_events.setdefault((event.object_namespace, event.object_name), []).append(entry)
+                self.job_events_by_name.setdefault(event.object_name, []).append(entry)
+        self.pods: dict = {}  # namespace -> [(position, pod)]
+        for position, pod in enumerate(snapshot.pods):
+            self.pods.setdefault(pod_namespace(pod), []).append((position, pod))
+        self.nodes: dict = {}
+        for node in snapshot.nodes:
+            name = as_dict(node.get("metadata")).get("name")
+            if isinstance(name, str) and name:
+                self.nodes.setdefault(name, node)
+        # Jobs: (position, job, namespace key); the namespace key is _MISSING or the raw value.
+        self._jobs_by_uid: dict = {}
+        self._jobs_by_name: dict = {}  # (namespace key, name) -> entries, every Job
+        self._uidless_by_name: dict = {}  # (namespace key, name) -> entries, Jobs without a uid
+        for position, job in enumerate(snapshot.jobs):
+            raw_namespace = as_dict(job.get("metadata")).get("namespace", _MISSING)
+            if not (raw_namespace is _MISSING or raw_namespace is None or isinstance(raw_namespace, str)):
+                continue  # equal to no pod's namespace: it owns no pod
+            entry = (position, job)
+            uid = meta(job, "uid")
+            key = (raw_namespace, meta(job, "name"))
+            self._jobs_by_name.setdefault(key, []).append(entry)
+            if uid:
+                self._jobs_by_uid.setdefault((raw_namespace, uid), []).append(entry)
+            else:
+                self._uidless_by_name.setdefault(key, []).append(entry)
+
+    def indexes(self, snapshot: Snapshot) -> bool:
+        """Whether these indexes are still those of ``snapshot``'s lists."""
+        return self._sources == _shape(snapshot)
+
+    def job_named_by(self, ref: dict, namespace: str | None) -> dict | None:
+        """The first Job of the pod's namespace (or of none) that the ownerReference names (see
+        :func:`ref_names`): by uid when both have one, else by name."""
+        ref_uid, ref_name = ref.get("uid"), ref.get("name")
+        spaces = (namespace, _MISSING)
+        candidates: list = []
+        named = ref_name is None or isinstance(ref_name, str)  # anything else names no Job
+        if ref_uid:
+            if isinstance(ref_uid, str):
+                for space in spaces:
+                    candidates += self._jobs_by_uid.get((space, ref_uid), ())
+            if named:
+                for space in spaces:
+                    candidates += self._uidless_by_name.get((space, ref_name), ())
+        elif named:
+            for space in spaces:
+                candidates += self._jobs_by_name.get((space, ref_name), ())
+        return min(candidates, key=lambda entry: entry[0])[1] if candidates else None
+
+
+def _shape(snapshot: Snapshot) -> tuple:
+    lists = (snapshot.pods, snapshot.events, snapshot.jobs, snapshot.nodes)
+    return tuple((id(items), len(items)) for items in lists)
+
+
+def as_event(item: Any) -> Event | None:
+    """An event of a snapshot as a record: itself when already parsed, else :func:`parse_event` of it."""
+    return item if isinstance(item, Event) else parse_event(item)
 
 
 # --------------------------------------------------------------------------------------- one meaning each

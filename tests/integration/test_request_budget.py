@@ -1,8 +1,10 @@
 """Request budgets at scale, on the benchmark's synthetic Job (bench/synth.py): counts, never timings.
 
 For a Job of N pods with E pod events, ``check job/NAME`` makes at most ceil(N/500) + ceil(E/500) + 4
-requests, whatever N: never one per pod (``kubectl describe pods -l ...`` makes 2 per pod). Counts are
-deterministic, so they are asserted exactly; timings live in docs/performance.md (bench/run.py).
+requests, whatever N: never one per pod for a big Job (``kubectl describe pods -l ...`` makes 2 per pod);
+a small Job in a namespace of many events reads its few pods' events by name instead of every page.
+Counts are deterministic, so they are asserted exactly; timings live in docs/performance.md
+(bench/run.py).
 """
 
 from __future__ import annotations
@@ -54,13 +56,19 @@ def pod_events(api) -> int:
 
 
 def expected(n: int, events: int) -> int:
-    """What the plugin makes: the pod pages, the event pages, the Job, /version and the nodes (the
-    Job's pods are on several nodes: one list of virtual-kubelet nodes; one pod: one GET)."""
-    return math.ceil(n / 500) + math.ceil(events / 500) + 3
+    """What the plugin makes: the pod pages, the event pages, the Job, /version, the count of the
+    namespace's events (``limit=1``) and the nodes (the Job's pods are on several nodes: one list of
+    virtual-kubelet nodes; one pod: one GET)."""
+    return math.ceil(n / 500) + math.ceil(events / 500) + 4
 
 
 def budget(n: int, events: int) -> int:
     return math.ceil(n / 500) + math.ceil(events / 500) + 4
+
+
+def event_count_requests(requests) -> list:
+    """The one request that counts the namespace's events: ``limit=1``, no selector."""
+    return [r for r in requests if r.path.endswith("/events") and r.query.get("limit") == "1"]
 
 
 def assert_no_request_per_pod(requests) -> None:
@@ -91,11 +99,16 @@ def test_fetch_check_snapshot_stays_within_the_budget_and_grows_with_pages_not_p
         ]
         assert_no_request_per_pod(requests)
         assert api.writes() == [] and api.errors == []
-        assert len([r for r in requests if r.path.endswith("/events")]) == math.ceil(events / 500)
-        assert {r.query["limit"] for r in requests if r.path.endswith(("/pods", "/events"))} == {"500"}
+        (count,) = event_count_requests(requests)
+        assert "fieldSelector" not in count.query and "labelSelector" not in count.query
+        pages = [r for r in requests if r.path.endswith(("/pods", "/events")) and r is not count]
+        assert len([r for r in pages if r.path.endswith("/events")]) == math.ceil(events / 500)
+        assert {r.query["limit"] for r in pages} == {"500"}
         counts[n] = len(requests)
-    assert counts[1] == 5  # Job, /version, pods, events, node
-    assert counts[1001] == 3 + 20 + 3  # 1,001 pods: 3 pages; 9,990 events: 20 pages; Job, /version, nodes
+    assert counts[1] == 6  # Job, /version, the events' count, pods, events, node
+    assert (
+        counts[1001] == 3 + 20 + 4
+    )  # 1,001 pods: 3 pages; 9,990 events: 20 pages; Job, /version, count, nodes
     assert counts[1001] - counts[200] == (3 - 1) + (20 - 4)  # 801 more pods: 18 more pages, not 801 requests
 
 
@@ -132,3 +145,28 @@ def test_timeline_of_one_pod_of_a_large_job_reads_only_that_pod(job_apis, tmp_pa
     )
     assert len(api.requests) == 5, [(r.path, r.query) for r in api.requests]
     assert kinds == ["events", "jobs", "nodes", "pods", "version"]
+
+
+def test_a_small_job_in_a_big_namespace_reads_its_pods_events_by_name():
+    """5 pods among 6,010 events (13 pages): 5 event lists by pod name instead of the 13 pages, each
+    answered with that pod's events only; the same events as the paged list would have given."""
+    from builders import listed_event, listed_job, listed_node, listed_pod
+    from fakeapi import FakeApiServer
+
+    own = [listed_event(i, f"batch-{i % 5:05d}") for i in range(10)]
+    others = [listed_event(i, f"other-{i:05d}") for i in range(6000)]
+    server = FakeApiServer(
+        [listed_job(), *(listed_pod(i) for i in range(5)), *own, *others, listed_node("node-1")]
+    )
+    api = server.start()
+    try:
+        snapshot = kube.fetch_check_snapshot(KubeOptions(server=api.url, namespace="ns"), job="batch")
+        requests = api.requests
+    finally:
+        server.stop()
+    assert sorted(e.uid for e in snapshot.events) == sorted(e["metadata"]["uid"] for e in own)
+    assert len(event_count_requests(requests)) == 1
+    lists = sorted(r.query.get("fieldSelector", "") for r in requests if r.path.endswith("/events"))
+    assert lists == [""] + [f"involvedObject.kind=Pod,involvedObject.name=batch-{i:05d}" for i in range(5)]
+    # the Job, /version, the count, the pods, 5 event lists, the node; the paged plan would make 17
+    assert len(requests) == 4 + 5 + 1 < expected(5, 6010) <= budget(5, 6010)

@@ -131,12 +131,10 @@ def test_each_code_names_the_family_module_that_raises_it(code):
 def test_each_check_alone_fires_on_its_case_and_not_on_its_near_miss(code):
     hit, miss = (_BY_ID[name] for name in BOTH_WAYS[code])
     for case, fires in ((hit, True), (miss, False)):
-        report = report_of(case[1], case[2])
-        own = [
-            f
-            for t in [r.timeline for r in report.results()]
-            for f in check_timeline(t, CheckContext(), codes={code})
-        ]
+        snapshot = load(case[1], case[2])
+        report = app.check_snapshot(snapshot, Target(kind=KIND_ALL))
+        timelines = [app.timeline_for_pod(snapshot, pod).timeline for pod in snapshot.pods]
+        own = [f for t in timelines for f in check_timeline(t, CheckContext(), codes={code})]
         own += [f for j in report.jobs for f in j.findings if f.code == code]
         assert bool(own) is fires, (code, case[0])
 
@@ -273,8 +271,7 @@ def test_an_unmarked_second_container_counts_as_a_blocker_only_after_five_minute
 
 def test_sc011_for_expired_and_forbidden_events():
     snapshot = load(DEMO / "native-sidecar.yaml", "v1.30.7")
-    snapshot.events = []
-    snapshot._event_index = None
+    snapshot.events = []  # a new list: the snapshot's indexes are built again
     assert "SC011" in codes(app.check_snapshot(snapshot, Target(kind=KIND_ALL)))
     snapshot.events_state = "forbidden"
     (finding,) = [

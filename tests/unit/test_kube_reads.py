@@ -119,6 +119,7 @@ POD_EVENTS_NS = ("list", "/api/v1/namespaces/ns/events", (("fieldSelector", "inv
             [
                 ("get", "/apis/batch/v1/namespaces/ns/jobs/j", ()),
                 ("get", "/version", ()),
+                ("get", "/api/v1/namespaces/ns/events", (("limit", "1"),)),
                 ("list", "/api/v1/namespaces/ns/pods", (("labelSelector", "app=j"),)),
                 POD_EVENTS_NS,
                 ("get", "/api/v1/nodes/n1", ()),
@@ -304,3 +305,151 @@ def test_the_cluster_version_override_is_built_in_and_version_still_read():
     snapshot = reads.read_pod(reader, "p1", cluster_version=version)
     assert snapshot.server_version == version
     assert ("get", "/version", ()) in reader.asked
+
+
+# ------------------------------------------------------------------------------ check: answers and planning
+
+
+class RawReader(FakeReader):
+    """Answers a GET with exactly what it was given (a list, an empty object...), as a server could."""
+
+    def get(self, path, target, query=None):
+        return self._answer("get", path, query)
+
+
+@pytest.mark.parametrize(
+    "answer, shape",
+    [
+        ({}, "an object without metadata.name"),
+        ({"kind": "Job"}, "an object without metadata.name"),
+        ({"kind": "Job", "metadata": {"name": ""}}, "an object without metadata.name"),
+        ([1, 2, 3], "a list"),
+        ("Job", "a JSON str"),
+        ({"kind": "Pod", "metadata": {"name": "j"}}, 'an object of kind "Pod"'),
+    ],
+    ids=["empty", "kind-only", "empty-name", "list", "string", "wrong-kind"],
+)
+def test_a_malformed_job_answer_is_an_api_error_naming_the_server_and_the_job(answer, shape):
+    answers = base_answers()
+    answers[("get", "/apis/batch/v1/namespaces/ns/jobs/j")] = answer
+    with pytest.raises(ApiError) as caught:
+        checkreads.read_check(RawReader(answers), job="j")
+    assert str(caught.value) == (
+        f'the fake API server answered the GET of Job "j" with {shape}, not a Job: the answer is malformed'
+    )
+    assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "run", [{"job": "j"}, {"selector": "app=j"}, {}], ids=["job", "selector", "namespace"]
+)
+def test_a_listed_pod_without_a_name_is_an_api_error_not_a_missing_pod(run):
+    answers = base_answers()
+    answers[("list", "/api/v1/namespaces/ns/pods")] = [POD, {"kind": "Pod", "spec": {}}]
+    with pytest.raises(ApiError, match=r'answered the list of pods in namespace "ns" with an object without'):
+        checkreads.read_check(FakeReader(answers), **run)
+
+
+def test_a_listed_job_of_another_kind_is_an_api_error():
+    answers = base_answers()
+    answers[("list", "/apis/batch/v1/namespaces/ns/jobs")] = [
+        JOB,
+        {"kind": "CronJob", "metadata": {"name": "c"}},
+    ]
+    with pytest.raises(
+        ApiError, match=r'the list of Jobs in namespace "ns" with an object of kind "CronJob"'
+    ):
+        checkreads.read_check(FakeReader(answers))
+
+
+@pytest.mark.parametrize(
+    "pods, namespace_events, by_name",
+    [
+        (5, 50_000, True),  # the issue's case: 5 requests instead of 100 pages
+        (1, 501, True),  # 2 pages against 1 request
+        (1, 500, False),  # one page: the paged list is one request too
+        (3, 1_500, False),  # 3 pages: no fewer requests by name
+        (3, 1_501, True),
+        (16, 50_000, True),
+        (17, 50_000, False),  # a bigger Job: never one request per pod
+        (200, 1_000_000, False),
+        (0, 10, True),  # no pods: no pod events to read
+        (5, None, False),  # the namespace's size unknown: its pages, as before
+        (0, None, False),
+    ],
+)
+def test_events_by_name_only_for_a_small_job_in_a_namespace_of_many_events(pods, namespace_events, by_name):
+    assert checkreads.events_by_name(pods, namespace_events) is by_name
+
+
+EVENTS_PATH = "/api/v1/namespaces/ns/events"
+TIMED = dict(EVENT, firstTimestamp="2024-05-01T09:00:05Z")  # an event without a time has no record
+COUNT = ("get", EVENTS_PATH, (("limit", "1"),))
+BY_NAME = ("list", EVENTS_PATH, (("fieldSelector", "involvedObject.kind=Pod,involvedObject.name=p1"),))
+
+
+def counted(remaining: int | None, more: bool = True) -> dict:
+    """The answer of a ``limit=1`` list of the namespace's events."""
+    metadata: dict = {"continue": "token"} if more else {}
+    if remaining is not None:
+        metadata["remainingItemCount"] = remaining
+    return {"kind": "EventList", "items": [EVENT], "metadata": metadata}
+
+
+@pytest.mark.parametrize(
+    "count, status, expected",
+    [
+        (counted(49_999), {}, BY_NAME),
+        (counted(49_999), {"succeeded": 1}, BY_NAME),
+        (counted(49_999), {"active": 150, "succeeded": 50}, POD_EVENTS_NS),  # listed beside the pods
+        (counted(None), {}, POD_EVENTS_NS),  # the server does not say how many
+        (counted(None, more=False), {}, POD_EVENTS_NS),  # 1 event: one page
+        (counted(499), {}, POD_EVENTS_NS),
+        (forbidden("list events"), {}, POD_EVENTS_NS),  # the paged list says what went wrong
+    ],
+    ids=[
+        "big-namespace",
+        "status-counts",
+        "big-job",
+        "size-unknown",
+        "one-event",
+        "one-page",
+        "count-forbidden",
+    ],
+)
+def test_a_job_reads_its_pods_events_by_name_or_in_pages(count, status, expected):
+    answers = base_answers()
+    answers[("get", EVENTS_PATH)] = count
+    answers[("list", EVENTS_PATH)] = [TIMED, dict(TIMED, involvedObject={"kind": "Pod", "name": "p9"})]
+    answers[("get", "/apis/batch/v1/namespaces/ns/jobs/j")] = dict(JOB, status=status)
+    reader = RawReader(answers)
+    snapshot = checkreads.read_check(reader, job="j")
+    event_reads = [asked for asked in reader.asked if asked[1] == EVENTS_PATH and asked[0] == "list"]
+    assert event_reads == [expected] and COUNT in reader.asked
+    assert [e.uid for e in snapshot.events] == ["e1"]  # p9 is no pod of the Job
+    assert snapshot.events_state == EventsState.LISTED and snapshot.notes == []
+
+
+def test_events_read_by_name_that_are_forbidden_are_one_state_and_one_note():
+    pods = [dict(POD, metadata=dict(POD["metadata"], name=f"p{i}", uid=f"u{i}")) for i in range(3)]
+    answers = base_answers()
+    answers[("get", EVENTS_PATH)] = counted(49_999)
+    answers[("list", "/api/v1/namespaces/ns/pods")] = pods
+    answers[("list", EVENTS_PATH)] = forbidden("list events")
+    reader = RawReader(answers)
+    snapshot = checkreads.read_check(reader, job="j")
+    assert len([a for a in reader.asked if a[0] == "list" and a[1] == EVENTS_PATH]) == 3
+    assert snapshot.events_state == EventsState.FORBIDDEN
+    assert snapshot.notes == ['listing events in namespace "ns" was forbidden (403): cannot list events']
+
+
+def test_listed_events_are_kept_as_records_not_raw_dicts():
+    answers = base_answers()
+    answers[("list", EVENTS_PATH)] = [TIMED, EVENT]
+    snapshot = checkreads.read_check(FakeReader(answers), job="j")
+    (event,) = snapshot.events
+    assert not isinstance(event, dict) and (event.uid, event.reason, event.object_name) == (
+        "e1",
+        "Started",
+        "p1",
+    )
