@@ -57,6 +57,10 @@ def render_timeline(result: PodResult, opts: RenderOptions) -> str:
         from kubectl_sidecar.render import document
 
         return document.dump(document.pod_result_to_dict(result), opts.output)
+    if opts.is_picture:
+        from kubectl_sidecar.render.pictures import render_picture
+
+        return render_picture(result, opts.output)
     from kubectl_sidecar.render import findings, gantt, table
 
     timeline = result.timeline
@@ -82,6 +86,7 @@ def check_snapshot(
     fail_on: str = checks.ERROR,
     progress: Callable[[int, int], None] | None = None,
     cluster_version: ClusterVersion | None = None,
+    keep_timelines: bool = False,
 ) -> CheckReport:
     """Check the Jobs and pods ``target`` names in ``snapshot``: every pod's timeline and findings.
 
@@ -105,7 +110,8 @@ def check_snapshot(
         done += 1
         if progress is not None:
             progress(done, total)
-        return result.for_report()  # the timeline is freed once its findings are taken
+        # the timeline is freed once its findings are taken, unless a picture draws it (-o html)
+        return result if keep_timelines else result.for_report()
 
     jobs = []
     for job, pods in selection.jobs:
@@ -129,6 +135,10 @@ def render_check(report: CheckReport, output: str, *, width: int = 80, colour: b
         from kubectl_sidecar.render import document
 
         return document.dump_report(document.report_to_dict(report), output)
+    if output == "html":
+        from kubectl_sidecar.render.pictures.html import render_report_page
+
+        return render_report_page(report)
     from kubectl_sidecar.render import findings
 
     return findings.render_report(report, width=width, colour=colour)
@@ -366,7 +376,13 @@ def run_check(
                 reading(False)
         now = _now()
     report = check_snapshot(
-        snapshot, target, declared_sidecars=declared, now=now, fail_on=fail_on, progress=progress
+        snapshot,
+        target,
+        declared_sidecars=declared,
+        now=now,
+        fail_on=fail_on,
+        progress=progress,
+        keep_timelines=output == "html",
     )
     text = render_check(report, output, width=width, colour=colour)
     return Outcome(text, tuple(snapshot.notes) + tuple(report.notes), report.exit_code())
@@ -384,12 +400,14 @@ def run_demo(name: str | None, *, list_only: bool = False, render: RenderOptions
     if not chosen:
         names = ", ".join(s.name for s in index)
         raise UsageError(f'no demo scenario "{name}": choose one of {names}')
+    if render.is_picture and len(chosen) > 1:
+        raise UsageError(f"-o {render.output} draws one scenario: name it (kubectl sidecar demo --list)")
     out = []
     for scenario in chosen:
         snapshot = demo.load_snapshot(scenario)
         result = timeline_for_pod(snapshot, snapshot.find_pod(scenario.pod))
         text = render_timeline(result, render)
-        if not render.is_document:
+        if not render.is_document and not render.is_picture:
             head = f"== {scenario.name}: {scenario.title} (Kubernetes {scenario.cluster_version})"
             notes = "".join(f"note: {n}\n" for n in result.timeline.notes)
             text = f"{head}\n\n{text}{notes}"

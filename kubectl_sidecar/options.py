@@ -62,15 +62,17 @@ class KubeOptions:
 
 # The output formats: documents keep exact values (JSON, YAML); the rest are drawn for people.
 DOCUMENT_FORMATS = ("json", "yaml")
-TIMELINE_FORMATS = ("table", "wide", *DOCUMENT_FORMATS)
-CHECK_FORMATS = ("table", *DOCUMENT_FORMATS)
+# Pictures to share (render/pictures, docs/pictures.md): one pod each; check draws only html.
+PICTURE_FORMATS = ("svg", "html", "mermaid", "trace")
+TIMELINE_FORMATS = ("table", "wide", *DOCUMENT_FORMATS, *PICTURE_FORMATS)
+CHECK_FORMATS = ("table", *DOCUMENT_FORMATS, "html")
 
 
 @dataclass(frozen=True)
 class RenderOptions:
     """How to draw: the output format and what the terminal can show."""
 
-    output: str = "table"  # table | wide | json | yaml
+    output: str = "table"  # table | wide | json | yaml | svg | html | mermaid | trace
     absolute_time: bool = False
     utc: bool = False
     chart: bool = True
@@ -82,3 +84,8 @@ class RenderOptions:
     def is_document(self) -> bool:
         """JSON or YAML: a whole document, no table, chart or notes mixed in."""
         return self.output in DOCUMENT_FORMATS
+
+    @property
+    def is_picture(self) -> bool:
+        """SVG, HTML, Mermaid or a Chrome trace: one whole file, no table or notes mixed in."""
+        return self.output in PICTURE_FORMATS

@@ -15,10 +15,12 @@ from kubectl_sidecar.cli.options import (
     colour_option,
     kube_options,
     make_render_options,
+    output_file_option,
     parse_version_flag,
     render_options,
 )
 from kubectl_sidecar.cli.terminal import emit, isatty, make_progress, make_reading, note, stderr
+from kubectl_sidecar.errors import UsageError
 from kubectl_sidecar.options import CHECK_FORMATS, KubeOptions, RenderOptions
 
 if TYPE_CHECKING:  # app is imported when a command runs: --help stays quick
@@ -50,12 +52,35 @@ def without_gc(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _finish(outcome: Outcome) -> int:
-    """Write an app Outcome: stdout once, then the notes; return its exit code."""
-    emit(outcome.text)
+def _finish(outcome: Outcome, output_file: str | None = None) -> int:
+    """Write an app Outcome: stdout (or ``--output-file``) once, then the notes; return its exit code."""
+    if output_file:
+        write_file(output_file, outcome.text)
+    else:
+        emit(outcome.text)
     for text in outcome.notes:
         note(text)
     return outcome.exit_code
+
+
+def write_file(path: str, text: str) -> None:
+    """``--output-file``: write ``text`` whole, through a temporary file beside it (never half a file)."""
+    import os
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".kubectl-sidecar-", dir=folder)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+                stream.write(text)
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError as error:
+        raise UsageError(f'cannot write --output-file "{path}": {error.strerror or error}') from None
 
 
 @click.command()
@@ -79,6 +104,7 @@ def timeline(
     cluster_version: str | None,
     declared: tuple[str, ...],
     follow: bool,
+    output_file: str | None,
     render: RenderOptions,
     kube: KubeOptions,
 ) -> int:
@@ -91,6 +117,7 @@ def timeline(
       kubectl sidecar timeline test-729nd
       kubectl sidecar timeline test-729nd -o wide --absolute-time
       kubectl sidecar timeline test-729nd --watch
+      kubectl sidecar timeline test-729nd -o svg --output-file test-729nd.svg
       kubectl get pod,events -o yaml > pod.yaml && kubectl sidecar timeline -f pod.yaml
     """
     from kubectl_sidecar import app
@@ -98,6 +125,8 @@ def timeline(
     name = app.timeline_pod_name(pod)
     version = parse_version_flag(cluster_version)
     if follow:
+        if output_file or render.is_picture:
+            raise UsageError("--watch prints to the terminal: it cannot draw pictures or write --output-file")
         return app.follow_timeline(
             name,
             filenames=filenames,
@@ -112,7 +141,7 @@ def timeline(
     outcome = app.run_timeline(
         name, filenames=filenames, cluster_version=version, declared=declared, kube=kube, render=render
     )
-    return _finish(outcome)
+    return _finish(outcome, output_file)
 
 
 @click.command()
@@ -146,8 +175,10 @@ def timeline(
     type=click.Choice(CHECK_FORMATS),
     default="table",
     show_default=True,
-    help="table (findings grouped by pod, with evidence and fixes), json or yaml (a CheckReport).",
+    help="table (findings grouped by pod, with evidence and fixes), json or yaml (a CheckReport), or html "
+    "(one file: a summary, then every pod with its chart and findings, errors first).",
 )
+@output_file_option
 @colour_option("Colour severities: auto means only on a terminal. NO_COLOR turns it off.")
 @kube_options
 @without_gc
@@ -159,6 +190,7 @@ def check(
     declared: tuple[str, ...],
     fail_on: str,
     output: str,
+    output_file: str | None,
     colour: str,
     kube: KubeOptions,
 ) -> int:
@@ -206,14 +238,14 @@ def check(
         reading=make_reading(errors),
         progress=make_progress(errors),
     )
-    return _finish(outcome)
+    return _finish(outcome, output_file)
 
 
 @click.command()
 @click.argument("name", required=False)
 @click.option("--list", "list_only", is_flag=True, help="List the scenarios and exit.")
 @render_options
-def demo(name: str | None, list_only: bool, render: RenderOptions) -> int:
+def demo(name: str | None, list_only: bool, output_file: str | None, render: RenderOptions) -> int:
     """Show bundled scenarios: no cluster and no network needed.
 
     The scenarios are files read through exactly the path `timeline -f` takes. With no NAME, every
@@ -224,10 +256,11 @@ def demo(name: str | None, list_only: bool, render: RenderOptions) -> int:
       kubectl sidecar demo
       kubectl sidecar demo --list
       kubectl sidecar demo stale-status -o wide
+      kubectl sidecar demo acs-forced-exit -o svg > acs.svg
     """
     from kubectl_sidecar import app
 
-    return _finish(app.run_demo(name, list_only=list_only, render=render))
+    return _finish(app.run_demo(name, list_only=list_only, render=render), output_file)
 
 
 @click.command()

@@ -108,8 +108,11 @@ def render_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 type=click.Choice(TIMELINE_FORMATS),
                 default="table",
                 show_default=True,
-                help="table (with a Gantt chart), wide (adds sources and messages), json or yaml.",
+                help="table (with a Gantt chart), wide (adds sources and messages), json or yaml; "
+                "pictures to share: svg, html (chart, findings and marks in one file), mermaid (a gantt "
+                "block for Markdown) or trace (Chrome trace JSON for Perfetto).",
             ),
+            output_file_option,
             click.option(
                 "--absolute-time",
                 is_flag=True,
@@ -135,6 +138,13 @@ def render_options(func: Callable[..., Any]) -> Callable[..., Any]:
         return func(*args, **kwargs)
 
     return wrapper
+
+
+output_file_option = click.option(
+    "--output-file",
+    metavar="FILE",
+    help="Write the output to FILE (whole, once complete) instead of stdout.",
+)
 
 
 def colour_option(help_text: str) -> Callable[[F], F]:

@@ -80,7 +80,7 @@ def test_typed_connection_flags_become_kube_options(monkeypatch):
 
 def test_combined_short_flags():
     words = completion.complete(["check", "-Ao", ""], cli)
-    assert [v for v, _ in words.items] == ["table", "json", "yaml"]
+    assert [v for v, _ in words.items] == ["table", "json", "yaml", "html"]
 
 
 def test_cobra_output_never_spans_lines():
