@@ -1,12 +1,17 @@
-"""Read a live cluster as kubectl would; the only package that imports ``kubernetes`` (lazily, in
-:mod:`~kubectl_sidecar.kube.shim`), so ``--help``, ``demo`` and ``-f`` never pay for it.
+"""Read a live cluster as kubectl would. Static credentials (tokens, token files, client certificates,
+basic auth, an unexpired oidc id-token, in-cluster config) need only the standard library and urllib3;
+the ``kubernetes`` package is imported only for exec credential plugins and the gcp/azure
+auth-providers (:mod:`.clientconfig`), so ``--help``, ``demo``, ``-f`` and most live reads never pay for it.
 
 Every request is a GET (get, list, watch); responses are read as raw JSON, never as typed models. See
 docs/live.md for the requests each command makes, the RBAC they need and the errors they raise.
 
 - :mod:`.config`: kubeconfig files, in-cluster config and the flags -> :class:`Connection`
-- :mod:`.shim`: the lazy import of the kubernetes package's client and config loaders
-- :mod:`.session`: :class:`Session`, GETs with retries, pagination and watches over a transport
+  (:mod:`.kubeconfig` reads the files, :mod:`.userauth` turns a user into credentials,
+  :mod:`.credentials` checks and refreshes them, :mod:`.tls` makes the one SSL context and the pool,
+  :mod:`.clientconfig` is the kubernetes package for exec plugins and auth-providers)
+- :mod:`.session`: :class:`Session`, GETs with retries, pagination and watches over a transport;
+  :mod:`.wire` bounds each request (deadline, byte caps, JSON limits, watch lines)
 - :mod:`.reads`, :mod:`.checkreads`: which requests a command makes, over a small ``Reader`` protocol
   -> :class:`Snapshot`
 - :mod:`.follow`: list+watch followers for ``timeline --watch``

@@ -34,7 +34,10 @@ from kubectl_sidecar.kube.wire import (
     DeadlinePassed,
     Watchdog,
     check_encoding,
+    compact_item,
     decode_json,
+    json_type,
+    parse_watch_line,
     read_body,
     split_lines,
     track_connections,
@@ -333,7 +336,7 @@ class Session:
         doc = self._send(path, query, target)[1]
         if not isinstance(doc, dict):
             raise ApiError(
-                f"{self.connection.described} answered {target} with a JSON {_json_type(doc)}, "
+                f"{self.connection.described} answered {target} with a JSON {json_type(doc)}, "
                 "not an object: is it a Kubernetes API server?"
             )
         return doc
@@ -382,20 +385,20 @@ class Session:
             if not isinstance(page_items, list):
                 raise ApiError(
                     f"{self.connection.described} answered {target} with a malformed list "
-                    f'("items" is a {_json_type(page_items)}, not a list)'
+                    f'("items" is a {json_type(page_items)}, not a list)'
                 )
             kind = _LIST_KINDS.get(as_str(doc.get("kind")) or "")
             if kind is None and isinstance(doc.get("kind"), str) and doc["kind"].endswith("List"):
                 kind = doc["kind"][:-4]
             api_version = as_str(doc.get("apiVersion"))
-            strings: dict = {}  # one copy of each string value of the page (see _compact)
+            strings: dict = {}  # one copy of each string value of the page (see compact_item)
             for item in page_items:
                 if isinstance(item, dict):
                     if kind and "kind" not in item:
                         item["kind"] = kind
                     if api_version and "apiVersion" not in item:
                         item["apiVersion"] = api_version
-                    _compact(item, strings)
+                    compact_item(item, strings)
                     if each is None:
                         items.append(item)
                     else:
@@ -446,7 +449,7 @@ class Session:
             for line in split_lines(response.stream(2**16, decode_content=False), what):
                 if stop is not None and stop.is_set():
                     return
-                yield _parse_watch_line(line, what)
+                yield parse_watch_line(line, what)
         except (
             ux.ProtocolError,
             ux.ReadTimeoutError,
@@ -462,44 +465,7 @@ class Session:
             response.release_conn()
 
 
-def _json_type(value: Any) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
-        type(value), "number"
-    )
-
-
-def _compact(obj: dict, strings: dict) -> None:
-    """Make a listed object smaller in memory without changing anything the plugin reads.
-
-    ``metadata.managedFields`` (server-side apply bookkeeping: often half of a pod's JSON, and never
-    read here) is dropped, and every string value is replaced by one shared copy: the pods and events
-    of a Job repeat the same images, names, reasons, node names and timestamps thousands of times, and
-    JSON decoding makes a new string for each. A 5,000-pod check peaked at 568 MB before, 262 MB after.
-    """
-    meta = obj.get("metadata")
-    if isinstance(meta, dict):
-        meta.pop("managedFields", None)
-    share = strings.setdefault
-    stack = [obj]
-    while stack:
-        node = stack.pop()
-        pairs = node.items() if type(node) is dict else enumerate(node)
-        for key, value in pairs:
-            kind = type(value)
-            if kind is str:
-                node[key] = share(value, value)
-            elif kind is dict or kind is list:
-                stack.append(value)
-
-
 def _urllib3_sends_repeated_headers() -> bool:
     import urllib3
 
     return int(str(getattr(urllib3, "__version__", "2")).split(".")[0]) >= 2
-
-
-def _parse_watch_line(line: bytes, what: str) -> dict:
-    event = decode_json(line, what)
-    if not isinstance(event, dict):
-        raise ApiError(f"{what} sent a JSON {_json_type(event)} where a watch event belongs")
-    return event

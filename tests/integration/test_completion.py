@@ -337,7 +337,7 @@ def test_the_script_answers_when_the_plugin_is_missing(tmp_path):
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, ":4\n", "")
 
 
-def test_kubernetes_is_imported_only_to_list_names(api_config):
+def test_kubernetes_is_never_imported_to_complete_with_a_token_user(api_config):
     probe = (
         "import sys\nfrom kubectl_sidecar import shellcomp\nfrom kubectl_sidecar.cli import cli\n"
         "print(shellcomp.run_cobra(sys.argv[1:], cli).split()[0], 'kubernetes' in sys.modules)"
@@ -352,7 +352,8 @@ def test_kubernetes_is_imported_only_to_list_names(api_config):
     assert run("timeline", "-o", "") == ["table", "False"]
     assert run("timeline", "--context", "") == ["analytics-ctx", "False"]
     assert run("") == ["check", "False"]
-    assert run("timeline", "") == [POD, "True"]
+    # listing pods with a token user needs nothing of the kubernetes package either (issue 16)
+    assert run("timeline", "") == [POD, "False"]
 
 
 # ------------------------------------------------------------------------------------------ kubectl

@@ -497,7 +497,7 @@ def test_parallel_reads_keep_order_return_errors_and_raise_bugs():
 KUBECONFIG_CASES = {
     "good.json": "ok",
     "exec-good.json": "ok",
-    "alias-bomb.yaml": "ok",  # the aliases are in parts nothing walks: read as written
+    "alias-bomb.yaml": (2, "excessive aliasing"),  # refused while composing, as kubectl refuses it
     "empty.yaml": (2, "sets no current-context"),
     "garbage.bin": (2, "is not UTF-8 text"),
     "not-utf8.yaml": (2, "is not UTF-8 text"),

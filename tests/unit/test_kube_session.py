@@ -13,7 +13,7 @@ import pytest
 import urllib3.exceptions as ux
 
 from kubectl_sidecar.errors import ApiError, NotFoundError
-from kubectl_sidecar.kube import checkreads, follow, session, shim
+from kubectl_sidecar.kube import checkreads, follow, session
 from kubectl_sidecar.kube.config import Connection
 from kubectl_sidecar.kube.session import ApiTarget, Session
 
@@ -69,9 +69,7 @@ class FakeTransport:
 
 
 def make_session(routes: dict, *, timeout=None, sleeps=None, user=None) -> tuple[Session, FakeTransport]:
-    configuration = shim.load().Configuration()
-    configuration.host = SERVER
-    connection = Connection(configuration=configuration, server=SERVER, namespace="ns", user=user)
+    connection = Connection(server=SERVER, namespace="ns", user=user)
     transport = FakeTransport(routes)
     sleep = sleeps.append if sleeps is not None else (lambda _s: None)
     return Session(connection, timeout=timeout, sleep=sleep, transport=transport), transport

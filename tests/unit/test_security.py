@@ -192,7 +192,7 @@ def test_kube_options_never_show_the_token():
 
 # ------------------------------------------------------------------------------------------ YAML
 
-SAFE_LOADERS = {"SafeLoader", "CSafeLoader", "_StrictLoader"}
+SAFE_LOADERS = {"SafeLoader", "CSafeLoader", "_StrictLoader", "LimitedLoader"}
 
 
 def _yaml_calls():
@@ -227,6 +227,39 @@ def test_yaml_is_only_loaded_safely():
                 )
             )
             assert used and used <= SAFE_LOADERS, f"{where}: yaml.{name} with {used}"
+
+
+NOT_YAML_LOADERS = {"KubeConfigLoader"}  # the kubernetes package's kubeconfig reader (exec plugins)
+
+
+def test_yaml_loaders_are_only_made_safe():
+    """A loader constructed directly (yamlsafe.LimitedLoader(text)) is one of the safe loaders too."""
+    made = []
+    for path in source_files():
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = (
+                    func.id
+                    if isinstance(func, ast.Name)
+                    else func.attr
+                    if isinstance(func, ast.Attribute)
+                    else ""
+                )
+                if name.endswith("Loader") and name not in NOT_YAML_LOADERS:
+                    made.append((f"{path.relative_to(ROOT)}:{node.lineno}", name))
+    assert any(name == "LimitedLoader" for _, name in made)  # the scan sees yamlsafe.py
+    assert all(name in SAFE_LOADERS for _, name in made), made
+
+
+def test_the_limited_loader_is_a_safe_loader():
+    from yaml.constructor import SafeConstructor
+
+    from kubectl_sidecar import yamlsafe
+
+    assert issubclass(yamlsafe.LimitedLoader, SafeConstructor)
+    tags = set(yamlsafe.LimitedLoader.yaml_constructors) | set(yamlsafe.LimitedLoader.yaml_multi_constructors)
+    assert not [t for t in tags if t and "python" in t]
 
 
 def test_the_strict_loader_is_a_safe_loader():
@@ -269,16 +302,6 @@ _FORBIDDEN_OS = {
 }
 
 
-def _runs_a_packages_own_code(node: ast.Call) -> bool:
-    """kube/shim.py's lazy import runs a package's ``__init__`` from its loader: ``exec(loader.get_code(...))``."""
-    first = node.args[0] if node.args else None
-    return (
-        isinstance(first, ast.Call)
-        and isinstance(first.func, ast.Attribute)
-        and first.func.attr == "get_code"
-    )
-
-
 @pytest.mark.parametrize("path", source_files(), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_no_process_no_shell_no_eval(path):
     tree = ast.parse(path.read_text(), filename=str(path))
@@ -291,8 +314,6 @@ def test_no_process_no_shell_no_eval(path):
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os":
             assert node.attr not in _FORBIDDEN_OS, where
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            if node.func.id == "exec" and _runs_a_packages_own_code(node):
-                continue
             assert node.func.id not in ("eval", "exec", "compile", "__import__"), where
         elif isinstance(node, ast.keyword) and node.arg == "shell":
             raise AssertionError(f"{where}: shell=")
