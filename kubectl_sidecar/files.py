@@ -19,16 +19,15 @@ from kubectl_sidecar.errors import InputError
 from kubectl_sidecar.model import ClusterVersion, EventsState
 from kubectl_sidecar.raw import meta
 from kubectl_sidecar.snapshot import Snapshot
+from kubectl_sidecar.yamlsafe import LimitError, check_aliases
 
 # A cap on what we read: larger input is refused rather than exhausting memory.
 MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_DEPTH = 200
 # PyYAML reads about 1 MB a second: past this, YAML would take minutes, so we ask for JSON instead.
 MAX_YAML_BYTES = 32 * 1024 * 1024
-# YAML aliases may repeat nodes, not multiply the document: a few hundred bytes of nested aliases (a
-# "billion laughs" file, CVE-2019-11253 for the API server) expand to 10^9 nodes and hang any reader.
-# A document may expand to this many nodes, or to ten times its own size when that is larger.
-MAX_ALIAS_EXPANSION = 100_000
+# YAML aliases may repeat nodes, not multiply the document: yamlsafe.check_aliases (shared with the
+# kubeconfig reader) refuses recursive aliases and alias bombs before anything is built.
 _READ_CHUNK = 1024 * 1024
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
@@ -64,47 +63,8 @@ _StrictLoader.construct_mapping_base = _BaseLoader.construct_mapping
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-class _AliasError(yaml.YAMLError):
-    """A document whose aliases refer to themselves or expand it too far."""
-
-
-def _node_children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [n for pair in node.value for n in pair]
-    return []
-
-
-def _check_aliases(root: yaml.Node) -> None:
-    """Refuse recursive aliases and alias bombs before anything walks the document (iteratively)."""
-    sizes: dict = {}  # id(node) -> nodes under it once aliases are copied out
-    on_path: set = set()
-    stack = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        key = id(node)
-        if done:
-            on_path.discard(key)
-            sizes[key] = 1 + sum(sizes[id(child)] for child in _node_children(node))
-            continue
-        if key in sizes:
-            continue
-        if key in on_path:
-            raise _AliasError("holds a YAML alias that refers to itself (a recursive document)")
-        on_path.add(key)
-        stack.append((node, True))
-        stack.extend((child, False) for child in _node_children(node))
-    limit = max(MAX_ALIAS_EXPANSION, 10 * len(sizes))
-    if sizes[id(root)] > limit:
-        raise _AliasError(
-            f"uses YAML aliases that expand it to {sizes[id(root)]:,} nodes, more than the "
-            f"{limit:,} allowed (an alias bomb)"
-        )
-
-
 def _construct_document(loader: Any, node: yaml.Node) -> Any:
-    _check_aliases(node)
+    check_aliases(node)  # the kubeconfig reader's limits (yamlsafe): one implementation
     return _BaseLoader.construct_document(loader, node)
 
 
@@ -187,7 +147,7 @@ def parse_documents(data: bytes, name: str) -> list:
         )
     try:
         docs = [d for d in yaml.load_all(text, Loader=_StrictLoader) if d is not None]
-    except _AliasError as err:
+    except LimitError as err:
         raise InputError(name, f"{err}; refused") from None
     except yaml.reader.ReaderError as err:  # its str() spans two lines
         raise InputError(name, _reader_problem(text, err)) from None
