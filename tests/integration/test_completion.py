@@ -158,7 +158,16 @@ def test_the_bash_script_completes_through_click(bin_dir, tmp_path, api_config):
         return proc.stdout.split()
 
     assert reply("ti") == ["timeline"]
-    assert reply("timeline", "-o", "''") == ["table", "wide", "json", "yaml"]
+    assert reply("timeline", "-o", "''") == [
+        "table",
+        "wide",
+        "json",
+        "yaml",
+        "svg",
+        "html",
+        "mermaid",
+        "trace",
+    ]
     assert reply("timeline", "''") == [POD]
     assert reply("check", "-n", "shop", "pod/") == ["pod/web-7d9c6b5f4-q2xkz"]
     assert reply("timeline", "--context", "=", "sh") == ["shop-ctx"]  # bash splits --context=sh at '='
@@ -225,8 +234,11 @@ def test_job_names_and_pod_targets_of_check(comp, api_config):
 
 
 def test_output_formats_and_other_choices(comp):
-    assert comp("__complete", "timeline", "-o", "")[:2] == (["table", "wide", "json", "yaml"], 4)
-    assert comp("check", "--output", "")[0] == ["table", "json", "yaml"]
+    assert comp("__complete", "timeline", "-o", "")[:2] == (
+        ["table", "wide", "json", "yaml", "svg", "html", "mermaid", "trace"],
+        4,
+    )
+    assert comp("check", "--output", "")[0] == ["table", "json", "yaml", "html"]
     assert comp("check", "--fail-on=w")[0] == ["warning"]  # cobra's scripts add --fail-on=
     assert comp("timeline", "-oj")[0] == ["-ojson"]
     assert comp("demo", "--color", "")[0] == ["auto", "always", "never"]
@@ -385,7 +397,10 @@ def test_kubectl_runs_the_completion_executable(bin_dir, tmp_path, api_config):
     assert kubectl_complete("timeline", "") == ([POD], ":4")
     assert kubectl_complete("") == (COMMANDS, ":4")
     assert kubectl_complete("check", "-n", "shop", "pod/") == (["pod/web-7d9c6b5f4-q2xkz"], ":4")
-    assert kubectl_complete("timeline", "-o", "") == (["table", "wide", "json", "yaml"], ":4")
+    assert kubectl_complete("timeline", "-o", "") == (
+        ["table", "wide", "json", "yaml", "svg", "html", "mermaid", "trace"],
+        ":4",
+    )
     assert kubectl_complete("timeline", "--context", "sh") == (["shop-ctx"], ":4")
     # kubectl's own flags are not offered for a plugin: the plugin's are
     names, _ = kubectl_complete("timeline", "--req")

@@ -37,7 +37,7 @@ def run(*args: str):
         pytest.param(["timeline", "--frobnicate"], "no such option '--frobnicate'.", "timeline", id="option"),
         pytest.param(
             ["timeline", "-o", "xml"],
-            "invalid value for '-o' / '--output': 'xml' is not one of 'table', 'wide', 'json', 'yaml'.",
+            "invalid value for '-o' / '--output': 'xml' is not one of 'table', 'wide', 'json', 'yaml', 'svg', 'html', 'mermaid', 'trace'.",
             "timeline",
             id="choice",
         ),
