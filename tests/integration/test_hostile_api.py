@@ -389,3 +389,14 @@ def test_a_watch_line_without_end_is_capped(serve):
     result = run_plugin(serve(watch_handler("endless-line")), "timeline", POD, "--watch")
     assert result.returncode == 2, result.stderr
     assert "line longer than 16 MiB" in result.stderr
+
+
+# ------------------------------------------------------------------------------------------ item 14
+
+
+@pytest.mark.parametrize("timeout", ["1000000000000", "2562047h"])
+def test_a_request_timeout_past_any_clock_is_no_crash(serve, timeout):
+    """Socket and timer calls overflow on such values: the deadline is capped, the answer read."""
+    result = run_plugin(serve(standard), "timeline", POD, "--request-timeout", timeout)
+    assert result.returncode == 0, result.stderr
+    assert "app" in result.stdout
