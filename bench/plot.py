@@ -77,10 +77,10 @@ def plot_suite(plt, report: dict, out: str, title) -> None:
             hi.append(row["max_s"] - row["median_s"])
         if xs:
             servers.bar(xs, ys, width, yerr=[lo, hi], capsize=2, label=label, color=COLOURS[colour])
-            for x, y in zip(xs, ys):
+            for x, y, up in zip(xs, ys, hi):
                 servers.annotate(
                     f"{y:.2f}",
-                    (x, y),
+                    (x, y + up),
                     ha="center",
                     va="bottom",
                     fontsize=7,
@@ -90,8 +90,8 @@ def plot_suite(plt, report: dict, out: str, title) -> None:
     servers.set_xticks(range(len(groups)))
     servers.set_xticklabels(
         [
-            f"{sec['server']}\ntimeline {sec['timeline'].get('ratio', float('nan')):.2f}x describe pod, "
-            f"check {sec['check'].get('ratio', float('nan')):.1f}x faster"
+            f"{sec['server']}\ntimeline: {sec['timeline'].get('ratio', float('nan')):.2f}x describe pod\n"
+            f"check: {sec['check'].get('ratio', float('nan')):.1f}x faster than describe pods -l"
             for _name, sec in groups
         ],
         fontsize=8,
@@ -144,8 +144,8 @@ def plot_suite(plt, report: dict, out: str, title) -> None:
     )
     scale.set_xlabel("pods (about 10 events each)")
     scale.set_ylabel("CPU seconds (median)")
-    scale.set_xlim(left=0)
-    scale.set_ylim(bottom=0)
+    scale.set_xlim(0, scale.get_xlim()[1] * 1.12)
+    scale.set_ylim(0, scale.get_ylim()[1] * 1.1)
     scale.legend(fontsize=8, loc="upper left")
 
     # (d): peak RSS against pods, the fit, the target
@@ -203,13 +203,16 @@ def plot_suite(plt, report: dict, out: str, title) -> None:
                     xytext=(5, 3),
                 )
     latency.set_yscale("log")
+    bottom, top = latency.get_ylim()
+    latency.set_ylim(bottom / 4, top)  # room for the legend under the lines
     latency.set_xlabel("round trip, ms (bench/latency.py: half each way, plus the TCP handshake)")
     latency.set_ylabel("wall time per run, s (median)")
     latency.set_title(
         f"(e) through a delaying proxy; {lat.get('server', '')}, a Job of {lat.get('pods', '?')} pods",
         fontsize=10,
     )
-    latency.legend(fontsize=7, loc="center right")
+    latency.set_xlim(latency.get_xlim()[0], latency.get_xlim()[1] * 1.08)
+    latency.legend(fontsize=7, loc="lower right")
     for axis in axes.flat:
         axis.grid(True, which="both", alpha=0.3)
     machine = report.get("machine", {})

@@ -771,12 +771,12 @@ def plugin_state() -> dict:
         try:
             return subprocess.run(
                 ["git", *words], cwd=ROOT, capture_output=True, text=True, timeout=30
-            ).stdout.strip()
+            ).stdout.rstrip("\n")  # not strip(): a porcelain line starts with a space
         except (OSError, subprocess.TimeoutExpired):
             return ""
 
     dirty = [line[3:] for line in git("status", "--porcelain", "--", "kubectl_sidecar").splitlines()]
-    return {"commit": git("rev-parse", "HEAD"), "dirty": dirty}
+    return {"commit": git("rev-parse", "HEAD").strip(), "dirty": dirty}
 
 
 def parse_args(argv=None):
@@ -852,6 +852,7 @@ def main(argv=None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     workdir = tempfile.mkdtemp(prefix="kubectl-sidecar-suite-")
     home = os.path.join(workdir, "home")
     os.makedirs(home)
@@ -870,6 +871,7 @@ def main(argv=None) -> int:
     try:
         for name in args.sections:
             section_started = time.monotonic()
+            state = plugin_state()  # others may commit or edit the plugin during a long run
             try:
                 if name == "apiserver":
                     result = server_section(bench, "kube-apiserver", workdir)
@@ -885,6 +887,7 @@ def main(argv=None) -> int:
                 log(f"section {name} failed: {err}")
                 result = {"error": f"{type(err).__name__}: {err}"}
             result["wall_s"] = round(time.monotonic() - section_started, 1)
+            result["plugin"] = state
             report["sections"][name] = result
             log(f"section {name} done in {result['wall_s']} s")
     except KeyboardInterrupt:
