@@ -1,13 +1,21 @@
 # One command runs every gate: `make test`.
-PYTHON ?= python3
+# Outside a virtualenv, make works in its own, .venv (made on first use): Debian's and Ubuntu's python3
+# refuse `pip install` outside one (PEP 668, "externally-managed-environment"). Inside one (VIRTUAL_ENV
+# set), or with PYTHON=... given, that Python is used as it is.
+VENV ?= .venv
+ifdef VIRTUAL_ENV
+PYTHON ?= python
+else
+PYTHON ?= $(VENV)/bin/python
+endif
 PIP ?= $(PYTHON) -m pip
 
-.PHONY: help install dev test lint layering unit integration e2e demo bench krew clean
+.PHONY: help venv install dev test lint layering unit integration e2e demo bench krew clean
 
 LINTED = kubectl_sidecar tests bench scripts
 
 help:
-	@echo "make install      install the plugin (pip install .)"
+	@echo "make install      install the plugin (pip install . into the active virtualenv, else .venv)"
 	@echo "make test         install test dependencies, then the gates (lint, layering), then every tier"
 	@echo "make lint         ruff check, ruff format --check, mypy on the package"
 	@echo "make layering     the import-graph rules of the package (tests/unit/test_layering.py)"
@@ -17,10 +25,15 @@ help:
 	@echo "make bench        benchmark against kubectl (bench/run.py)"
 	@echo "make krew         build the krew archives and manifest under dist/"
 
-install:
+# Makes .venv when PYTHON is its interpreter and it is missing (python3 -m venv needs Debian's python3-venv).
+venv:
+	@if [ "$(PYTHON)" = "$(VENV)/bin/python" ] && [ ! -x "$(VENV)/bin/python" ]; then \
+		echo "python3 -m venv $(VENV)"; python3 -m venv "$(VENV)"; fi
+
+install: venv
 	$(PIP) install .
 
-dev:
+dev: venv
 	$(PIP) install -q -e '.[test]'
 
 # Gates before tests: a lint or layering failure stops the run before the slow tiers start.
@@ -45,12 +58,12 @@ e2e: dev
 	$(PYTHON) -m pytest tests/e2e
 
 demo: install
-	kubectl-sidecar demo
+	$(PYTHON) -m kubectl_sidecar demo
 
 # Benchmark against kubectl (docs/performance.md): about 90 minutes, most of it kubectl at 5,000 pods.
 # matplotlib draws the plot only; it is not a dependency of the plugin or of its tests.
 BENCH_RESULTS ?= bench/results
-bench:
+bench: dev
 	$(PIP) install -q matplotlib
 	$(PYTHON) bench/run.py --pods 1 --repeat 10 --out $(BENCH_RESULTS)/pods-1.json
 	$(PYTHON) bench/run.py --pods 200 --repeat 10 --out $(BENCH_RESULTS)/pods-200.json
@@ -59,7 +72,7 @@ bench:
 	$(PYTHON) bench/plot.py $(BENCH_RESULTS)/pods-1.json $(BENCH_RESULTS)/pods-200.json \
 		$(BENCH_RESULTS)/pods-1000.json $(BENCH_RESULTS)/pods-5000.json --out docs/performance.png
 
-krew:
+krew: dev
 	$(PYTHON) scripts/build_krew.py
 
 clean:

@@ -43,7 +43,19 @@ PLATFORMS: tuple[tuple[str, str], ...] = (
     ("darwin", "amd64"),
     ("darwin", "arm64"),
 )
-DEFAULT_BASE_URI = "https://github.com/kubectl-sidecar/kubectl-sidecar/releases/download/v{version}"
+
+
+def read_project_url(repo: Path = REPO) -> str:
+    """``PROJECT_URL`` from kubectl_sidecar/about.py (its one home), without importing the package."""
+    text = (repo / "kubectl_sidecar" / "about.py").read_text(encoding="utf-8")
+    m = re.search(r"""^PROJECT_URL\s*=\s*["']([^"']+)["']""", text, re.MULTILINE)
+    if not m:
+        raise SystemExit("build_krew: no PROJECT_URL in kubectl_sidecar/about.py")
+    return m.group(1)
+
+
+PROJECT_URL = read_project_url()
+DEFAULT_BASE_URI = PROJECT_URL + "/releases/download/v{version}"
 # The oldest Python the zipapp supports: dependencies are resolved for it, so each one picked also
 # declares support for it (click 8.2+ needs 3.10, so the zipapp carries click 8.1). Every pin of a direct
 # dependency must lie inside setup.cfg's range (check_within_requirements refuses the build otherwise).
@@ -72,6 +84,24 @@ PINS: tuple[str, ...] = (
     "urllib3==2.6.3",
     "websocket-client==1.9.0",
 )
+# The zipapp's first lines: a /bin/sh launcher instead of `#!/usr/bin/env python3`, so that a machine
+# without python3 gets one sentence instead of "/usr/bin/env: 'python3': No such file or directory".
+# The shell stops at `exec`, before the zip that follows; Python finds the zip from its end.
+LAUNCHER = (
+    "#!/bin/sh\n"
+    "# kubectl-sidecar: a Python zipapp (the zip follows these lines), run by python3 3.9 or later.\n"
+    'command -v python3 >/dev/null 2>&1 || { echo "error: kubectl-sidecar needs Python 3.9 or later as'
+    " python3 on PATH, and there is none (install python3, or see @PROJECT@/blob/main/docs/install.md)"
+    '" >&2; exit 2; }\n'
+    'exec python3 "$0" "$@"\n'
+)
+
+
+def launcher() -> bytes:
+    """The zipapp's launcher lines, with the project's address in its message."""
+    return LAUNCHER.replace("@PROJECT@", PROJECT_URL).encode("ascii")
+
+
 NATIVE_SUFFIXES = (".so", ".pyd", ".dll", ".dylib", ".a", ".o", ".lib", ".exe")
 # Zip cannot store times before 1980; tar and gzip get the same instant.
 DEFAULT_EPOCH = 315532800  # 1980-01-01T00:00:00Z
@@ -93,6 +123,10 @@ This archive holds:
 
 Install with krew (`kubectl krew install sidecar`), or put kubectl-sidecar anywhere on your PATH.
 Then run `kubectl sidecar --help`, or `kubectl sidecar demo` for a tour without a cluster.
+
+The first run unpacks the plugin into ${{XDG_CACHE_HOME:-~/.cache}}/kubectl-sidecar/zipapp/ (25-45 MB,
+only the newest version is kept) so that later runs start fast. Uninstalling does not remove it:
+`rm -rf "${{XDG_CACHE_HOME:-$HOME/.cache}}/kubectl-sidecar"`.
 
 Argument completion (`kubectl sidecar <TAB>`, kubectl 1.26 or later) needs kubectl_complete-sidecar
 on PATH, which krew cannot install: link it to the plugin once, next to it, e.g.
@@ -504,7 +538,7 @@ def build_zipapp(stage: Path, out: Path, epoch: int) -> None:
         (p for p in stage.rglob("*") if p.is_file()), key=lambda p: p.relative_to(stage).as_posix()
     )
     with open(out, "wb") as fh:
-        fh.write(b"#!/usr/bin/env python3\n")
+        fh.write(launcher())
         with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
             for p in paths:
                 info = zipfile.ZipInfo(p.relative_to(stage).as_posix(), date_time=date_time)

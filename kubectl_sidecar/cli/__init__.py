@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from kubectl_sidecar import __version__
-from kubectl_sidecar.cli.commands import check, completion, demo, timeline
+from kubectl_sidecar.cli.commands import check, completion, demo, explain, timeline, version
 from kubectl_sidecar.cli.terminal import make_progress, silence_broken_pipe
 from kubectl_sidecar.errors import EXIT_CANNOT_INSPECT, EXIT_INTERNAL, SidecarError
 from kubectl_sidecar.textsafe import terminal_safe
@@ -24,6 +24,10 @@ from kubectl_sidecar.textsafe import terminal_safe
 __all__ = ["cli", "complete", "main", "make_progress", "run"]
 
 PROG = "kubectl-sidecar"
+# Usage lines name the command as users type it: kubectl runs the plugin with argv[0] its path, so
+# `kubectl sidecar` cannot be told from `kubectl-sidecar`, and the documented form wins.
+USAGE_NAME = "kubectl sidecar"
+COMPLETE_VAR = "_KUBECTL_SIDECAR_COMPLETE"  # click's, as its scripts set it (not derived from USAGE_NAME)
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -66,8 +70,8 @@ class SidecarGroup(click.Group):
         try:
             code = super().main(
                 args=args,
-                prog_name=prog_name or PROG,
-                complete_var=complete_var,
+                prog_name=prog_name or USAGE_NAME,
+                complete_var=complete_var or COMPLETE_VAR,
                 standalone_mode=False,
                 **extra,
             )
@@ -170,10 +174,12 @@ def cli() -> None:
       kubectl sidecar timeline my-job-x7k2p -n batch
       kubectl get job,pod,events -o json > snap.json
       kubectl sidecar timeline -f snap.json --cluster-version 1.28
+      kubectl sidecar explain SC003             # what a finding code means, and its fix
+      kubectl sidecar version --client
     """
 
 
-for _command in (timeline, check, demo, completion):
+for _command in (timeline, check, demo, explain, version, completion):
     cli.add_command(_command)
 
 
@@ -185,7 +191,7 @@ def run(argv: list[str]) -> int:
     from kubectl_sidecar import shellcomp
 
     shellcomp.hook(argv, root=cli)  # kubectl_complete-sidecar / __complete: answers and exits
-    return cli.run_args(argv[1:], prog_name=PROG)
+    return cli.run_args(argv[1:], prog_name=USAGE_NAME)
 
 
 def main() -> None:
@@ -193,7 +199,7 @@ def main() -> None:
     from kubectl_sidecar import shellcomp
 
     shellcomp.hook(sys.argv, root=cli)  # kubectl_complete-sidecar / __complete: answers and exits
-    cli.main(prog_name=PROG)
+    cli.main(prog_name=USAGE_NAME)
 
 
 def complete() -> None:

@@ -201,7 +201,7 @@ def check(
     pod not owned by a Job in the namespace (-A: in every namespace).
 
     Exit codes: 0 when no finding reaches --fail-on, 1 when one does, 2 when the target could not be
-    inspected. Codes and fixes: docs/checks/.
+    inspected. Codes and fixes: kubectl sidecar explain CODE.
 
     \b
     Examples:
@@ -282,4 +282,62 @@ def completion(ctx: click.Context, shell: str) -> int:
     from kubectl_sidecar import shellcomp
 
     emit(shellcomp.script(shell, root=ctx.find_root().command))
+    return 0
+
+
+@click.command()
+@click.option(
+    "--client", "client_only", is_flag=True, help="Show the plugin's own versions only: read no cluster."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(("json", "yaml")),
+    help="json or yaml: the versions as one document (clientVersion, serverVersion).",
+)
+@kube_options
+def version(client_only: bool, output: str | None, kube: KubeOptions) -> int:
+    """Print the plugin's, Python's and the client libraries' versions, and the cluster's.
+
+    As kubectl version: the server's version is read from the current context (or the connection flags)
+    unless --client is given; when it cannot be read, the client's versions are printed, then the error.
+
+    \b
+    Examples:
+      kubectl sidecar version --client
+      kubectl sidecar version --context prod -o json
+    """
+    from kubectl_sidecar import info
+    from kubectl_sidecar.errors import SidecarError
+
+    try:
+        document = info.version_document(None if client_only else kube)
+    except SidecarError:
+        emit(info.render_version(info.version_document(None), output or "text"))
+        raise
+    emit(info.render_version(document, output or "text"))
+    return 0
+
+
+@click.command()
+@click.argument("code", required=False)
+@colour_option("Bold headings: auto means only on a terminal. NO_COLOR turns it off.")
+def explain(code: str | None, colour: str) -> int:
+    """Explain a finding code: what it means, why it matters, how to fix it, with YAML.
+
+    CODE is a code that check and timeline report (SC001 ... SC012). With no CODE, list every code. The
+    pages are bundled with the plugin; each also lives online (the URL is printed last).
+
+    \b
+    Examples:
+      kubectl sidecar explain
+      kubectl sidecar explain SC003
+      kubectl sidecar explain SC010 | less
+    """
+    from kubectl_sidecar import info
+
+    opts = make_render_options(
+        output="table", absolute_time=False, utc=False, chart=False, ascii_only=False, colour=colour
+    )
+    emit(info.explain(code, width=opts.width, colour=opts.colour))
     return 0

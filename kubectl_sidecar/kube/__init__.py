@@ -31,7 +31,14 @@ from kubectl_sidecar.snapshot import Snapshot
 if TYPE_CHECKING:
     from kubectl_sidecar.kube.follow import PodUpdate
 
-__all__ = ["PodUpdate", "fetch_check_snapshot", "fetch_pod_snapshot", "follow_pod", "list_names"]
+__all__ = [
+    "PodUpdate",
+    "fetch_check_snapshot",
+    "fetch_pod_snapshot",
+    "fetch_server_version",
+    "follow_pod",
+    "list_names",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -90,10 +97,25 @@ def follow_pod(
 
 
 def list_names(opts: KubeOptions, kind: str) -> list[str]:
-    """Names of the pods (``kind="pod"``) or Jobs (``"job"``) in the namespace, sorted (shell completion)."""
-    if kind not in ("pod", "job"):
+    """Names of the pods (``kind="pod"``) or Jobs (``"job"``) in the namespace, or of the namespaces
+    (``"namespace"``), sorted (shell completion)."""
+    if kind not in ("pod", "job", "namespace"):
         raise ValueError(f"cannot list names of {kind}")
     from kubectl_sidecar.kube import checkreads
 
     with Session.open(opts) as session:
+        if kind == "namespace":
+            from kubectl_sidecar.kube.apierrors import ApiTarget
+            from kubectl_sidecar.raw import meta
+
+            items, _rv = session.list("/api/v1/namespaces", ApiTarget("list", "namespaces"))
+            return sorted({name for name in (meta(item, "name") for item in items) if name})
         return checkreads.list_names(session, kind)
+
+
+def fetch_server_version(opts: KubeOptions) -> dict:
+    """``/version`` of the cluster, as the server sends it (``kubectl sidecar version``)."""
+    from kubectl_sidecar.kube.apierrors import ApiTarget
+
+    with Session.open(opts) as session:
+        return session.get("/version", ApiTarget("get", "/version"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
+from kubectl_sidecar.about import check_page_url
 from kubectl_sidecar.findings import SEVERITIES, CheckReport, Finding, JobReport, PodResult
 from kubectl_sidecar.textsafe import terminal_safe
 
@@ -77,7 +78,9 @@ def render_finding_details(finding: Finding, *, width: int = 80, indent: str = "
     if finding.fix_yaml:
         # Our YAML's own lines (LF), each made safe: a name in it cannot start a line of its own.
         out += [(pad + terminal_safe(line)).rstrip() for line in finding.fix_yaml.rstrip("\n").split("\n")]
-    out.append(f"{inner}{'docs':<{_LABEL_W}}{finding.doc}")
+    # The page as a krew or pip install has it (bundled), and online at a stable address.
+    out.append(f"{inner}{'docs':<{_LABEL_W}}kubectl sidecar explain {finding.code}")
+    out.append(f"{pad}{check_page_url(finding.code)}")
     return "\n".join(out) + "\n"
 
 

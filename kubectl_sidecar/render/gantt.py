@@ -83,12 +83,20 @@ class _Row:
             self.cells[index] = (priority, glyph, colour)
 
     def render(self, colour: bool) -> str:
+        """The row's glyphs; with ``colour``, one escape sequence per run of cells of one colour."""
         out = []
+        current: str | None = None  # the colour open on the terminal
         for _, glyph, name in self.cells:
-            if colour and name and glyph != " ":
-                out.append(f"\x1b[{_COLOURS[name]}m{glyph}\x1b[0m")
-            else:
-                out.append(glyph)
+            wanted = _COLOURS[name] if colour and name and glyph != " " else None
+            if wanted != current:
+                if current is not None:
+                    out.append("\x1b[0m")
+                if wanted is not None:
+                    out.append(f"\x1b[{wanted}m")
+                current = wanted
+            out.append(glyph)
+        if current is not None:
+            out.append("\x1b[0m")
         return "".join(out)
 
 

@@ -142,6 +142,10 @@ def _complete_argument(command: Any, position: int, incomplete: str, values: dic
         from kubectl_sidecar import demo
 
         return Result(_prefixed(demo.names(), incomplete))
+    if name == "explain":
+        from kubectl_sidecar.checks.catalogue import CODES
+
+        return Result([(c.code, c.title) for c in CODES.values() if c.code.startswith(incomplete.upper())])
     if name not in ("timeline", "check") or position > 0:
         return Result()
     if values.get("filenames") or values.get("all_namespaces") or values.get("selector"):
@@ -169,6 +173,8 @@ def _complete_value(opt: _Opt, incomplete: str, values: dict, flag_prefix: str) 
     if section:
         names = sources.kubeconfig_names(section, sources.last(values, "kubeconfig"))
         return Result(_prefixed(names, incomplete), flag_prefix=flag_prefix)
+    if opt.name == "namespace":  # as kubectl: the namespaces of the cluster the typed flags select
+        return Result(_prefixed(sources.list_names(values, "namespace"), incomplete), flag_prefix=flag_prefix)
     return Result(flag_prefix=flag_prefix)
 
 

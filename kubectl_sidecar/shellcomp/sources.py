@@ -69,7 +69,8 @@ def kube_options(values: dict, timeout: float = COMPLETION_TIMEOUT) -> KubeOptio
 
 
 def list_names(values: dict, kind: str, timeout: float = COMPLETION_TIMEOUT) -> list:
-    """Pod or Job names of the namespace the typed flags select; ``[]`` on any failure or after the timeout.
+    """Pod or Job names of the namespace the typed flags select (``kind="namespace"``: the namespaces);
+    ``[]`` on any failure or after the timeout.
 
     The request runs in a daemon thread, so a server that does not answer, retries or a slow credential
     plugin cannot hold the shell longer than ``timeout`` plus a second.

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import http.server
 import importlib.util
+import io
 import json
 import os
 import re
@@ -203,7 +204,7 @@ def test_build_is_reproducible(built, tmp_path):
 
 def test_zipapp_is_pure_python_with_its_dependencies(zipapp, built):
     data = zipapp.read_bytes()
-    assert data.startswith(b"#!/usr/bin/env python3\n")
+    assert data.startswith(build_krew.launcher())
     with zipfile.ZipFile(zipapp) as zf:
         names = zf.namelist()
         assert names == sorted(names)
@@ -369,7 +370,7 @@ def test_kubectl_runs_the_plugin_with_a_python3_that_has_no_packages(krew_root, 
     version = _run([KUBECTL, "sidecar", "--version"], env=env)
     assert version.stdout.strip() == f"kubectl-sidecar {VERSION}"
     helped = _run([KUBECTL, "sidecar", "--help"], env=env)
-    assert helped.stdout.startswith("Usage: kubectl-sidecar")
+    assert helped.stdout.startswith("Usage: kubectl sidecar")
     demo = _run([KUBECTL, "sidecar", "demo"], env=env)
     assert demo.stdout.strip() and "Traceback" not in demo.stderr
     # The modules come from the zipapp's unpacked copy under HOME's cache, not from any site-packages.
@@ -614,3 +615,224 @@ def test_zipapp_on_each_python(zipapp, python, tmp_path):
     assert proc.stdout.strip() == f"kubectl-sidecar {VERSION}"
     demo = _run([python, "-S", "-I", zipapp, "demo"], env=env)
     assert demo.stdout.strip()
+
+
+# ------------------------------------------------------------------------------------------ launcher
+
+
+def test_zipapp_starts_with_a_launcher_that_names_the_python_it_needs(zipapp, tmp_path):
+    """No python3 on PATH: one sentence saying what is needed (not `/usr/bin/env: 'python3': ...`)."""
+    data = zipapp.read_bytes()
+    assert data.startswith(b"#!/bin/sh\n")
+    assert data.startswith(build_krew.launcher())
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    proc = _run(
+        [zipapp, "demo"], env={"PATH": str(empty), "HOME": str(tmp_path), "LANG": "C.UTF-8"}, check=False
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("error: kubectl-sidecar needs Python 3.9 or later as python3 on PATH")
+    assert proc.stderr.count("\n") == 1 and proc.stderr.endswith("docs/install.md)\n")
+
+
+def test_manifest_and_release_uris_use_the_one_project_url(built):
+    """The krew manifest's homepage, its links and the release URIs all come from about.PROJECT_URL."""
+    from kubectl_sidecar.about import PROJECT_URL
+
+    assert build_krew.PROJECT_URL == PROJECT_URL
+    doc = yaml.safe_load(Path(built["manifest"]).read_text(encoding="utf-8"))
+    assert doc["spec"]["homepage"] == PROJECT_URL
+    urls = re.findall(r"https?://[^\s\"']+", Path(built["manifest"]).read_text(encoding="utf-8"))
+    foreign = [u for u in urls if not u.startswith(PROJECT_URL) and "kubernetes-sigs/krew" not in u]
+    assert not foreign, foreign
+    assert all(
+        pl["uri"].startswith(f"{PROJECT_URL}/releases/download/v{VERSION}/")
+        for pl in doc["spec"]["platforms"]
+    )
+    assert "~/.cache/kubectl-sidecar" in doc["spec"]["caveats"]
+
+
+# ------------------------------------------------------------------------------------------ lifecycle
+
+
+def _bumped(version: str) -> str:
+    """The next patch version: 0.1.0 -> 0.1.1."""
+    head, last = re.match(r"(.*?)(\d+)$", version.split("+")[0].split("-")[0]).groups()  # type: ignore
+    return f"{head}{int(last) + 1}"
+
+
+def _release_as(archive: Path, version: str, out: Path) -> Path:
+    """The same archive as release ``version``: the zipapp's package version and build id changed.
+
+    What a user gets from the next release, without building one: krew installs it, the plugin says the
+    new version, and its unpacked copy goes in a new folder (the old one must be removed).
+    """
+    with tarfile.open(archive) as tf:
+        members = {m.name: (tf.extractfile(m).read(), m.mode) for m in tf.getmembers()}  # type: ignore
+    old = zipfile.ZipFile(io.BytesIO(members["kubectl-sidecar"][0]))
+    buffer = io.BytesIO()
+    buffer.write(build_krew.launcher())
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            data = old.read(info)
+            if info.filename == "kubectl_sidecar/__init__.py":
+                data = data.replace(f'"{VERSION}"'.encode(), f'"{version}"'.encode())
+            elif info.filename == "__main__.py":
+                data = re.sub(rb'VERSION = "[^"]+"', f'VERSION = "{version}"'.encode(), data)
+                data = re.sub(rb'BUILD_ID = "[^"]+"', b'BUILD_ID = "0000000000000001"', data)
+            new.writestr(info, data)
+    members["kubectl-sidecar"] = (buffer.getvalue(), 0o755)
+    path = out / build_krew.archive_name(version, "linux", "amd64")
+    build_krew.build_tarball(
+        sorted((n, d, m) for n, (d, m) in members.items()), path, build_krew.source_epoch()
+    )
+    return path
+
+
+def _receipt_version(root: Path) -> str:
+    return yaml.safe_load((root / "receipts" / "sidecar.yaml").read_text(encoding="utf-8"))["spec"]["version"]
+
+
+class _Files:
+    """A loopback HTTP server for a folder (the release downloads krew fetches)."""
+
+    def __init__(self, folder: Path) -> None:
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+        handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _manifest_for(version: str, archives: dict[tuple[str, str], tuple[str, Path]]) -> str:
+    artifacts = {key: (uri, _sha256(path)) for key, (uri, path) in archives.items()}
+    return build_krew.render_manifest((REPO / "krew" / "sidecar.yaml").read_text(), version, artifacts)
+
+
+def _git(repo: Path, *args: str) -> None:
+    identity = ["-c", "user.name=test", "-c", "user.email=test@127.0.0.1", "-c", "init.defaultBranch=master"]
+    _run(["git", *identity, "-C", repo, *args])
+
+
+def _publish(index: Path, manifest: str, message: str) -> None:
+    """Commit ``manifest`` as plugins/sidecar.yaml of a local krew index (a git repository)."""
+    (index / "plugins").mkdir(parents=True, exist_ok=True)
+    (index / "plugins" / "sidecar.yaml").write_text(manifest, encoding="utf-8")
+    _git(index, "add", "plugins/sidecar.yaml")
+    _git(index, "commit", "-q", "-m", message)
+
+
+def _platform_archives(base: str, path: Path, version: str) -> dict[tuple[str, str], tuple[str, Path]]:
+    """Every platform of the template pointed at one archive (the plugin is the same on all)."""
+    return {p: (f"{base}/{path.name}", path) for p in build_krew.PLATFORMS}
+
+
+@pytest.mark.kubectl
+def test_krew_lifecycle_install_list_upgrade_uninstall(krew_tools, archive, bare_python, tmp_path):
+    """As a user's krew does it, from an index (a local git repository) and loopback downloads."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed: krew reads its plugin index with git")
+    releases = tmp_path / "releases"
+    releases.mkdir()
+    first = releases / archive.name
+    shutil.copy(archive, first)
+    newer_version = _bumped(VERSION)
+    newer = _release_as(archive, newer_version, releases)
+    index = tmp_path / "index"
+    index.mkdir()
+    _git(index, "init", "-q")
+    root, home = tmp_path / "krew-root", tmp_path / "home"
+    home.mkdir()
+    env = _plugin_env(root, bare_python, home)
+    env["PATH"] = os.pathsep.join([env["PATH"], str(krew_tools)])
+    files = _Files(releases)
+    try:
+        _publish(index, _manifest_for(VERSION, _platform_archives(files.base, first, VERSION)), "v1")
+        _run([KUBECTL, "krew", "index", "add", "local", index], env=env)
+        installed = _run([KUBECTL, "krew", "install", "local/sidecar"], env=env, stdin=subprocess.DEVNULL)
+        assert "Installed plugin: sidecar" in installed.stdout + installed.stderr
+        # Not on a terminal, `krew list` prints the names alone; the receipt holds the version.
+        assert _run([KUBECTL, "krew", "list"], env=env).stdout.splitlines() == ["local/sidecar"]
+        assert _receipt_version(root) == f"v{VERSION}"
+        assert _run([KUBECTL, "sidecar", "version", "--client"], env=env).stdout.startswith(
+            f"Plugin Version: v{VERSION}\n"
+        )
+        cache = home / ".cache" / "kubectl-sidecar" / "zipapp"
+        assert [p.name.split("-")[0] for p in cache.iterdir()] == [VERSION]
+
+        _publish(
+            index, _manifest_for(newer_version, _platform_archives(files.base, newer, newer_version)), "v2"
+        )
+        upgraded = _run([KUBECTL, "krew", "upgrade", "sidecar"], env=env, stdin=subprocess.DEVNULL)
+        assert "Upgraded plugin: local/sidecar" in upgraded.stderr, upgraded.stderr
+        assert _run([KUBECTL, "krew", "list"], env=env).stdout.splitlines() == ["local/sidecar"]
+        assert _receipt_version(root) == f"v{newer_version}"
+        assert _run([KUBECTL, "sidecar", "version", "--client"], env=env).stdout.startswith(
+            f"Plugin Version: v{newer_version}\n"
+        )
+        # The unpacked copy of the version the upgrade replaced is gone: one version at a time.
+        assert [p.name for p in cache.iterdir()] == [f"{newer_version}-0000000000000001"]
+        demo = _run([KUBECTL, "sidecar", "demo", "acs-forced-exit"], env=env)
+        assert "SC010" in demo.stdout
+
+        removed = _run([KUBECTL, "krew", "uninstall", "sidecar"], env=env)
+        assert "Uninstalled plugin: sidecar" in removed.stdout + removed.stderr
+    finally:
+        files.close()
+    assert not (root / "bin" / "kubectl-sidecar").exists() and not (root / "store" / "sidecar").exists()
+    assert not (root / "receipts" / "sidecar.yaml").exists()
+    assert "sidecar" not in _run([KUBECTL, "krew", "list"], env=env).stdout
+    gone = _run([KUBECTL, "sidecar", "version"], env=env, check=False)
+    assert gone.returncode != 0 and "unknown command" in gone.stderr
+
+
+@pytest.mark.kubectl
+def test_krew_manifest_install_then_list_upgrade_and_uninstall(
+    krew_tools, built, archive, bare_python, tmp_path
+):
+    """The index-free install (--manifest with --archive) of docs/install.md, then the rest of its life.
+
+    krew's list, uninstall and info refuse to run until a plugin index exists ("krew local plugin index is
+    not initialized"): `kubectl krew update` makes the default one (a clone of krew-index). Here a local
+    index stands in for it, as the network is out of reach. Upgrading a plugin installed from a manifest is
+    uninstall, then install of the newer manifest and archive (krew upgrade skips such plugins).
+    """
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed: krew reads its plugin index with git")
+    root, home = tmp_path / "krew-root", tmp_path / "home"
+    home.mkdir()
+    env = _plugin_env(root, bare_python, home)
+    env["PATH"] = os.pathsep.join([env["PATH"], str(krew_tools)])
+    install = [KUBECTL, "krew", "install", f"--manifest={built['manifest']}", f"--archive={archive}"]
+    _run(install, env=env, stdin=subprocess.DEVNULL)
+    refused = _run([KUBECTL, "krew", "list"], env=env, check=False)
+    assert refused.returncode != 0 and "index is not initialized" in refused.stderr
+    index = tmp_path / "index"
+    index.mkdir()
+    _git(index, "init", "-q")
+    _git(index, "commit", "-q", "--allow-empty", "-m", "empty index")
+    _run([KUBECTL, "krew", "index", "add", "default", index], env=env)  # what `kubectl krew update` makes
+    assert _run([KUBECTL, "krew", "list"], env=env).stdout.splitlines() == ["detached/sidecar"]
+
+    newer_version = _bumped(VERSION)
+    newer = _release_as(archive, newer_version, tmp_path)
+    manifest = tmp_path / "sidecar.yaml"
+    manifest.write_text(
+        _manifest_for(newer_version, _platform_archives("https://127.0.0.1:9", newer, newer_version))
+    )
+    _run([KUBECTL, "krew", "uninstall", "sidecar"], env=env)
+    _run(
+        [KUBECTL, "krew", "install", f"--manifest={manifest}", f"--archive={newer}"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert _run([KUBECTL, "sidecar", "version", "--client"], env=env).stdout.startswith(
+        f"Plugin Version: v{newer_version}\n"
+    )
+    _run([KUBECTL, "krew", "uninstall", "sidecar"], env=env)
+    assert not (root / "bin" / "kubectl-sidecar").exists() and not (root / "store" / "sidecar").exists()

@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "timefmt": 0,
     "textsafe": 0,  # the one terminal sanitiser
     "yamlsafe": 0,  # YAML within limits (aliases, nesting, integers): kubeconfigs, and -f files
+    "about": 0,  # the project URL and the versions the plugin runs on
     "model": 1,
     "snapshot": 2,
     "select": 3,
@@ -40,6 +41,7 @@ LAYERS: dict[str, int] = {
     "render": 6,
     "app": 7,
     "demo": 7,
+    "info": 7,  # version and explain: what the plugin tells about itself
     "cli": 8,
     "shellcomp": 8,
     "__main__": 9,  # python -m kubectl_sidecar: runs the cli
