@@ -118,14 +118,9 @@ def _kind_of(request) -> str:
     path = request.path
     if path == "/version":
         return "get /version"
-    if (
-        path.startswith(("/api", "/apis"))
-        and path.count("/") <= 3
-        and "namespaces" not in path
-        and "nodes" not in path
-    ):
-        return "discovery"
     parts = path.strip("/").split("/")
+    if (parts[0] == "api" and len(parts) <= 2) or (parts[0] == "apis" and len(parts) <= 3):
+        return "discovery"  # /api, /api/v1, /apis, /apis/GROUP, /apis/GROUP/VERSION
     if "namespaces" in parts:
         rest = parts[parts.index("namespaces") + 2 :]
     else:

@@ -35,6 +35,7 @@ SIGTERM. Prints summary tables, writes every sample to ``--out`` (JSON) and draw
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import queue
@@ -65,6 +66,23 @@ def log(message: str) -> None:
 
 
 # ---- processes ----------------------------------------------------------------------------------
+
+
+def plugin_tree() -> str:
+    """A fingerprint of the plugin's source files (path, size, mtime): other people may edit the
+    package during a long run, and a row whose runs saw two versions says so."""
+    entries = []
+    for base, _dirs, files in os.walk(os.path.join(ROOT, "kubectl_sidecar")):
+        for name in files:
+            if name.endswith(".py"):
+                try:
+                    st = os.stat(os.path.join(base, name))
+                except OSError:
+                    continue
+                entries.append(
+                    f"{os.path.relpath(os.path.join(base, name), ROOT)}:{st.st_size}:{st.st_mtime_ns}"
+                )
+    return hashlib.sha1("\n".join(sorted(entries)).encode()).hexdigest()[:12]
 
 
 def first_line(data: bytes) -> str:
@@ -250,7 +268,11 @@ def stats(samples: list, ok_codes: tuple) -> dict:
             max_s=round(max(walls), 4),
             cpu_median_s=round(statistics.median(cpus), 4),
             peak_rss_mib=round(max(s["rss_mib"] for s in good), 1),
+            rss_median_mib=round(statistics.median(s["rss_mib"] for s in good), 1),
         )
+    trees = {s["plugin_tree"] for s in samples if s.get("plugin_tree")}
+    if len(trees) > 1:
+        out["plugin_versions"] = len(trees)  # the package changed between these runs
     failures = {}
     for s in samples:
         if s["rc"] not in ok_codes:
@@ -286,11 +308,32 @@ class Bench:
             "PYTHONDONTWRITEBYTECODE": "1",
         }
 
+    def run(self, argv: list, env: dict, capture: bool = False) -> dict:
+        tree = plugin_tree() if "kubectl_sidecar" in argv else None
+        sample = run_cmd(argv, env, ROOT, self.args.timeout, capture=capture)
+        if tree:
+            sample["plugin_tree"] = tree
+        return sample
+
     def warm_up(self, argv: list, env: dict, server: ServerProc | None) -> dict:
-        """One untimed run: output and exit code checked, requests counted."""
+        """One untimed run: output and exit code checked, requests counted. The plugin's is tried
+        again ``--retries`` times, ``--retry-wait`` seconds apart, when it fails: other people may be
+        half-way through a change of the package."""
+        attempts = 1 + (self.args.retries if "kubectl_sidecar" in argv else 0)
+        for attempt in range(1, attempts + 1):
+            out = self._warm_up_once(argv, env, server)
+            out["attempts"] = attempt
+            if out["ok"] or attempt == attempts:
+                return out
+            log(f"  trying again in {self.args.retry_wait:g} s ({attempt}/{attempts - 1})")
+            time.sleep(self.args.retry_wait)
+            compile_plugin()
+        return out
+
+    def _warm_up_once(self, argv: list, env: dict, server: ServerProc | None) -> dict:
         if server is not None:
             server.ask("reset")
-        sample = run_cmd(argv, env, ROOT, self.args.timeout, capture=True)
+        sample = self.run(argv, env, capture=True)
         out: dict = {"rc": sample["rc"], "out_bytes": sample.get("out_bytes", 0)}
         if server is not None:
             count = server.ask("count")
@@ -318,7 +361,7 @@ class Bench:
                 commands = [c for c in commands if c[0] != who]
         for i in range(n):
             for who, argv in commands if i % 2 == 0 else list(reversed(commands)):
-                samples[who].append(run_cmd(argv, env, ROOT, self.args.timeout))
+                samples[who].append(self.run(argv, env))
             log(f"{label}: pair {i + 1}/{n}")
         result: dict = {"pairs": n, "kind": kind}
         for who, argv in (("ours", ours), ("kubectl", theirs)):
@@ -343,7 +386,7 @@ class Bench:
         """The warm-up's result, and a function that makes one timed run (for the caller to
         interleave with other commands' runs)."""
         warm = self.warm_up(argv, env, server)
-        return warm, (lambda: run_cmd(argv, env, ROOT, self.args.timeout))
+        return warm, (lambda: self.run(argv, env))
 
 
 def display(argv: list) -> str:
@@ -421,7 +464,7 @@ def server_section(bench: Bench, kind: str, workdir: str) -> dict:
         )
         help_argv = bench.plugin + ["--help"]
         warm = bench.warm_up(help_argv, env, None)
-        runs = [run_cmd(help_argv, env, ROOT, args.timeout) for _ in range(5)] if warm["ok"] else []
+        runs = [bench.run(help_argv, env) for _ in range(5)] if warm["ok"] else []
         section["help"] = dict(stats(runs, (0,)), argv=display(help_argv), warm_up=warm, samples=runs)
         return section
     finally:
@@ -526,7 +569,14 @@ def memory_section(report: dict) -> dict:
     points = []
     for row in (report["sections"].get("scale") or {}).get("rows", []):
         if row["what"] == "job" and row.get("peak_rss_mib"):
-            points.append({"pods": row["pods"], "peak_rss_mib": row["peak_rss_mib"], "from": "scale"})
+            points.append(
+                {
+                    "pods": row["pods"],
+                    "peak_rss_mib": row["peak_rss_mib"],
+                    "rss_median_mib": row.get("rss_median_mib"),
+                    "from": "scale",
+                }
+            )
     standin = report["sections"].get("standin") or {}
     check = (standin.get("check") or {}).get("ours") or {}
     if check.get("peak_rss_mib") and all(p["pods"] != standin["pods"] for p in points):
@@ -661,7 +711,11 @@ def fmt_row(row: dict, name: str) -> str:
         err = failure.get("stderr", warm.get("stderr", ""))
         return f"  {name:<52} FAILED (exit {rc}): {err[:90]}"
     requests = (row.get("warm_up") or {}).get("requests")
-    extra = f"  ({len(row['failures'])} kinds of failure)" if row.get("failures") else ""
+    extra = ""
+    if row.get("failures"):
+        extra += f"  ({sum(f['times'] for f in row['failures'])} failed: exit {row['failures'][0]['rc']})"
+    if row.get("plugin_versions"):
+        extra += f"  (the plugin changed during these runs: {row['plugin_versions']} versions)"
     return (
         f"  {name:<52} {row['ok']:>4} {row['median_s']:>9.3f} {row['min_s']:>7.3f}-{row['max_s']:<7.3f} "
         f"{row['cpu_median_s']:>7.3f} {row['peak_rss_mib']:>8.1f} {requests if requests is not None else '-':>8}"
@@ -734,9 +788,14 @@ def print_summary(report: dict) -> None:
     if memory and memory.get("points"):
         print("\n(d) peak RSS of check job/report (MiB; MB = 10^6 bytes)")
         for point in memory["points"]:
+            median = (
+                f", median of the runs {point['rss_median_mib']:.1f} MiB"
+                if point.get("rss_median_mib")
+                else ""
+            )
             print(
                 f"    {point['pods']:>6} pods: {point['peak_rss_mib']:7.1f} MiB "
-                f"({point['peak_rss_mib'] * MIB / 1e6:.1f} MB)"
+                f"({point['peak_rss_mib'] * MIB / 1e6:.1f} MB){median}"
             )
         if "mib_per_pod" in memory:
             print(
@@ -815,6 +874,15 @@ def parse_args(argv=None):
     parser.add_argument("--latency-check-pairs", type=int, help="default 3; quick 1")
     parser.add_argument("--latency-server", choices=("kube-apiserver", "stand-in"), default="kube-apiserver")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds any one process may take")
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=3,
+        help="when the plugin's warm-up run fails, try again this many times (default 3)",
+    )
+    parser.add_argument(
+        "--retry-wait", type=float, default=60.0, help="seconds between those tries (default 60)"
+    )
     parser.add_argument("--kubectl", default=shutil.which("kubectl") or "/usr/bin/kubectl")
     args = parser.parse_args(argv)
     quick = args.quick
