@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "kubectl_complete-sidecar"
 POD = "etl-20240501-x7k2p"
 JOB = "etl-20240501"
-COMMANDS = ["check", "completion", "demo", "timeline"]
+COMMANDS = ["check", "completion", "demo", "explain", "timeline", "version"]
 
 
 @pytest.fixture
@@ -194,7 +194,7 @@ def test_commands_are_listed_by_every_form_of_the_executable(comp, bin_dir, tmp_
 
 def test_descriptions_are_left_out_for_complete_no_desc(comp):
     _, _, proc = comp("__completeNoDesc", "")
-    assert proc.stdout == "check\ncompletion\ndemo\ntimeline\n:4\n"
+    assert proc.stdout == "check\ncompletion\ndemo\nexplain\ntimeline\nversion\n:4\n"
 
 
 def test_pod_names_from_the_cluster(comp, cluster_api, api_config):
@@ -205,6 +205,22 @@ def test_pod_names_from_the_cluster(comp, cluster_api, api_config):
     assert comp("timeline", "x", KUBECONFIG=api_config)[0] == []
     assert cluster_api.writes() == []
     assert {r.path for r in cluster_api.requests} == {"/api/v1/namespaces/batch-jobs/pods"}
+
+
+@pytest.mark.parametrize(
+    "words, expected",
+    [
+        pytest.param(("timeline", "-n", ""), ["analytics", "batch-jobs", "shop"], id="all"),
+        pytest.param(("check", "--namespace", "s"), ["shop"], id="prefix"),
+        pytest.param(("timeline", "-n", "zzz"), [], id="none"),
+    ],
+)
+def test_namespaces_complete_from_the_cluster(comp, cluster_api, api_config, words, expected):
+    """-n completes the namespaces of the cluster (kubectl's own -n completes them too): one list."""
+    names, directive, _ = comp(*words, KUBECONFIG=api_config)
+    assert names == expected and directive == 4
+    assert {r.path for r in cluster_api.requests} <= {"/api/v1/namespaces"}
+    assert cluster_api.writes() == []
 
 
 def test_the_typed_namespace_context_and_kubeconfig_are_honoured(comp, tmp_path, api_config):
