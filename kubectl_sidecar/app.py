@@ -18,6 +18,7 @@ from kubectl_sidecar.snapshot import Snapshot
 from kubectl_sidecar.timeline import build_timeline
 
 if TYPE_CHECKING:  # select loads only for check: a timeline needs no targets
+    from kubectl_sidecar.knownsidecars import Catalogue
     from kubectl_sidecar.select import Target
 
 
@@ -29,6 +30,8 @@ def timeline_for_pod(
     now: datetime | None = None,
     cluster_version: ClusterVersion | None = None,
     read_notes: Sequence[str] = (),
+    catalogue: Catalogue | None = None,
+    now_source: str = "clock",
 ) -> PodResult:
     """Build the timeline of one pod of a snapshot, with everything the snapshot knows about it, and the
     findings on it beside it. ``cluster_version`` overrides the snapshot's server version; ``read_notes``
@@ -45,6 +48,8 @@ def timeline_for_pod(
         events_state=snapshot.events_state,
         now=now,
         read_notes=read_notes,
+        catalogue=catalogue,
+        now_source=now_source,
     )
     context = checks.CheckContext(now=now, node_version=node_version(node))
     return PodResult(timeline, tuple(checks.check_timeline(timeline, context)))
@@ -87,6 +92,8 @@ def check_snapshot(
     progress: Callable[[int, int], None] | None = None,
     cluster_version: ClusterVersion | None = None,
     keep_timelines: bool = False,
+    catalogue: Catalogue | None = None,
+    now_source: str = "clock",
 ) -> CheckReport:
     """Check the Jobs and pods ``target`` names in ``snapshot``: every pod's timeline and findings.
 
@@ -105,7 +112,13 @@ def check_snapshot(
     def one(pod: dict) -> PodResult:
         nonlocal done
         result = timeline_for_pod(
-            snapshot, pod, declared_sidecars=declared_sidecars, now=now, cluster_version=version
+            snapshot,
+            pod,
+            declared_sidecars=declared_sidecars,
+            now=now,
+            cluster_version=version,
+            catalogue=catalogue,
+            now_source=now_source,
         )
         done += 1
         if progress is not None:
@@ -163,6 +176,30 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def load_catalogue(files: Sequence[str]) -> Catalogue:
+    """The sidecar catalogue: the files given, the user's config file, the built-in entries."""
+    from kubectl_sidecar import knownsidecars
+
+    return knownsidecars.load(files)
+
+
+def snapshot_now(now_text: str | None, filenames: Sequence[str]) -> tuple[datetime | None, str]:
+    """``--now`` for files: the time the judgement rests on, and its source (``flag``); live, the clock."""
+    if now_text is None:
+        return (None, "data") if filenames else (_now(), "clock")
+    if not filenames:
+        raise UsageError("--now gives the time of files (-f): live, now is the clock")
+    from kubectl_sidecar.timefmt import parse_when
+
+    when = parse_when(now_text, _now())
+    if when is None:
+        raise UsageError(
+            f'--now "{now_text}" is not a time: give RFC 3339 (2024-10-29T03:40:00Z) or a relative time '
+            "(-10m, -1h30m)"
+        )
+    return when, "flag"
+
+
 def split_target(target: str | None, default_kind: str) -> tuple[str, str | None]:
     """``NAME``, ``pod/NAME``, ``pods/NAME``, ``job.batch/NAME`` -> (kind, name)."""
     if target is None:
@@ -191,16 +228,25 @@ def run_timeline(
     filenames: Sequence[str] = (),
     cluster_version: ClusterVersion | None = None,
     declared: Iterable[str] = (),
+    catalogue_files: Sequence[str] = (),
+    now_text: str | None = None,
     kube: KubeOptions,
     render: RenderOptions,
 ) -> Outcome:
     """``timeline``: one pod from files (``-f``) or from the cluster, rendered whole."""
+    now, now_source = snapshot_now(now_text, filenames)
+    catalogue = load_catalogue(catalogue_files)
     if filenames:
         from kubectl_sidecar import files
 
         snapshot = files.load_snapshot(filenames, cluster_version=cluster_version)
         result = timeline_for_pod(
-            snapshot, snapshot.find_pod(name, kube.namespace), declared_sidecars=declared
+            snapshot,
+            snapshot.find_pod(name, kube.namespace),
+            declared_sidecars=declared,
+            now=now,
+            catalogue=catalogue,
+            now_source=now_source,
         )
     else:
         if name is None:
@@ -215,6 +261,7 @@ def run_timeline(
             declared_sidecars=declared,
             now=_now(),
             read_notes=snapshot.notes,
+            catalogue=catalogue,
         )
     if render.is_document:
         notes = list(snapshot.notes)
@@ -229,6 +276,7 @@ def follow_timeline(
     filenames: Sequence[str] = (),
     cluster_version: ClusterVersion | None = None,
     declared: Iterable[str] = (),
+    catalogue_files: Sequence[str] = (),
     kube: KubeOptions,
     render: RenderOptions,
     terminal: bool,
@@ -245,9 +293,15 @@ def follow_timeline(
         raise UsageError("name the pod to show (or read files with -f)")
     from kubectl_sidecar import kube as kubeapi
 
+    catalogue = load_catalogue(catalogue_files)
+
     def build(snapshot: Snapshot) -> PodResult:
         return timeline_for_pod(
-            snapshot, snapshot.find_pod(name, None), declared_sidecars=declared, now=_now()
+            snapshot,
+            snapshot.find_pod(name, None),
+            declared_sidecars=declared,
+            now=_now(),
+            catalogue=catalogue,
         )
 
     updates = kubeapi.follow_pod(kube, name, cluster_version=cluster_version)
@@ -339,6 +393,8 @@ def run_check(
     filenames: Sequence[str] = (),
     cluster_version: ClusterVersion | None = None,
     declared: Iterable[str] = (),
+    catalogue_files: Sequence[str] = (),
+    now_text: str | None = None,
     fail_on: str = "error",
     output: str = "table",
     kube: KubeOptions,
@@ -352,11 +408,12 @@ def run_check(
     ``reading(True)`` / ``reading(False)`` bracket the cluster reads; ``progress(done, total)`` follows
     each pod checked.
     """
+    now, now_source = snapshot_now(now_text, filenames)
+    catalogue = load_catalogue(catalogue_files)
     if filenames:
         from kubectl_sidecar import files
 
         snapshot = files.load_snapshot(filenames, cluster_version=cluster_version)
-        now = None
     else:
         from kubectl_sidecar import kube as kubeapi
         from kubectl_sidecar.select import KIND_JOB, KIND_POD
@@ -383,6 +440,8 @@ def run_check(
         fail_on=fail_on,
         progress=progress,
         keep_timelines=output == "html",
+        catalogue=catalogue,
+        now_source=now_source,
     )
     text = render_check(report, output, width=width, colour=colour)
     return Outcome(text, tuple(snapshot.notes) + tuple(report.notes), report.exit_code())

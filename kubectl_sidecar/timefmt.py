@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import re
+from datetime import datetime, timedelta, timezone
 
 from kubectl_sidecar.raw import Precision
 
@@ -44,3 +45,27 @@ def format_wallclock(when: datetime, utc: bool = False) -> str:
     if when.microsecond:
         text = local.strftime("%a, %d %b %Y %H:%M:%S.%f")[:-3] + local.strftime(" %z")
     return text
+
+
+_RELATIVE = re.compile(r"([+-])((?:\d+(?:\.\d+)?[smhd])+)")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_when(text: str, clock: datetime) -> datetime | None:
+    """``--now``: RFC 3339 (``2024-10-29T03:40:00Z``, an offset or ``Z`` required) or relative to
+    ``clock`` (``-10m``, ``-1h30m``, ``+30s``); ``None`` when it is neither."""
+    text = text.strip()
+    match = _RELATIVE.fullmatch(text)
+    if match:
+        seconds = sum(float(n) * _UNITS[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)([smhd])", match.group(2)))
+        try:
+            return clock + timedelta(seconds=seconds if match.group(1) == "+" else -seconds)
+        except OverflowError:
+            return None
+    try:
+        when = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "zZ" and text else text)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        return None
+    return when.astimezone(timezone.utc)

@@ -37,7 +37,7 @@ CODES = {
         Code(
             "SC003",
             ERROR,
-            "a Job's pod cannot finish: a regular container outlives its app containers",
+            "a pod meant to run to completion cannot finish: a regular container outlives its app containers",
             "finishing",
         ),
         Code(

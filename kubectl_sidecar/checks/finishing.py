@@ -1,5 +1,6 @@
-"""Whether a Job's pod can finish: blocked by a regular container that outlives the apps (SC003), or
-failed only because of a sidecar's exit code (SC012)."""
+"""Whether a pod meant to run to completion can finish: blocked by a regular container that outlives the
+apps (SC003: Job pods, bare pods with restartPolicy Never or OnFailure, workflow steps, task workers), or
+a Job's pod failed only because of a sidecar's exit code (SC012)."""
 
 from __future__ import annotations
 
@@ -43,8 +44,11 @@ def _blocker_reason(
         )
     if stopping and overdue is None:
         return None
-    if container.role == Role.SIDECAR and container.sidecar_kind == SidecarKind.MESH:
-        return "a mesh proxy injected as a regular container: it runs until it is told to quit"
+    if container.role == Role.SIDECAR and container.known is not None:
+        return (
+            f"{container.known.title}, known to the sidecar catalogue by its {container.known_by} "
+            f"({container.known.name}), runs as a regular container: it runs until it is told to exit"
+        )
     if container.role == Role.SIDECAR and container.sidecar_kind == SidecarKind.DECLARED:
         return "declared a sidecar (--sidecar), but the pod runs it as a regular container"
     word = queries.looks_like_sidecar(container)
@@ -59,12 +63,13 @@ def _blocker_reason(
 
 
 def check_job_pod_can_finish(timeline: Timeline, context: CheckContext) -> list:
-    """SC003: a Job's pod cannot finish: its apps exited, a regular container keeps it running."""
-    if not _is_job_pod(timeline):
+    """SC003: a pod meant to run to completion cannot finish: its apps exited, a regular container keeps
+    it running."""
+    if not timeline.pod.runs_to_completion:
         return []
     view = platform.version_view(timeline, context)
     if timeline.pod.phase == "Failed":
-        return _failed_at_deadline(timeline, view)
+        return _failed_at_deadline(timeline, view) if _is_job_pod(timeline) else []
     if timeline.pod.phase not in ("Running", None) or queries.termination_start(timeline) is not None:
         return []
     regular = queries.regular(timeline)
@@ -89,14 +94,14 @@ def check_job_pod_can_finish(timeline: Timeline, context: CheckContext) -> list:
         return []  # something still running may be an app at work: the pod is not (yet) shown blocked
     names = ", ".join(ct.name for ct, _ in blockers)
     app_names = ", ".join(ct.name for ct, _ in exited)
-    job = timeline.pod.job or "?"
     verb = "exited at" if len(exited) == 1 else "exited by"
+    whose, consequence = _whose_pod(timeline)
     message = (
-        f"Job {job}'s pod cannot finish: {app_names} {verb} {prose.offset(timeline, last_exit)}, but "
-        f"{names} keep{'s' if len(blockers) == 1 else ''} running, so the pod stays Running and the "
-        "Job does not complete"
+        f"{whose} cannot finish: {app_names} {verb} {prose.offset(timeline, last_exit)}, but "
+        f"{names} keep{'s' if len(blockers) == 1 else ''} running, so the pod stays Running and "
+        f"{consequence}"
     )
-    evidence = [
+    evidence: list[str | None] = [
         f"{ct.name} exited with {prose.describe_exit(*queries.real_exit(run))} at "
         f"{prose.at(timeline, run.finished_at)}"
         for ct, run in exited
@@ -105,9 +110,9 @@ def check_job_pod_can_finish(timeline: Timeline, context: CheckContext) -> list:
         run = next((r for r in reversed(ct.runs) if r.state == RunState.RUNNING), None)
         since = f" since {prose.at(timeline, run.started_at)}" if run and run.started_at else ""
         evidence.append(f"{ct.name} is running{since}: {why}")
+    evidence.append(_owner_evidence(timeline))
     evidence += _job_evidence(timeline)
-    if context.now is None and reference is not None:
-        evidence.append(f"the data ends at {prose.at(timeline, reference)}")
+    evidence.append(_snapshot_evidence(timeline, context, reference))
     return [
         catalogue.make_finding(
             "SC003",
@@ -120,6 +125,50 @@ def check_job_pod_can_finish(timeline: Timeline, context: CheckContext) -> list:
             assumptions=[view.assumption],
         )
     ]
+
+
+def _whose_pod(timeline: Timeline) -> tuple[str, str]:
+    """Whose pod this is, in words, and what its never finishing holds up."""
+    pod = timeline.pod
+    owner = pod.owner
+    if pod.job is not None:
+        made = f" (made by CronJob {pod.cronjob})" if pod.cronjob else ""
+        return f"Job {pod.job}{made}'s pod", "the Job does not complete"
+    system = owner.system
+    if system == "Argo Workflows":
+        return f"the {owner.describe()} step's pod", "the workflow step never completes"
+    if system == "Tekton":
+        return f"the pod of {owner.describe()}", "the TaskRun does not complete"
+    if system == "Airflow":
+        return f"the {owner.describe()}", "the Airflow task is not seen to end"
+    if system is not None:
+        return f"the pod of {owner.describe()}", f"{system} does not see it end"
+    if owner.kind:
+        return f"pod {pod.name} (owned by {owner.describe()})", "it never reaches Succeeded or Failed"
+    return (
+        f"pod {pod.name} (restartPolicy {pod.restart_policy})",
+        "it never reaches Succeeded or Failed",
+    )
+
+
+def _owner_evidence(timeline: Timeline) -> str:
+    pod = timeline.pod
+    if pod.job is not None:
+        return f"the pod runs to completion: Job {pod.job}, restartPolicy {pod.restart_policy or '?'}"
+    return f"the pod runs to completion: restartPolicy {pod.restart_policy}, {pod.owner.describe()}"
+
+
+def _snapshot_evidence(timeline: Timeline, context: CheckContext, reference: datetime | None) -> str | None:
+    """Which time the judgement rests on: the clock, --now, or the latest time in the data."""
+    if reference is None:
+        return None
+    if context.now is None:
+        return (
+            f"judged at {prose.at(timeline, reference)}, the latest time in the data (give --now for the "
+            "time the snapshot was taken)"
+        )
+    source = "--now" if timeline.snapshot_source == "flag" else "the time of the reading"
+    return f"judged at {prose.at(timeline, reference)} ({source})"
 
 
 def _job_evidence(timeline: Timeline) -> list[str]:
@@ -185,29 +234,53 @@ def _failed_at_deadline(timeline: Timeline, view: VersionView) -> list[Finding]:
     ]
 
 
+def _exit_ways(blockers: list[ContainerTimeline]) -> list[str]:
+    """How each known sidecar is told to exit, from the catalogue (command, setup, note)."""
+    ways = []
+    for ct in blockers:
+        entry = ct.container.known
+        if entry is None:
+            continue
+        if entry.exit_command:
+            setup = f" ({entry.exit_setup})" if entry.exit_setup else ""
+            ways.append(f"have the app run `{entry.exit_command}` when it is done, to stop {ct.name}{setup}")
+        elif entry.exit_note:
+            ways.append(f"{ct.name} ({entry.name}): {entry.exit_note}")
+    return ways
+
+
+def _injected_natively(blockers: list[ContainerTimeline]) -> bool:
+    return all(ct.container.known is not None and ct.container.known.native_annotations for ct in blockers)
+
+
 def _sc003_fix(timeline: Timeline, blockers: list[ContainerTimeline], view: VersionView) -> str:
     names = ", ".join(ct.name for ct in blockers)
-    if view.native is True and all(ct.container.sidecar_kind == SidecarKind.MESH for ct in blockers):
-        return f"{names} is injected by the mesh: " + fixes.MESH_NATIVE_FIX
+    ways = _exit_ways(blockers)
+    if view.native is True and _injected_natively(blockers):
+        notes = "; ".join(
+            f"{e.title}: {e.native_note}"
+            for e in {ct.container.known for ct in blockers}
+            if e and e.native_note
+        )
+        text = (
+            f"{names} is injected: have the injector add it as a native sidecar (the annotation below"
+            + (f"; {notes}" if notes else "")
+            + "). It then starts before the app containers and is stopped after them."
+        )
+        return text + (" Or, as the pod is: " + "; or ".join(ways) + "." if ways else "")
     if view.native is True:
-        return (
+        text = (
             f"Make {names} a native sidecar: move it to initContainers with restartPolicy: Always "
             "(YAML below). The kubelet then stops it once the app containers have exited, and the pod "
-            "and Job complete."
+            "completes."
         )
-    mesh = any(ct.container.sidecar_kind == SidecarKind.MESH for ct in blockers)
-    options = [
+        return text + (" Or, as the pod is: " + "; or ".join(ways) + "." if ways else "")
+    options = ways + [
         (
             "have the app tell it to stop when it is done (a file on a shared emptyDir volume that the "
             "sidecar watches)"
         )
     ]
-    if mesh:
-        options.insert(
-            0,
-            "have the app call the proxy's quit endpoint when it is done "
-            "(Istio: curl -fsS -X POST localhost:15020/quitquitquit)",
-        )
     if platform.on_alibaba_serverless(timeline):
         options.insert(0, 'mark it with env __IS_SIDECAR__: "true" (ACS stops it after the app exits)')
     if any(ct.container.sidecar_kind == SidecarKind.KRUISE for ct in blockers):
@@ -223,8 +296,8 @@ def _sc003_fix(timeline: Timeline, blockers: list[ContainerTimeline], view: Vers
 def _sc003_yaml(timeline: Timeline, blockers: list[ContainerTimeline], view: VersionView) -> str | None:
     if view.native is not True:
         return None
-    if all(ct.container.sidecar_kind == SidecarKind.MESH for ct in blockers):
-        return fixes.mesh_native_yaml(timeline, [ct.container for ct in blockers])
+    if _injected_natively(blockers):
+        return fixes.injector_native_yaml(timeline, [ct.container for ct in blockers])
     drops = {
         platform.legacy_env_name(ct.container) for ct in blockers if ct.container.sidecar_kind in LEGACY_KINDS
     }

@@ -72,6 +72,23 @@ def mesh_native_yaml(timeline: Timeline, containers: list[Container]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def injector_native_yaml(timeline: Timeline, containers: list[Container]) -> str:
+    """The pod annotations (from the sidecar catalogue) that make each injector add its sidecar natively."""
+    where = (
+        f"Job {timeline.pod.job}: spec.template.metadata"
+        if timeline.pod.job
+        else f"pod {timeline.pod.name}: metadata (set it where the pod is created)"
+    )
+    lines = [f"# {where}", "annotations:"]
+    seen: set[str] = set()
+    for container in containers:
+        for key, value in container.known.native_annotations if container.known else ():
+            if key not in seen:
+                seen.add(key)
+                lines.append(f'  {key}: "{value}"')
+    return "\n".join(lines) + "\n"
+
+
 def restart_policy_yaml(timeline: Timeline, name: str) -> str:
     """``restartPolicy: Always`` added to an init container: the one line that makes it a native sidecar."""
     return (

@@ -72,7 +72,10 @@ def regular(timeline: Timeline) -> list[ContainerTimeline]:
 
 
 def looks_like_sidecar(container: Container) -> str | None:
-    """The word in the container's name or image that says "helper" (fluent-bit, istio-proxy, ...)."""
+    """What says the container is a helper: the sidecar catalogue's entry it matched, else a word in its
+    name or image (fluent-bit, istio-proxy, ...)."""
+    if container.known is not None:
+        return container.known.name
     name = container.name.lower()
     image = (container.image or "").lower()
     base = image.rsplit("/", 1)[-1].split("@")[0].split(":")[0]

@@ -29,6 +29,18 @@ if TYPE_CHECKING:  # app is imported when a command runs: --help stays quick
 FAIL_ON = ("info", "warning", "error")
 FILENAME_HELP = "Read objects from FILE (JSON or YAML, '-' for stdin) instead of the cluster; repeatable."
 SIDECAR_HELP = "Treat container NAME as a sidecar (for sidecars no marker reveals); repeatable."
+CATALOGUE_HELP = (
+    "Also recognise the sidecars of this catalogue file (the format of docs/sidecar-catalogue.md; "
+    "before the built-in entries and $XDG_CONFIG_HOME/kubectl-sidecar/sidecars.yaml); repeatable."
+)
+NOW_HELP = (
+    "With -f: the time the files were saved, RFC 3339 (2024-10-29T03:40:00Z) or relative to the clock "
+    "(-10m, -1h30m). Without it, judgements rest on the latest time in the data."
+)
+catalogue_option = click.option(
+    "--sidecar-catalogue", "catalogue_files", multiple=True, metavar="FILE", help=CATALOGUE_HELP
+)
+now_option = click.option("--now", "now_text", metavar="TIME", help=NOW_HELP)
 
 
 def without_gc(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -88,6 +100,8 @@ def write_file(path: str, text: str) -> None:
 @click.option("-f", "--filename", "filenames", multiple=True, metavar="FILE", help=FILENAME_HELP)
 @cluster_version_option
 @click.option("--sidecar", "declared", multiple=True, metavar="NAME", help=SIDECAR_HELP)
+@catalogue_option
+@now_option
 @click.option(
     "-w",
     "--watch",
@@ -103,6 +117,8 @@ def timeline(
     filenames: tuple[str, ...],
     cluster_version: str | None,
     declared: tuple[str, ...],
+    catalogue_files: tuple[str, ...],
+    now_text: str | None,
     follow: bool,
     output_file: str | None,
     render: RenderOptions,
@@ -125,6 +141,8 @@ def timeline(
     name = app.timeline_pod_name(pod)
     version = parse_version_flag(cluster_version)
     if follow:
+        if now_text is not None:
+            raise UsageError("--now gives the time of files (-f): --watch follows the clock")
         if output_file or render.is_picture:
             raise UsageError("--watch prints to the terminal: it cannot draw pictures or write --output-file")
         return app.follow_timeline(
@@ -132,6 +150,7 @@ def timeline(
             filenames=filenames,
             cluster_version=version,
             declared=declared,
+            catalogue_files=catalogue_files,
             kube=kube,
             render=render,
             terminal=isatty(sys.stdout),
@@ -139,7 +158,14 @@ def timeline(
             notify=note,
         )
     outcome = app.run_timeline(
-        name, filenames=filenames, cluster_version=version, declared=declared, kube=kube, render=render
+        name,
+        filenames=filenames,
+        cluster_version=version,
+        declared=declared,
+        catalogue_files=catalogue_files,
+        now_text=now_text,
+        kube=kube,
+        render=render,
     )
     return _finish(outcome, output_file)
 
@@ -162,6 +188,8 @@ def timeline(
 @click.option("-f", "--filename", "filenames", multiple=True, metavar="FILE", help=FILENAME_HELP)
 @cluster_version_option
 @click.option("--sidecar", "declared", multiple=True, metavar="NAME", help=SIDECAR_HELP)
+@catalogue_option
+@now_option
 @click.option(
     "--fail-on",
     type=click.Choice(FAIL_ON),
@@ -188,6 +216,8 @@ def check(
     filenames: tuple[str, ...],
     cluster_version: str | None,
     declared: tuple[str, ...],
+    catalogue_files: tuple[str, ...],
+    now_text: str | None,
     fail_on: str,
     output: str,
     output_file: str | None,
@@ -230,6 +260,8 @@ def check(
         filenames=filenames,
         cluster_version=version,
         declared=declared,
+        catalogue_files=catalogue_files,
+        now_text=now_text,
         fail_on=fail_on,
         output=output,
         kube=kube,

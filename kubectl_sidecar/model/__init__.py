@@ -5,7 +5,7 @@ kubernetes client's models, and tolerates missing fields and values of unexpecte
 is absent or malformed reads as ``None`` rather than raising. The enums are string-valued, so every
 rendered string and JSON value is the enum's value. One module per noun: ``vocab`` (enums, spec
 names), ``containers``, ``events``, ``cluster`` (versions, platforms), ``jobs`` (conditions, Jobs),
-``pod`` (the spec and status facts the checks read).
+``pod`` (the spec and status facts the checks read), ``owners`` (what runs a pod to completion).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from kubectl_sidecar.model.jobs import (
     parse_job,
     parse_pod_conditions,
 )
+from kubectl_sidecar.model.owners import Owner, parse_owner
 from kubectl_sidecar.model.pod import ContainerSpec, PodFacts, parse_pod_facts
 from kubectl_sidecar.model.vocab import (
     ENV_ACS,
@@ -74,6 +75,7 @@ __all__ = [
     "EventsState",
     "JobInfo",
     "MarkKind",
+    "Owner",
     "Platform",
     "PodFacts",
     "Precision",
@@ -89,6 +91,7 @@ __all__ = [
     "parse_containers",
     "parse_event",
     "parse_job",
+    "parse_owner",
     "parse_pod_conditions",
     "parse_pod_facts",
     "pod_annotation_version",

@@ -72,6 +72,7 @@ class JobInfo:
     completion_text: str | None = None  # status.completionTime as written (evidence quotes it)
     active_deadline_seconds: int | None = None
     init_containers: tuple[str | None, ...] = ()  # the pod template's init container names, in order
+    cronjob: str | None = None  # the CronJob that made this Job (its controller ownerReference)
 
     def failed_condition(self) -> Condition | None:
         """The first ``Failed=True`` condition, when the Job failed."""
@@ -119,5 +120,13 @@ def parse_job(job: Mapping) -> JobInfo:
         active_deadline_seconds=as_int(spec.get("activeDeadlineSeconds")),
         init_containers=tuple(
             as_str(as_dict(c).get("name")) for c in as_list(template.get("initContainers"))
+        ),
+        cronjob=next(
+            (
+                as_str(as_dict(ref).get("name"))
+                for ref in as_list(as_dict(as_dict(job).get("metadata")).get("ownerReferences"))
+                if as_dict(ref).get("kind") == "CronJob"
+            ),
+            None,
         ),
     )

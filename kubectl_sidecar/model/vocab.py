@@ -21,7 +21,8 @@ class SidecarKind(StrEnum):
     ACS = "acs"
     ECI = "eci"
     KRUISE = "kruise"
-    MESH = "mesh"
+    MESH = "mesh"  # a service mesh's proxy, recognised from the sidecar catalogue
+    KNOWN = "known"  # another well-known sidecar of the catalogue (database proxy, log shipper, ...)
     DECLARED = "declared"
 
 
@@ -86,7 +87,8 @@ STATUS_KEYS = {
     SECTION_EPHEMERAL: "ephemeralContainerStatuses",
 }
 
-# Injected proxies that run as regular containers unless their mesh is told to use native sidecars.
+# Injected proxies that run as regular containers unless their mesh is told to use native sidecars (the
+# sidecar catalogue, kubectl_sidecar/knownsidecars/sidecars.yaml, knows them and many more).
 MESH_PROXIES = frozenset({"istio-proxy", "linkerd-proxy"})
 
 ENV_ACS = "__IS_SIDECAR__"

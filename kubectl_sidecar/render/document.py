@@ -25,7 +25,10 @@ from kubectl_sidecar.raw import format_time
 from kubectl_sidecar.textsafe import UNSAFE, is_terminal_safe
 from kubectl_sidecar.timeline import Run, Timeline
 
-SCHEMA_VERSION = "kubectl-sidecar/v1"
+SCHEMA_VERSION = "kubectl-sidecar/v1"  # the CheckReport
+# The Timeline: v2 since sidecarKind may be `known` (the sidecar catalogue) and the pod's offsets start at
+# its earliest mark (docs/output-schema.md, "Versions").
+TIMELINE_SCHEMA_VERSION = "kubectl-sidecar/v2"
 
 
 def _plain(value: Any) -> Any:
@@ -79,7 +82,7 @@ def timeline_to_dict(timeline: Timeline, findings: Iterable[Finding] = ()) -> di
     pod = timeline.pod
     version = timeline.cluster_version
     return {
-        "apiVersion": SCHEMA_VERSION,
+        "apiVersion": TIMELINE_SCHEMA_VERSION,
         "kind": "Timeline",
         "pod": {
             "name": pod.name,
@@ -89,6 +92,7 @@ def timeline_to_dict(timeline: Timeline, findings: Iterable[Finding] = ()) -> di
             "node": pod.node,
             "job": pod.job,
             "restartPolicy": pod.restart_policy,
+            "owner": {"kind": pod.owner.kind, "name": pod.owner.name, "system": pod.owner.system},
             "createdAt": format_time(pod.created),
             "startedAt": format_time(pod.started),
             "deletionRequestedAt": format_time(pod.deletion_requested),
@@ -102,12 +106,15 @@ def timeline_to_dict(timeline: Timeline, findings: Iterable[Finding] = ()) -> di
             "evidence": list(timeline.platform.evidence),
         },
         "origin": format_time(timeline.origin),
+        "snapshotTime": {"time": format_time(timeline.snapshot_time), "source": timeline.snapshot_source},
         "containers": [
             {
                 "name": ct.name,
                 "section": ct.container.section,
                 "role": _plain(ct.container.role),
                 "sidecarKind": _plain(ct.container.sidecar_kind),
+                "knownSidecar": ct.container.known.name if ct.container.known else None,
+                "knownBy": ct.container.known_by,
                 "markers": [_plain(m) for m in ct.container.markers],
                 "restartCount": ct.restart_count,
                 "ready": ct.ready,

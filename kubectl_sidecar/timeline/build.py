@@ -14,14 +14,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from kubectl_sidecar.knownsidecars import Catalogue
 from kubectl_sidecar.model import (
     ClusterVersion,
     Event,
     EventsState,
     JobInfo,
+    MarkKind,
     RunState,
     detect_platform,
     parse_containers,
+    parse_owner,
     parse_pod_conditions,
     parse_pod_facts,
     pod_annotation_version,
@@ -67,7 +70,37 @@ def summarise_pod(pod: Mapping, job: JobInfo | None) -> PodSummary:
         deletion_deadline=deadline if grace else None,
         restart_policy=as_str(spec.get("restartPolicy")),
         job=job_name,
+        owner=parse_owner(pod),
+        cronjob=job.cronjob if job is not None else None,
     )
+
+
+# An event without a uid dated this long before the pod's creation is another pod's of the same name:
+# events live an hour by default, and no clock is that far off.
+FOREIGN_AFTER = timedelta(hours=1)
+_JOB_KINDS = (MarkKind.JOB_STARTED, MarkKind.JOB_COMPLETED, MarkKind.JOB_FAILED)
+
+
+def own_events(events: Iterable[Event], summary: PodSummary) -> tuple[list[Event], int]:
+    """The events that can be this pod's, and how many were left out: a uid-less event (older ACS
+    virtual nodes wrote them) that ended long before the pod was created is an earlier pod's."""
+    events = list(events)
+    created = summary.created
+    if created is None:
+        return events, 0
+    kept = [e for e in events if e.object_uid or created - e.last <= FOREIGN_AFTER]
+    return kept, len(events) - len(kept)
+
+
+def choose_origin(created: datetime | None, marks: Sequence) -> datetime | None:
+    """Where offsets start: the earliest of the pod's own marks (its creation, or a container the
+    kubelet's clock dates earlier); the Job's marks are the Job's, not the pod's."""
+    own = [m.time for m in marks if m.kind not in _JOB_KINDS]
+    if created is not None:
+        own.append(created)
+    if own:
+        return min(own)
+    return marks[0].time if marks else None
 
 
 def build_timeline(
@@ -81,6 +114,8 @@ def build_timeline(
     events_state: str = EventsState.LISTED,
     now: datetime | None = None,
     read_notes: Sequence[str] = (),
+    catalogue: Catalogue | None = None,
+    now_source: str = "clock",
 ) -> Timeline:
     """Rebuild the timeline of one pod.
 
@@ -92,14 +127,17 @@ def build_timeline(
         cluster_version: the server version, when known.
         declared_sidecars: container names the user declared as sidecars (``--sidecar``).
         events_state: what we know about the completeness of ``events``.
-        now: the current time, to say how old the pod is; ``None`` for files.
+        now: the current time (``None`` for files without ``--now``): how old the pod is, how long a
+            container has run; ``now_source`` says where it comes from (``clock`` or ``flag``).
+        catalogue: the sidecar catalogue (default: the built-in one).
         read_notes: what the reading could not read (403/404 on optional data): they come first among
             the timeline's notes, so ``-o json|yaml`` carries them too.
     """
     pod = as_dict(pod)
-    events = sorted(events, key=lambda e: (e.first, e.last))
-    containers = parse_containers(pod, declared_sidecars)
     summary = summarise_pod(pod, job)
+    events, foreign = own_events(events, summary)
+    events = sorted(events, key=lambda e: (e.first, e.last))
+    containers = parse_containers(pod, declared_sidecars, catalogue)
     statuses = status_index(pod)
     builder = MarkBuilder(containers)
 
@@ -143,9 +181,10 @@ def build_timeline(
     add_pod_marks(builder, summary, conditions, job, pod_events)
 
     marks = builder.ordered()
-    origin = summary.created or (marks[0].time if marks else None)
+    origin = choose_origin(summary.created, marks)
     times = [m.time for m in marks] + [m.last for m in marks if m.last]
     end = max(times) if times else origin
+    data_end = end
     still_running = any(r.state == RunState.RUNNING for c in container_timelines for r in c.runs)
     if now is not None and end is not None and still_running:
         end = max(end, now)
@@ -153,7 +192,12 @@ def build_timeline(
     version = cluster_version or pod_annotation_version(pod)
     notes = note_events(events_state, len(events), summary, now)
     notes += note_containers(container_timelines, statuses, containers)
-    notes += note_clock_skew(marks, origin)
+    notes += note_clock_skew(marks, summary.created)
+    if foreign:
+        notes.append(
+            f"{foreign} event{'s' if foreign > 1 else ''} without a uid, dated over an hour before this pod "
+            "was created, belong to an earlier pod of the same name: left out"
+        )
     notes = [text for text in read_notes if text not in notes] + notes
     return Timeline(
         pod=summary,
@@ -169,4 +213,6 @@ def build_timeline(
         conditions=conditions,
         facts=parse_pod_facts(pod),
         job=job,
+        snapshot_time=now if now is not None else data_end,
+        snapshot_source=(now_source if now is not None else "data") if (now or data_end) else None,
     )

@@ -1,7 +1,8 @@
 """The marks of a timeline and their order: by second, then by meaning, never by list position.
 
 Marks from every source are ordered by time at the precision the data has (whole seconds for statuses
-and kubelet events), then by the phase of the pod's life they belong to (created < started < stop
+and kubelet events: a whole-second mark sorts at the start of its second, before any precise mark later
+in that second), then by the phase of the pod's life they belong to (created < started < stop
 requested < finished, init containers before regular ones), then by the step within a container's run.
 """
 
@@ -17,6 +18,7 @@ from kubectl_sidecar.model import (
     Event,
     JobInfo,
     MarkKind,
+    Precision,
     Role,
     RunState,
 )
@@ -63,6 +65,7 @@ from kubectl_sidecar.timeline.types import ContainerTimeline, Mark, PodSummary
     MarkKind.STOP_REQUESTED,
 )
 RUN_IMPLIED, RUN_UNKNOWN = RunState.IMPLIED, RunState.UNKNOWN
+MICROS = Precision.MICROS
 ROLE_INIT, ROLE_SIDECAR = Role.INIT, Role.SIDECAR
 
 # Same-second ties are broken by meaning: the phase of the pod's life a mark belongs to, then the
@@ -129,7 +132,9 @@ class MarkBuilder:
             self.start_rank[c.name] = rank
 
     def add(self, mark: Mark, phase: int, step: int | None = None) -> None:
-        second = mark.time.replace(microsecond=0)
+        # A whole-second mark sorts at its second, a precise one at its own time: so the TIME column,
+        # which shows each at its precision, never runs backwards (+0s before +0.21s); ties by meaning.
+        second = mark.time if mark.precision == MICROS else mark.time.replace(microsecond=0)
         rank = self.start_rank.get(mark.container, -1) if mark.container else -1
         step = _STEP.get(mark.kind, 6) if step is None else step
         self._keys.append((second, phase, rank, step, mark.time, len(self.marks)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from kubectl_sidecar.model import Container, EventsState, MarkKind, RunState
+from kubectl_sidecar.timefmt import format_duration
 from kubectl_sidecar.timeline.types import ContainerTimeline, Mark, PodSummary
 
 
@@ -56,18 +57,24 @@ def note_containers(
     return notes
 
 
-def note_clock_skew(marks: list[Mark], origin: datetime | None) -> list[str]:
-    """Marks dated before the pod's creation: the writers' clocks disagree."""
-    if origin is None:
+def note_clock_skew(marks: list[Mark], created: datetime | None) -> list[str]:
+    """Marks dated before the pod's creation: the writers' clocks disagree. Offsets start at the earliest
+    of the pod's marks, so none is negative; this note says why the creation is not at +0s."""
+    if created is None:
         return []
     try:
-        earliest_allowed = origin - timedelta(seconds=1)
-    except OverflowError:  # an origin in the year 1: nothing can be dated before it
+        earliest_allowed = created - timedelta(seconds=1)
+    except OverflowError:  # a creation in the year 1: nothing can be dated before it
         return []
-    job_started = MarkKind.JOB_STARTED
-    if any(m.time < earliest_allowed and m.kind != job_started for m in marks):
-        return [
-            "some events are dated before the pod's creation: the kubelet's and the API "
-            "server's clocks disagree; such marks keep the times their writers gave"
-        ]
-    return []
+    job_kinds = (MarkKind.JOB_STARTED, MarkKind.JOB_COMPLETED, MarkKind.JOB_FAILED)
+    early = [m for m in marks if m.time < earliest_allowed and m.kind not in job_kinds]
+    if not early:
+        return []
+    first = min(early, key=lambda m: m.time)
+    what = f"{first.container} {first.kind}" if first.container else str(first.kind)
+    ahead = format_duration((created - first.time).total_seconds())
+    return [
+        f"clock skew: {what} is dated {ahead} before the pod was created: the kubelet's and the API "
+        "server's clocks disagree; offsets start at the earliest mark, and such marks keep the times "
+        "their writers gave"
+    ]

@@ -15,6 +15,7 @@ from kubectl_sidecar.model import (
     EventsState,
     JobInfo,
     MarkKind,
+    Owner,
     Platform,
     PodFacts,
     Precision,
@@ -110,6 +111,13 @@ class PodSummary:
     deletion_deadline: datetime | None
     restart_policy: str | None
     job: str | None
+    owner: Owner = field(default_factory=Owner)  # what runs the pod: its controller and the system behind it
+    cronjob: str | None = None  # the CronJob that made the pod's Job, when the Job is known
+
+    @property
+    def runs_to_completion(self) -> bool:
+        """Meant to end: restartPolicy Never or OnFailure, or a Job's pod (which must be one of them)."""
+        return self.restart_policy in ("Never", "OnFailure") or self.job is not None
 
 
 @dataclass(frozen=True)
@@ -129,6 +137,10 @@ class Timeline:
     conditions: tuple[Condition, ...]
     facts: PodFacts = field(default_factory=PodFacts)
     job: JobInfo | None = None
+    # The moment the judgement rests on ("now"): the clock for a live reading, --now for files, else the
+    # latest time in the data; and which of the three (``clock``, ``flag``, ``data``).
+    snapshot_time: datetime | None = None
+    snapshot_source: str | None = None
 
     def container(self, name: str) -> ContainerTimeline | None:
         for c in self.containers:

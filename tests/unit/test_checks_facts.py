@@ -302,15 +302,16 @@ def test_sc002_ignores_the_exit_of_a_sidecar_after_the_apps_exited():
     assert "SC002" in _codes(timeline_of(during, version="1.28"))
 
 
-def test_sc003_needs_a_job_and_a_running_pod():
+def test_sc003_needs_a_pod_meant_to_finish_and_still_running():
     spec = [container("report"), container("fluent-bit")]
     statuses = [status("report", terminated(3, 47)), status("fluent-bit", running(3))]
     assert _codes(timeline_of(pod(containers=spec, statuses=statuses, job="daily"), version="1.30")) == [
         "SC003"
     ]
-    assert (
-        _codes(timeline_of(pod(containers=spec, statuses=statuses), version="1.30")) == []
-    )  # not a Job's pod
+    # a bare pod with restartPolicy Never runs to completion too (issue 13); one with Always never ends
+    assert _codes(timeline_of(pod(containers=spec, statuses=statuses), version="1.30")) == ["SC003"]
+    always = pod(containers=spec, statuses=statuses, restart_policy="Always")
+    assert _codes(timeline_of(always, version="1.30")) == []
     deleting = pod(containers=spec, statuses=statuses, job="daily", deletion=50)
     assert _codes(timeline_of(deleting, version="1.30")) == []
 

@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "timefmt": 0,
     "textsafe": 0,  # the one terminal sanitiser
     "yamlsafe": 0,  # YAML within limits (aliases, nesting, integers): kubeconfigs, and -f files
+    "knownsidecars": 0,  # the catalogue of well-known sidecars (data: sidecars.yaml) and its reader
     "about": 0,  # the project URL and the versions the plugin runs on
     "model": 1,
     "snapshot": 2,

@@ -48,8 +48,9 @@ def seq(tl, *, with_pod=False):
             (),
             ("sidecar", "kruise"),
         ),
-        ({"containers": [container("istio-proxy")]}, (), ("sidecar", "mesh")),
-        ({"containers": [container("linkerd-proxy")]}, (), ("sidecar", "mesh")),
+        ({"containers": [container("istio-proxy"), container("app")]}, (), ("sidecar", "mesh")),
+        ({"containers": [container("linkerd-proxy"), container("app")]}, (), ("sidecar", "mesh")),
+        ({"containers": [container("istio-proxy")]}, (), ("app", None)),  # a gateway: the proxy is the app
         ({"containers": [container("fluent-bit")]}, ("fluent-bit",), ("sidecar", "declared")),
         ({"containers": [container("fluent-bit")]}, (), ("app", None)),
         ({"initContainers": [container("legacy-init", env=ACS)]}, (), ("init", None)),
@@ -64,6 +65,7 @@ def seq(tl, *, with_pod=False):
         "kruise",
         "istio",
         "linkerd",
+        "sole-proxy-is-the-app",
         "declared",
         "unmarked-app",
         "legacy-marker-on-init-is-ignored",
@@ -71,7 +73,7 @@ def seq(tl, *, with_pod=False):
     ],
 )
 def test_roles_come_from_the_spec(spec, declared, expected):
-    (c,) = parse_containers({"spec": spec}, declared)
+    c = parse_containers({"spec": spec}, declared)[0]
     assert (c.role, c.sidecar_kind) == expected
 
 
