@@ -17,6 +17,7 @@ import click
 
 from kubectl_sidecar import __version__
 from kubectl_sidecar.cli.commands import check, completion, demo, explain, timeline, version
+from kubectl_sidecar.cli.manifests import lint, migrate
 from kubectl_sidecar.cli.terminal import make_progress, silence_broken_pipe
 from kubectl_sidecar.errors import EXIT_CANNOT_INSPECT, EXIT_INTERNAL, SidecarError
 from kubectl_sidecar.textsafe import terminal_safe
@@ -179,7 +180,7 @@ def cli() -> None:
     """
 
 
-for _command in (timeline, check, demo, explain, version, completion):
+for _command in (timeline, check, lint, migrate, demo, explain, version, completion):
     cli.add_command(_command)
 
 

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "kubectl_complete-sidecar"
 POD = "etl-20240501-x7k2p"
 JOB = "etl-20240501"
-COMMANDS = ["check", "completion", "demo", "explain", "timeline", "version"]
+COMMANDS = ["check", "completion", "demo", "explain", "lint", "migrate", "timeline", "version"]
 
 
 @pytest.fixture
@@ -194,7 +194,7 @@ def test_commands_are_listed_by_every_form_of_the_executable(comp, bin_dir, tmp_
 
 def test_descriptions_are_left_out_for_complete_no_desc(comp):
     _, _, proc = comp("__completeNoDesc", "")
-    assert proc.stdout == "check\ncompletion\ndemo\nexplain\ntimeline\nversion\n:4\n"
+    assert proc.stdout == "check\ncompletion\ndemo\nexplain\nlint\nmigrate\ntimeline\nversion\n:4\n"
 
 
 def test_pod_names_from_the_cluster(comp, cluster_api, api_config):

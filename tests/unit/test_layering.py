@@ -39,6 +39,8 @@ LAYERS: dict[str, int] = {
     "findings": 4,
     "kube": 4,
     "checks": 5,
+    "lint": 6,  # manifests before apply: reads -f files, recognises sidecars as checks does
+    "migrate": 6,  # legacy sidecars to native ones: edits the text lint reads
     "render": 6,
     "app": 7,
     "demo": 7,

@@ -1,0 +1,145 @@
+"""Manifests for ``lint`` and ``migrate``: ``-f FILE|DIR|-`` (``-R`` for directories) read into documents
+that keep both the data and the composed YAML nodes, so every finding and every edit has its line and
+column in the user's own text.
+
+JSON is read as YAML (it is YAML's flow style), so positions come from the same place. The limits of
+:mod:`kubectl_sidecar.yamlsafe` (aliases, nesting, integers) apply, as they do to ``-f`` elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+import yaml
+
+from kubectl_sidecar.errors import InputError
+from kubectl_sidecar.files import MAX_YAML_BYTES, read_source
+from kubectl_sidecar.yamlsafe import LimitedLoader, LimitError
+
+# kubectl reads these from a directory (``-f DIR``), and only these.
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+STDIN = "stdin"
+TEMPLATE_HINT = (
+    "is a template written in a templating language (Helm or Go templates, '{{ ... }}'), not YAML: "
+    "render it first, e.g. helm template RELEASE CHART | kubectl sidecar lint -f -"
+)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One YAML document of a source: its composed node (positions) and the data built from it."""
+
+    index: int  # 0-based, in the source
+    node: yaml.Node
+    data: Any
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file (or stdin) as read: its name as given, its text and its documents."""
+
+    name: str
+    text: str
+    documents: tuple[Document, ...]
+
+    @property
+    def is_stdin(self) -> bool:
+        return self.name == STDIN
+
+
+def expand_paths(paths: Iterable[str], recursive: bool = False) -> list[str]:
+    """``-f`` arguments -> files, as kubectl reads them: a directory gives its .yaml, .yml and .json
+    files (sorted; with ``-R`` those of every folder below too); ``-`` stays stdin."""
+    result: list[str] = []
+    for path in paths:
+        if path == "-" or not os.path.isdir(path):
+            result.append(path)
+            continue
+        found: list[str] = []
+        if recursive:
+            for folder, subfolders, names in os.walk(path):
+                subfolders.sort()
+                found.extend(os.path.join(folder, n) for n in names if n.endswith(MANIFEST_SUFFIXES))
+        else:
+            with os.scandir(path) as entries:
+                found.extend(e.path for e in entries if e.is_file() and e.name.endswith(MANIFEST_SUFFIXES))
+        if not found:
+            raise InputError(
+                path,
+                "is a directory with no .yaml, .yml or .json file"
+                + ("" if recursive else " (-R reads the folders below)"),
+            )
+        result.extend(sorted(found))
+    return result
+
+
+def decode(data: bytes, name: str) -> str:
+    """The text of a manifest: UTF-8 (with or without a byte order mark); anything else is refused."""
+    if b"\x00" in data[:8192]:
+        raise InputError(name, "is binary, not JSON or YAML")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(name, "is not UTF-8 text") from None
+
+
+def looks_templated(text: str) -> bool:
+    """Whether text outside comments holds template actions (``{{ ... }}``, Jinja's ``{% ... %}``)."""
+    for line in text.splitlines():
+        body = line.split("#", 1)[0] if line.lstrip().startswith("#") else line
+        if ("{{" in body and "}}" in body) or ("{%" in body and "%}" in body):
+            return True
+    return False
+
+
+def parse_source(name: str, text: str) -> Source:
+    """Compose and build every document of ``text``; an :class:`InputError` naming ``name`` when it
+    is not YAML (a template gets its own sentence)."""
+    if len(text) > MAX_YAML_BYTES:
+        raise InputError(name, f"is larger than {MAX_YAML_BYTES // (1024 * 1024)} MiB; split it")
+    loader = LimitedLoader(text)
+    documents: list[Document] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            data = loader.construct_document(node)
+            documents.append(Document(index=len(documents), node=node, data=data))
+    except LimitError as err:
+        raise InputError(name, f"{err}; refused") from None
+    except yaml.MarkedYAMLError as err:
+        if looks_templated(text):
+            raise InputError(name, TEMPLATE_HINT) from None
+        mark = err.problem_mark or err.context_mark
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InputError(name, f"is not valid YAML{where}: {err.problem or err.context}") from None
+    except yaml.YAMLError as err:
+        raise InputError(name, f"is not valid YAML: {err}") from None
+    except RecursionError:
+        raise InputError(name, "is nested too deeply to read") from None
+    except ValueError as err:  # a date that does not exist, a number too long
+        raise InputError(name, f"holds a value that cannot be read ({err})") from None
+    finally:
+        loader.dispose()
+    return Source(name=name, text=text, documents=tuple(documents))
+
+
+def read_sources(
+    paths: Iterable[str], recursive: bool = False, stdin: IO[bytes] | None = None
+) -> list[Source]:
+    """Read every ``-f`` argument (files, directories, ``-``) into sources, in the order given."""
+    sources = []
+    for path in expand_paths(paths, recursive):
+        name = STDIN if path == "-" else path
+        sources.append(parse_source(name, decode(read_source(path, stdin), name)))
+    return sources
+
+
+def iter_documents(sources: Iterable[Source]) -> Iterator[tuple[Source, Document]]:
+    for source in sources:
+        for document in source.documents:
+            yield source, document
