@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from kubectl_sidecar.errors import ApiError, NotFoundError, UsageError
 from kubectl_sidecar.raw import as_dict, as_list, as_str
-from kubectl_sidecar.snapshot import Snapshot, owned_by, owner_job_ref, pod_name, pod_namespace, pod_uid
+from kubectl_sidecar.snapshot import JobNames, Snapshot, owner_job_ref, pod_name, pod_namespace, pod_uid
 
 KIND_JOB = "job"
 KIND_POD = "pod"
@@ -190,19 +190,35 @@ def job_namespace(job: dict) -> str | None:
 
 
 def pods_of_job(snapshot: Snapshot, job: dict) -> list:
-    """The Job's pods: those its ``spec.selector`` matches in its namespace (ownerReferences without one)."""
-    namespace = job_namespace(job)
+    """The Job's pods: those its ``spec.selector`` matches in its namespace (ownerReferences without one).
+
+    Only candidates from the snapshot's indexes are looked at (the pods whose label has the value of one
+    of the selector's ``In`` requirements, or the pods the Job owns), never every pod per Job: checking
+    many Jobs grows with their pods, not with Jobs times pods.
+    """
     requirements = job_selector(job)
-    pods = []
-    for pod in snapshot.pods:
-        if namespace is not None and pod_namespace(pod) not in (namespace, None):
-            continue
-        if requirements is not None:
-            if requirements and matches(pod, requirements):
-                pods.append(pod)
-        elif owned_by(pod, job):
-            pods.append(pod)
+    if requirements is None:
+        pods = snapshot.pods_owned_by(job)
+    else:
+        pods = [
+            pod
+            for pod in candidates(snapshot, job_namespace(job), requirements)
+            if matches(pod, requirements)
+        ]
     return sorted(pods, key=_pod_sort_key)
+
+
+def candidates(snapshot: Snapshot, namespace: str | None, requirements: list) -> list:
+    """The pods of ``namespace`` (and without one) that may match ``requirements``, in the snapshot's
+    order: those the first ``In`` requirement admits, from the snapshot's index of that label; every pod
+    of the namespace when there is none. No pod for no requirements (a selector that says nothing
+    selects nothing)."""
+    if not requirements:
+        return []
+    for requirement in requirements:
+        if requirement.operator == "In":
+            return snapshot.pods_labelled(namespace, requirement.key, requirement.values)
+    return snapshot.pods_in(namespace)
 
 
 def _pod_sort_key(pod: dict) -> tuple:
@@ -255,11 +271,12 @@ def select(snapshot: Snapshot, target: Target) -> Selection:
             pods = pods_of_job(snapshot, job)
             claimed.update(id(p) for p in pods)
             selection.jobs.append((job, pods))
+        owners = JobNames(jobs)
         for pod in sorted(snapshot.pods, key=_pod_sort_key):
             if id(pod) in claimed or not _in_namespace(pod, target.namespace):
                 continue
             ref = owner_job_ref(pod)
-            if ref is not None and any(owned_by(pod, j) for j in jobs):
+            if ref is not None and owners.name_any(ref):
                 continue
             selection.pods.append(pod)
         if not selection.jobs and not selection.pods:

@@ -8,8 +8,9 @@ the lookups between those objects: a pod's events, Job and node, a Job's events,
 event. No I/O here.
 
 Lookups are answered from indexes built once per snapshot (:class:`_Lookups`): events by the object they
-are about, Jobs by uid and by name, nodes by name. Every lookup costs the same whatever the number of
-Jobs, pods and events, so checking a namespace of many Jobs (``check -A``) grows with the data, not
+are about, Jobs by uid and by name, nodes by name, pods by namespace, by the Job their ownerReference
+names and by the value of a label a selector asks for. Every lookup costs the same whatever the number
+of Jobs, pods and events, so checking a namespace of many Jobs (``check -A``) grows with the data, not
 with its square.
 """
 
@@ -136,9 +137,32 @@ class Snapshot:
         ``None``): the pods a Job of that namespace may own, without a scan of every pod per Job."""
         if namespace is None:
             return list(self.pods)
-        by_namespace = self.lookups().pods
-        found = by_namespace.get(namespace, []) + by_namespace.get(None, [])
-        return [pod for _position, pod in sorted(found, key=lambda entry: entry[0])]
+        return _in_namespace(self.lookups().pods, namespace, None)
+
+    def pods_owned_by(self, job: dict) -> list[dict]:
+        """The pods of the Job's namespace (and those without one; every namespace for a Job without
+        one) whose first Job ownerReference names the Job (:func:`owned_by`), in the snapshot's order.
+
+        From an index of the pods by their owner's uid and name: the Job's own pods are looked at, not
+        every pod of the namespace.
+        """
+        lookups = self.lookups()
+        namespace, uid, name = meta(job, "namespace"), meta(job, "uid"), meta(job, "name")
+        if uid:  # by uid where the reference has one, else by name
+            found = _in_namespace(lookups.owned_by_uid, namespace, uid, sort=False)
+            found += _in_namespace(lookups.owned_by_name_uidless, namespace, name, sort=False)
+            return [pod for _position, pod in sorted(found, key=_position_of)]
+        return _in_namespace(lookups.owned_by_name, namespace, name)
+
+    def pods_labelled(self, namespace: str | None, key: str, values: Iterable[str]) -> list[dict]:
+        """The pods of ``namespace`` (and those without one; every pod for ``None``) whose label ``key``
+        is one of ``values``, in the snapshot's order: the candidates of a label selector's ``key in
+        (values)`` requirement, from an index of that label built on first use."""
+        index = self.lookups().labelled(self.pods, key)
+        found: list = []
+        for value in set(values):
+            found += _in_namespace(index, namespace, value, sort=False)
+        return [pod for _position, pod in sorted(found, key=_position_of)]
 
     def job_info(self, job: dict) -> JobInfo:
         """The typed view of one of the snapshot's Jobs, parsed once however many pods it has."""
@@ -191,8 +215,10 @@ class _Lookups:
     ``pod_events``: ``(object namespace, object name)`` -> the events about a pod (or about an object of
     unsaid kind), in the order read; ``job_events``: the same key -> ``(position, event)`` about a Job,
     and ``job_events_by_name`` by name alone (a Job without a namespace); ``nodes``: name -> the first
-    node of that name; ``pods``: namespace -> ``(position, pod)``; Jobs by uid, by ``(namespace, name)``
-    and, those without a uid, by name too.
+    node of that name; Jobs by uid, by ``(namespace, name)`` and, those without a uid, by name too. The
+    pods as ``(position, pod)``, each under its namespace and under every namespace (:func:`_file`):
+    ``pods`` all of them, ``owned_by_uid`` and ``owned_by_name`` by their first Job ownerReference, and
+    by label values (:meth:`labelled`, one label at a time, as selectors ask).
     """
 
     def __init__(self, snapshot: Snapshot) -> None:
@@ -210,9 +236,25 @@ class _Lookups:
                 entry = (position, event)
                 self.job_events.setdefault((event.object_namespace, event.object_name), []).append(entry)
                 self.job_events_by_name.setdefault(event.object_name, []).append(entry)
-        self.pods: dict = {}  # namespace -> [(position, pod)]
+        # The pods, as (position, pod), under (namespace, key) and (_ANY, key): see _in_namespace.
+        self.pods: dict = {}  # key None: every pod of the namespace
+        self.owned_by_uid: dict = {}  # key: the uid of the pod's first Job ownerReference
+        self.owned_by_name: dict = {}  # key: the name of that reference
+        self.owned_by_name_uidless: dict = {}  # the same, for references without a uid
+        self._labels: dict = {}  # label key -> its index (see labelled), built on first use
         for position, pod in enumerate(snapshot.pods):
-            self.pods.setdefault(pod_namespace(pod), []).append((position, pod))
+            entry, namespace = (position, pod), pod_namespace(pod)
+            _file(self.pods, namespace, None, entry)
+            ref = owner_job_ref(pod)
+            if ref is None:
+                continue
+            ref_uid, ref_name = ref.get("uid"), ref.get("name")
+            if isinstance(ref_uid, str) and ref_uid:
+                _file(self.owned_by_uid, namespace, ref_uid, entry)
+            if ref_name is None or isinstance(ref_name, str):  # anything else names no Job
+                _file(self.owned_by_name, namespace, ref_name, entry)
+                if not ref_uid:
+                    _file(self.owned_by_name_uidless, namespace, ref_name, entry)
         self.nodes: dict = {}
         for node in snapshot.nodes:
             name = as_dict(node.get("metadata")).get("name")
@@ -234,6 +276,18 @@ class _Lookups:
                 self._jobs_by_uid.setdefault((raw_namespace, uid), []).append(entry)
             else:
                 self._uidless_by_name.setdefault(key, []).append(entry)
+
+    def labelled(self, pods: list, key: str) -> dict:
+        """The index of label ``key``: its (string) value -> the pods that carry it (see _in_namespace).
+        Other values equal no selector's value, as :class:`~kubectl_sidecar.select.Requirement` reads."""
+        index = self._labels.get(key)
+        if index is None:
+            index = self._labels[key] = {}
+            for position, pod in enumerate(pods):
+                value = as_dict(as_dict(as_dict(pod).get("metadata")).get("labels")).get(key)
+                if isinstance(value, str):
+                    _file(index, pod_namespace(pod), value, (position, pod))
+        return index
 
     def indexes(self, snapshot: Snapshot) -> bool:
         """Whether these indexes are still those of ``snapshot``'s lists."""
@@ -257,6 +311,32 @@ class _Lookups:
             for space in spaces:
                 candidates += self._jobs_by_name.get((space, ref_name), ())
         return min(candidates, key=lambda entry: entry[0])[1] if candidates else None
+
+
+_ANY = object()  # the namespace key under which an index files every pod, whatever its namespace
+
+
+def _file(index: dict, namespace: str | None, key: Hashable, entry: tuple) -> None:
+    """File a pod's ``(position, pod)`` under ``(its namespace, key)`` and ``(_ANY, key)``."""
+    index.setdefault((namespace, key), []).append(entry)
+    index.setdefault((_ANY, key), []).append(entry)
+
+
+def _position_of(entry: tuple) -> int:
+    return int(entry[0])
+
+
+def _in_namespace(index: dict, namespace: str | None, key: Hashable, *, sort: bool = True) -> list:
+    """The pods filed under ``key`` that a Job of ``namespace`` may own: those of the namespace and those
+    without one; every one for ``None``. Pods in the snapshot's order, or ``(position, pod)`` entries
+    unsorted with ``sort=False``."""
+    if namespace is None:
+        found = list(index.get((_ANY, key), ()))
+    else:
+        found = index.get((namespace, key), []) + index.get((None, key), [])
+    if not sort:
+        return found
+    return [pod for _position, pod in sorted(found, key=_position_of)]
 
 
 def _shape(snapshot: Snapshot) -> tuple:
@@ -293,6 +373,33 @@ def ref_names(ref: dict, job: dict) -> bool:
     if uid and ref.get("uid"):
         return bool(ref.get("uid") == uid)
     return bool(ref.get("name") == meta(job, "name"))
+
+
+class JobNames:
+    """Which of some Jobs an ownerReference names (:func:`ref_names`), from sets of their uids and
+    names: ``name_any(ref)`` is ``any(ref_names(ref, job) for job in jobs)`` without a scan of the Jobs."""
+
+    def __init__(self, jobs: Iterable[dict]) -> None:
+        self._uids: set = set()
+        self._names: set = set()  # every Job's name (None for none)
+        self._uidless_names: set = set()  # the names of the Jobs without a uid
+        for job in jobs:
+            uid, name = meta(job, "uid"), meta(job, "name")
+            self._names.add(name)
+            if uid:
+                self._uids.add(uid)
+            else:
+                self._uidless_names.add(name)
+
+    def name_any(self, ref: dict) -> bool:
+        """Whether ``ref`` names one of the Jobs: by uid when both have one, else by name."""
+        ref_uid, ref_name = ref.get("uid"), ref.get("name")
+        named = ref_name is None or isinstance(ref_name, str)  # anything else equals no Job's name
+        if ref_uid:
+            return (isinstance(ref_uid, str) and ref_uid in self._uids) or (
+                named and ref_name in self._uidless_names
+            )
+        return named and ref_name in self._names
 
 
 def owned_by(pod: dict, job: dict) -> bool:

@@ -9,11 +9,12 @@ import random
 import pytest
 
 from kubectl_sidecar import app
+from kubectl_sidecar import select as select_module
 from kubectl_sidecar import snapshot as snapshot_module
 from kubectl_sidecar.model import parse_event
 from kubectl_sidecar.raw import as_dict, as_str, meta
-from kubectl_sidecar.select import KIND_ALL, Target
-from kubectl_sidecar.snapshot import Snapshot, job_refs, pod_namespace, ref_names
+from kubectl_sidecar.select import KIND_ALL, Target, job_selector, matches, pods_of_job, select
+from kubectl_sidecar.snapshot import Snapshot, job_refs, owned_by, owner_job_ref, pod_namespace, ref_names
 
 
 def cluster(namespaces: int, pods: int) -> Snapshot:
@@ -220,3 +221,135 @@ def test_the_indexes_follow_lists_that_change():
     newer = {"kind": "Job", "metadata": {"name": "report", "namespace": "ns-0", "uid": "job-0"}}
     snap.jobs = [newer]  # a new list: the Job is found in it
     assert snap.job_for(pod) is newer
+
+
+# ------------------------------------------------------------------ select: the Jobs' pods from the indexes
+
+
+def scanned_pods_of_job(snapshot: Snapshot, job: dict) -> list:
+    """``select.pods_of_job`` as it was: every pod of the snapshot for every Job."""
+    namespace = select_module.job_namespace(job)
+    requirements = job_selector(job)
+    pods = []
+    for pod in snapshot.pods:
+        if namespace is not None and pod_namespace(pod) not in (namespace, None):
+            continue
+        if requirements is not None:
+            if requirements and matches(pod, requirements):
+                pods.append(pod)
+        elif owned_by(pod, job):
+            pods.append(pod)
+    return sorted(pods, key=select_module._pod_sort_key)
+
+
+def scanned_lone_pods(snapshot: Snapshot, namespace: str | None) -> list:
+    """The pods ``check -A`` shows on their own, as it found them: every Job for every pod."""
+    jobs = [j for j in snapshot.jobs if select_module._in_namespace(j, namespace)]
+    claimed = {id(p) for job in jobs for p in scanned_pods_of_job(snapshot, job)}
+    return [
+        pod
+        for pod in sorted(snapshot.pods, key=select_module._pod_sort_key)
+        if id(pod) not in claimed
+        and select_module._in_namespace(pod, namespace)
+        and not (owner_job_ref(pod) is not None and any(owned_by(pod, j) for j in jobs))
+    ]
+
+
+def labelled_tangle(seed: int) -> Snapshot:
+    """:func:`tangled`, with selectors on some Jobs (matchLabels, matchExpressions of each operator, empty
+    ones) and labels on the pods (shared, absent, of the wrong type)."""
+    rng = random.Random(seed)
+    snap = tangled(seed)
+    keys, values = ["app", "controller-uid", "tier"], ["a", "b", "1", 1, None, ["a"]]
+    for pod in snap.pods:
+        if rng.random() < 0.8:
+            labels = {k: rng.choice(values) for k in rng.sample(keys, rng.randint(0, 3))}
+            pod["metadata"]["labels"] = labels if rng.random() < 0.95 else ["not", "a", "dict"]
+        pod["metadata"]["creationTimestamp"] = rng.choice(
+            [None, "2025-01-01T00:00:00Z", "2025-01-01T00:00:01Z"]
+        )
+    for job in snap.jobs:
+        shape = rng.random()
+        if shape < 0.3:
+            continue  # ownerReferences decide
+        selector: dict = {}
+        if shape < 0.8:
+            selector["matchLabels"] = {
+                k: rng.choice(["a", "b", "1"]) for k in rng.sample(keys, rng.randint(0, 2))
+            }
+        if shape > 0.5:
+            selector["matchExpressions"] = [
+                {
+                    "key": rng.choice(keys),
+                    "operator": rng.choice(["In", "NotIn", "Exists", "DoesNotExist", "Bogus"]),
+                    "values": rng.sample(["a", "b", "1"], rng.randint(0, 3)),
+                }
+                for _ in range(rng.randint(0, 2))
+            ]
+        job["spec"] = {"selector": selector}
+    snap.add_objects([])  # the lists changed in place
+    return snap
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_the_jobs_pods_and_the_lone_pods_are_those_the_scans_found(seed):
+    snap = labelled_tangle(seed)
+    for job in snap.jobs:
+        assert ids(pods_of_job(snap, job)) == ids(scanned_pods_of_job(snap, job))
+    for namespace in ("a", "b", None):
+        selection = select(snap, Target(kind=KIND_ALL, namespace=namespace))
+        assert ids(selection.pods) == ids(scanned_lone_pods(snap, namespace))
+        for job, pods in selection.jobs:
+            assert ids(pods) == ids(scanned_pods_of_job(snap, job))
+
+
+def ids(pods: list) -> list:
+    return [id(p) for p in pods]
+
+
+class CountingPod(dict):
+    """A pod that counts every read of its top-level fields (``metadata``, ``spec``, ``status``)."""
+
+    reads = 0
+
+    def get(self, key, default=None):
+        CountingPod.reads += 1
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        CountingPod.reads += 1
+        return super().__getitem__(key)
+
+
+@pytest.mark.parametrize("shared_namespace", [False, True], ids=["a-namespace-each", "one-namespace"])
+@pytest.mark.parametrize("with_selector", [True, False], ids=["selector", "owner-references"])
+def test_selecting_many_jobs_reads_each_pod_a_fixed_number_of_times(
+    monkeypatch, with_selector, shared_namespace
+):
+    """``check -A`` selects 4, 16 and 64 Jobs of 5 pods (each in its namespace, or all in one): the reads
+    of pods per pod do not grow with the Jobs (a scan of every pod per Job read each pod once per Job),
+    and each Job's selector is matched against its own pods alone."""
+    matched: list = []
+    real_matches = select_module.matches
+
+    def counting_matches(obj, requirements):
+        matched.append(obj)
+        return real_matches(obj, requirements)
+
+    monkeypatch.setattr(select_module, "matches", counting_matches)
+    per_pod = {}
+    for jobs in (4, 16, 64):
+        snap = cluster(jobs, 5)
+        for obj in snap.jobs + snap.pods:
+            if shared_namespace:
+                obj["metadata"]["namespace"] = "shared"
+            if not with_selector:
+                obj.pop("spec", None) if obj in snap.jobs else obj["metadata"].pop("labels")
+        snap.pods = [CountingPod(pod) for pod in snap.pods]
+        matched.clear()
+        CountingPod.reads = 0
+        selection = select(snap, Target(kind=KIND_ALL))
+        assert [len(pods) for _job, pods in selection.jobs] == [5] * jobs and selection.pods == []
+        assert len(matched) == (jobs * 5 if with_selector else 0)
+        per_pod[jobs] = CountingPod.reads / len(snap.pods)
+    assert per_pod[64] == per_pod[16] == per_pod[4] < 20, per_pod
