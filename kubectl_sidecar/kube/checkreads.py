@@ -2,7 +2,9 @@
 
 Over the same :class:`~kubectl_sidecar.kube.reads.Reader` protocol as :mod:`.reads`, whose drafting,
 planned reads and parallel runner it uses. Events are turned into :class:`~kubectl_sidecar.model.Event`
-records as each page is read (``Reader.list(each=...)``): the raw event dicts are never all held.
+records as each page is read (``Reader.list(each=...)``): the raw event dicts are never all held. So are
+the listed pods cut down to the fields the package reads (:func:`~kubectl_sidecar.model.slim.slim_pod`):
+a pod as listed is about three times the size of what is kept of it.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from kubectl_sidecar.kube.reads import (
 )
 from kubectl_sidecar.kube.session import PAGE_SIZE, ApiTarget
 from kubectl_sidecar.model import ClusterVersion, Event, EventsState, parse_event
+from kubectl_sidecar.model.slim import slim_pod
 from kubectl_sidecar.raw import as_dict, as_int, as_list, as_str, meta
 from kubectl_sidecar.select import job_selector_string
 from kubectl_sidecar.snapshot import Snapshot, involved_key
@@ -90,7 +93,8 @@ def read_check(
         settle(draft, first, run_reads(first))
         labels = _pods_selector(draft.jobs[0])
         pods = Read(
-            lambda: reader.list(pods_path(namespace), pods_target, {"labelSelector": labels}), add_pods
+            lambda: reader.list(pods_path(namespace), pods_target, {"labelSelector": labels}, each=slim_pod),
+            add_pods,
         )
         namespace_events = sizes.get("events")
         if events_by_name(expected_pods(draft.jobs[0]), namespace_events):
@@ -103,7 +107,7 @@ def read_check(
             settle(draft, [pods, events], run_reads([pods, events]))
     else:
         query = {"labelSelector": selector} if selector else {}
-        pods = Read(lambda: reader.list(pods_path(namespace), pods_target, query), add_pods)
+        pods = Read(lambda: reader.list(pods_path(namespace), pods_target, query, each=slim_pod), add_pods)
         version = version_read(reader)
         reads = [pods, events, version]
         if not selector:
