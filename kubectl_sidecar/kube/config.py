@@ -87,16 +87,28 @@ class Connection:
         return f"the API server {self.server}"
 
     def pool(self, maxsize: int = 4) -> Any:
-        """A urllib3 pool for this server: one SSL context (built once), the proxy, no retries, no
-        redirects, no Accept-Encoding added."""
+        """The transport to this server: one SSL context (built once), no retries, no redirects, no
+        decoding. Direct connections use the standard library (:class:`~.transport.StdlibTransport`:
+        importing urllib3 would cost more than the requests); a proxy goes through urllib3."""
         with self._lock:
             if self._context is None and self.server.startswith("https://"):
                 self._context = build_context(self.tls)
-        if self.tls.insecure:  # asked for (--insecure-skip-tls-verify); kubectl warns not per request
-            import urllib3
+        if self.proxy is None:
+            from kubectl_sidecar.kube.transport import StdlibTransport
 
+            return StdlibTransport(self._context, self.tls.server_name, maxsize)
+        import urllib3
+
+        from kubectl_sidecar.kube.transport import Urllib3Transport
+
+        if len(self.impersonate_groups) > 1 and int(urllib3.__version__.split(".")[0]) < 2:
+            raise ConfigError(
+                "several --as-group values through a proxy need urllib3 2 or later (urllib3 1.x would "
+                "send them joined in one header, which the API server reads as one group)"
+            )
+        if self.tls.insecure:  # asked for (--insecure-skip-tls-verify); kubectl warns not per request
             warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
-        return make_pool(self._context, self.tls, self.proxy, maxsize)
+        return Urllib3Transport(make_pool(self._context, self.tls, self.proxy, maxsize))
 
     def headers(self) -> list[tuple[str, str]]:
         """Authorization and impersonation headers, each value checked; thread-safe."""

@@ -7,7 +7,6 @@ again after 410 Gone; :func:`follow_pod` merges what they see into a new snapsho
 from __future__ import annotations
 
 import queue
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -156,18 +155,12 @@ class Follower(threading.Thread):
                 return
 
     def close(self) -> None:
-        """Unblock the thread's read: shut the stream's socket down (urllib3 2.3+ has a method)."""
+        """Unblock the thread's read: shut the stream's socket down (every transport's response can)."""
         response = self.response
         if response is None:
             return
         try:
-            shutdown = getattr(response, "shutdown", None)
-            if shutdown is not None:
-                shutdown()
-            else:  # urllib3 1.x: a read in another thread would block the pool's close at exit
-                sock = getattr(getattr(response, "_connection", None), "sock", None)
-                if sock is not None:
-                    sock.shutdown(socket.SHUT_RDWR)
+            response.shutdown()
         except (OSError, AttributeError, RuntimeError, ValueError):  # released or closed: nothing to unblock
             pass
 

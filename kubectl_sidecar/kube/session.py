@@ -1,10 +1,11 @@
 """One connection to one API server: GET requests with retries, pagination and watch streams; raw JSON out.
 
-Every request is a GET (get, list, watch), sent without following redirects and without urllib3's own
-retries. The transport is injectable (:class:`Transport`: what urllib3's ``PoolManager.request`` offers),
-so tests can pass a fake without sockets; the default is the connection's urllib3 pool
-(:meth:`Connection.pool`: its TLS context and proxy), and :meth:`Connection.headers` supplies the
-credentials and impersonation headers.
+Every request is a GET (get, list, watch), sent without following redirects and without a library's own
+retries. The transport is injectable (:class:`Transport`), so tests can pass a fake without sockets; the
+default is the connection's (:meth:`Connection.pool`: the standard library's ``http.client``, or urllib3
+behind a proxy; see :mod:`.transport`), and :meth:`Connection.headers` supplies the credentials and
+impersonation headers. Transports raise only :class:`~.transport.TransportError` kinds, mapped to
+sentences here.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Callable, Protocol
 
 from kubectl_sidecar import __version__
-from kubectl_sidecar.errors import ApiError, ConfigError
+from kubectl_sidecar.errors import ApiError
 from kubectl_sidecar.kube.apierrors import (
     CONNECT_TIMEOUT,
     ApiTarget,
@@ -27,6 +28,16 @@ from kubectl_sidecar.kube.apierrors import (
     unreachable,
 )
 from kubectl_sidecar.kube.config import Connection, one_line, resolve_connection
+from kubectl_sidecar.kube.transport import (
+    BadAddress,
+    ConnectTimedOut,
+    Dropped,
+    ProxyFailure,
+    ReadTimedOut,
+    TlsFailure,
+    TransportError,
+    Unreachable,
+)
 from kubectl_sidecar.kube.wire import (
     DEFAULT_REQUEST_SECONDS,
     MAX_TIMEOUT_SECONDS,
@@ -40,7 +51,6 @@ from kubectl_sidecar.kube.wire import (
     parse_watch_line,
     read_body,
     split_lines,
-    track_connections,
 )
 from kubectl_sidecar.options import KubeOptions
 from kubectl_sidecar.raw import as_dict, as_str
@@ -58,7 +68,7 @@ _USER_AGENT = f"kubectl-sidecar/{__version__}"
 
 
 class Response(Protocol):
-    """What the session reads of an HTTP response (urllib3's ``HTTPResponse``, body not preloaded)."""
+    """What the session reads of an HTTP response (body not preloaded, never decoded)."""
 
     status: int
     headers: Any  # a case-insensitive mapping
@@ -71,7 +81,8 @@ class Response(Protocol):
 
 
 class Transport(Protocol):
-    """Sends one request (urllib3's ``PoolManager``). The session only ever calls it with ``"GET"``."""
+    """Sends one request; the session only ever calls it with ``"GET"``, query ``fields``, a list of
+    ``headers`` pairs and a ``timeout`` of ``(connect, read)`` seconds."""
 
     def request(self, method: str, url: str, **kwargs: Any) -> Response: ...
 
@@ -88,8 +99,6 @@ class Session:
     ``requests`` counts the HTTP requests made (watches included), for the request budgets.
     """
 
-    _tracked = False  # the pool's connections report to the request's watchdog (see _open)
-
     def __init__(
         self,
         connection: Connection,
@@ -101,11 +110,6 @@ class Session:
         self.connection = connection
         self.timeout = timeout
         self._sleep = sleep
-        if len(connection.impersonate_groups) > 1 and not _urllib3_sends_repeated_headers():
-            raise ConfigError(
-                "several --as-group values need urllib3 2 or later (urllib3 1.x would send them "
-                "joined in one header, which the API server reads as one group)"
-            )
         # the TLS context is built here, so a CA or client key that cannot be read fails before any request;
         # 8 connections: the parallel reads, and two watches while following a pod
         self._pool: Transport = transport if transport is not None else connection.pool(maxsize=8)
@@ -152,31 +156,22 @@ class Session:
 
     # ----------------------------------------------------------------------------------- plumbing
 
-    def _headers(self) -> Any:
-        try:
-            from urllib3 import HTTPHeaderDict
-        except ImportError:  # urllib3 1.x
-            from urllib3._collections import HTTPHeaderDict
-
-        headers = HTTPHeaderDict({"Accept": "application/json", "User-Agent": _USER_AGENT})
-        # credentials (refreshed under the connection's lock when they expire) and impersonation, each
-        # value checked; Impersonate-Group once per group, as kubectl sends them
-        for name, value in self.connection.headers():
-            headers.add(name, value)
-        return headers
+    def _headers(self) -> list[tuple[str, str]]:
+        """Accept, User-Agent, then the credentials (refreshed under the connection's lock when they
+        expire) and impersonation, each value checked; Impersonate-Group once per group, as kubectl."""
+        return [("Accept", "application/json"), ("User-Agent", _USER_AGENT), *self.connection.headers()]
 
     def _deadline(self) -> Deadline:
         """The deadline of one request: --request-timeout, else DEFAULT_REQUEST_SECONDS."""
         return Deadline(self.timeout or DEFAULT_REQUEST_SECONDS)
 
-    def _timeout(self, stream: bool, deadline: Deadline | None) -> Any:
-        import urllib3
-
+    def _timeout(self, stream: bool, deadline: Deadline | None) -> tuple[float, float]:
+        """``(connect, read)`` seconds for one request: what is left of the deadline (a watch: its own)."""
         limit = self.timeout if self.timeout else CONNECT_TIMEOUT
         if stream or deadline is None:
-            return urllib3.Timeout(connect=min(CONNECT_TIMEOUT, limit), read=WATCH_TIMEOUT_SECONDS + 30)
+            return min(CONNECT_TIMEOUT, limit), WATCH_TIMEOUT_SECONDS + 30
         remaining = max(0.001, min(deadline.remaining(), MAX_TIMEOUT_SECONDS))
-        return urllib3.Timeout(connect=min(remaining, CONNECT_TIMEOUT), read=remaining)
+        return min(remaining, CONNECT_TIMEOUT), remaining
 
     def _timed_out(self, deadline: Deadline | None, connect: bool) -> ApiError:
         return timeout_error(self.connection, deadline.seconds if deadline else self.timeout, connect=connect)
@@ -184,15 +179,10 @@ class Session:
     def _open(
         self, path: str, query: dict | None, target: ApiTarget, stream: bool, deadline: Deadline | None = None
     ) -> Response:
-        """One GET; the urllib3 response (body unread), or a mapped error."""
-        import urllib3.exceptions as ux
-
+        """One GET; the response (body unread), or a mapped error."""
         url = self.connection.server + path
         with self._lock:
             self.requests += 1
-            if not self._tracked:  # the watchdog finds the connection of each request (wire.py)
-                self._pool = track_connections(self._pool)
-                self._tracked = True
         try:
             return self._pool.request(
                 "GET",
@@ -200,43 +190,37 @@ class Session:
                 fields=list((query or {}).items()) or None,
                 headers=self._headers(),
                 timeout=self._timeout(stream, deadline),
-                preload_content=False,
-                decode_content=False,
-                retries=False,
-                redirect=False,
             )
-        except ux.SSLError as err:
-            raise tls_error(self.connection, err) from None
-        except ux.NewConnectionError as err:  # refused, unreachable, no such host (before ConnectTimeout)
-            raise unreachable(self.connection, err) from None
-        except ux.ConnectTimeoutError:
-            raise self._timed_out(deadline, connect=True) from None
-        except ux.ReadTimeoutError:
-            raise self._timed_out(deadline, connect=False) from None
-        except (ux.ProtocolError, ConnectionError) as err:
-            raise DroppedConnection(drop_reason(err)) from None
-        except ux.ProxyError as err:
-            raise ApiError(
-                f"cannot reach {self.connection.described} through the proxy: "
-                f"{one_line(str(err.original_error if hasattr(err, 'original_error') else err))}"
-            ) from None
-        except ux.LocationParseError:
-            raise ApiError(f"the address of {self.connection.described} cannot be parsed") from None
-        except ux.HTTPError as err:
-            raise ApiError(f"cannot talk to {self.connection.described}: {one_line(str(err))}") from None
-        except (OSError, ValueError) as err:  # a socket error urllib3 did not wrap, a header it refused
-            raise ApiError(f"cannot talk to {self.connection.described}: {one_line(str(err), 120)}") from None
+        except TransportError as err:
+            raise self._failure(err, deadline) from None
+
+    def _failure(self, err: TransportError, deadline: Deadline | None) -> Exception:
+        """A transport's failure as the session raises it: a sentence, or a drop worth a retry."""
+        cause = err.cause if isinstance(err.cause, BaseException) else err
+        if isinstance(err, TlsFailure):
+            return tls_error(self.connection, cause)  # type: ignore[arg-type]
+        if isinstance(err, Unreachable):
+            return unreachable(self.connection, cause)  # type: ignore[arg-type]
+        if isinstance(err, ConnectTimedOut):
+            return self._timed_out(deadline, connect=True)
+        if isinstance(err, ReadTimedOut):
+            return self._timed_out(deadline, connect=False)
+        if isinstance(err, Dropped):
+            return DroppedConnection(drop_reason(cause))
+        if isinstance(err, ProxyFailure):
+            return ApiError(
+                f"cannot reach {self.connection.described} through the proxy: {one_line(str(err))}"
+            )
+        if isinstance(err, BadAddress):
+            return ApiError(f"the address of {self.connection.described} cannot be parsed")
+        return ApiError(f"cannot talk to {self.connection.described}: {one_line(str(err), 120)}")
 
     def _read(self, response: Response, target: ApiTarget, deadline: Deadline | None = None) -> bytes:
         """The body (capped, never decoded), then the connection goes back to the pool."""
-        import urllib3.exceptions as ux
-
         try:
             return read_body(response, f"{self.connection.described} answered {target}")
-        except ux.ReadTimeoutError:
-            raise self._timed_out(deadline, connect=False) from None
-        except (ux.ProtocolError, ux.SSLError, ConnectionError) as err:
-            raise DroppedConnection(drop_reason(err)) from None
+        except TransportError as err:
+            raise self._failure(err, deadline) from None
         finally:
             response.release_conn()
 
@@ -436,8 +420,6 @@ class Session:
         A dropped stream raises :class:`DroppedConnection`; HTTP errors raise as for :meth:`get`. The
         body is never decoded and a line is capped (:func:`~kubectl_sidecar.kube.wire.split_lines`).
         """
-        import urllib3.exceptions as ux
-
         watch_query = dict(
             query, watch="true", allowWatchBookmarks="true", timeoutSeconds=str(WATCH_TIMEOUT_SECONDS)
         )
@@ -450,22 +432,10 @@ class Session:
                 if stop is not None and stop.is_set():
                     return
                 yield parse_watch_line(line, what)
-        except (
-            ux.ProtocolError,
-            ux.ReadTimeoutError,
-            ux.SSLError,
-            ConnectionError,
-            OSError,
-            json.JSONDecodeError,
-        ) as err:
+        except (TransportError, ConnectionError, OSError, json.JSONDecodeError) as err:
             if stop is not None and stop.is_set():
                 return
-            raise DroppedConnection(drop_reason(err)) from None
+            cause = err.cause if isinstance(err, TransportError) else err
+            raise DroppedConnection(drop_reason(cause if isinstance(cause, BaseException) else err)) from None
         finally:
             response.release_conn()
-
-
-def _urllib3_sends_repeated_headers() -> bool:
-    import urllib3
-
-    return int(str(getattr(urllib3, "__version__", "2")).split(".")[0]) >= 2

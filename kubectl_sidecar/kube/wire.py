@@ -101,6 +101,13 @@ class Watchdog:
             _shut(connection)
 
 
+def attach_to_watchdog(connection: Any) -> None:
+    """Tell this thread's :class:`Watchdog` (if any) which connection its request uses."""
+    guard = getattr(_GUARD, "current", None)
+    if guard is not None:
+        guard.attach(connection)
+
+
 def _shut(connection: Any) -> None:
     sock = getattr(connection, "sock", None)
     if sock is None:

@@ -103,9 +103,10 @@ def test_every_command_sends_only_get_requests(e2e_scenarios, e2e_cluster, sidec
 
 
 def test_requests_of_one_timeline_and_one_check(e2e_scenarios, sidecar):
-    """The counts docs/live.md gives, measured on the real apiserver: timeline of a Job's bound pod, 6
-    (pod, /version, events by uid, uid-less events by name, node, Job); check of a Job with one pod,
-    5 (Job, /version, pods by the Job's selector, the namespace's pod events, node)."""
+    """The counts docs/live.md gives, measured on the real apiserver: timeline of a Job's bound pod, 5
+    (pod, /version, the events of pods of that name, node, Job); check of a Job with one pod,
+    6 (Job, /version, the namespace's event count with limit=1 beside them, pods by the Job's selector,
+    the namespace's pod events, node)."""
     s = e2e_scenarios["acs-seed"]
     r = sidecar.run("timeline", s.pod["metadata"]["name"], "-n", s.namespace)
     reqs = sidecar.requests(r)
@@ -115,7 +116,6 @@ def test_requests_of_one_timeline_and_one_check(e2e_scenarios, sidecar):
         ("get", "nodes"),
         ("get", "pods"),
         ("list", "events"),
-        ("list", "events"),
     ]
     r = sidecar.run("check", s.job["metadata"]["name"], "-n", s.namespace)
     reqs = sidecar.requests(r)
@@ -123,6 +123,7 @@ def test_requests_of_one_timeline_and_one_check(e2e_scenarios, sidecar):
         ("get", "/version"),
         ("get", "jobs"),
         ("get", "nodes"),
+        ("list", "events"),
         ("list", "events"),
         ("list", "pods"),
     ]

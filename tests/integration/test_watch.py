@@ -259,7 +259,9 @@ def test_reconnects_after_dropped_connections_and_relists_after_410(live):
         and r.query.get("fieldSelector") == "involvedObject.kind=Pod,involvedObject.name=job-x1"
     ]
     assert len(pod_relists) == 1  # the pod is listed only after 410 (it starts from the GET's version)
-    assert len(event_lists) == 2  # the first list of the events' watch, and one after 410
+    # the timeline's own read (it selects events by the same name), the first list of the events' watch,
+    # and one after 410
+    assert len(event_lists) == 3
 
     api.delete("Pod", "jobs", "job-x1")
     code, _stdout, stderr = plugin.finish()
@@ -293,6 +295,7 @@ def test_watch_gives_up_after_the_server_stays_away(live, monkeypatch, tmp_path)
     """In-process, with short back-offs: a server that stays away ends --watch with one sentence."""
     from kubectl_sidecar import kube
     from kubectl_sidecar.cli import cli
+    from kubectl_sidecar.kube import follow as _follow  # noqa: F401 - kube.follow is loaded lazily
 
     api, _start = live
     monkeypatch.setattr(kube.session, "BACKOFF_SECONDS", 0.01)
@@ -323,6 +326,7 @@ def _watch_in_process(api, tmp_path, monkeypatch, during):
     watches are open. Returns the CliRunner result."""
     from kubectl_sidecar import kube
     from kubectl_sidecar.cli import cli
+    from kubectl_sidecar.kube import follow as _follow  # noqa: F401 - kube.follow is loaded lazily
 
     monkeypatch.setattr(kube.session, "BACKOFF_SECONDS", 0.01)
     monkeypatch.setattr(kube.follow, "WATCH_MAX_FAILURES", 3)
@@ -349,6 +353,7 @@ def test_closing_a_follower_whose_stream_urllib3_closed_does_not_raise():
     import urllib3
 
     from kubectl_sidecar import kube
+    from kubectl_sidecar.kube import follow as _follow  # noqa: F401 - kube.follow is loaded lazily
 
     response = urllib3.HTTPResponse(body=__import__("io").BytesIO(b""), preload_content=False)
     response.close()

@@ -286,18 +286,36 @@ def test_proxy_choice_follows_kubectl():
         tls.choose_proxy(server, None, {"HTTPS_PROXY": f"ftp://u:{SECRET}@p:1"}, "x")
 
 
-def test_the_pool_has_one_context_no_retries_no_redirects_no_accept_encoding(tmp_path):
+def test_a_direct_connection_uses_the_standard_library_with_one_context(tmp_path):
+    """No proxy: http.client through StdlibTransport (urllib3 is not even imported for it); every pool
+    of the connection shares the one SSL context. Redirects, retries and Accept-Encoding on sockets:
+    tests/integration/test_transport.py."""
+    from kubectl_sidecar.kube.transport import StdlibTransport
+
     connection = resolve_connection(KubeOptions(kubeconfig=kubeconfig(tmp_path)), {})
-    pool = connection.pool(maxsize=3)
+    first, second = connection.pool(maxsize=3), connection.pool()
+    assert isinstance(first, StdlibTransport) and isinstance(second, StdlibTransport)
+    context = first._context
+    assert context is second._context and context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+
+
+def test_behind_a_proxy_the_urllib3_pool_has_one_context_no_retries_no_redirects_no_accept_encoding(tmp_path):
+    from kubectl_sidecar.kube.transport import Urllib3Transport
+
+    path = kubeconfig(tmp_path, cluster={"proxy-url": "http://proxy.test:3128"})
+    connection = resolve_connection(KubeOptions(kubeconfig=path), {})
+    wrapper = connection.pool(maxsize=3)
+    assert isinstance(wrapper, Urllib3Transport)
+    pool = wrapper._pool
     first = pool.connection_from_url("https://127.0.0.1:6443")
     second = pool.connection_from_url("https://127.0.0.1:6444")
     context = first.conn_kw["ssl_context"]
-    assert context is second.conn_kw["ssl_context"] is connection.pool().connection_pool_kw["ssl_context"]
+    assert (
+        context is second.conn_kw["ssl_context"] is connection.pool()._pool.connection_pool_kw["ssl_context"]
+    )
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
     assert first.retries.total is False and first.pool.maxsize == 3
-    assert "Accept-Encoding" not in pool.headers and "accept-encoding" not in {
-        k.lower() for k in pool.headers
-    }
+    assert "accept-encoding" not in {k.lower() for k in pool.headers}
     sent: list = []
 
     class Answer:  # a redirect that must not be followed
@@ -314,7 +332,7 @@ def test_the_pool_has_one_context_no_retries_no_redirects_no_accept_encoding(tmp
 
     pool.connection_from_host = lambda *args, **kwargs: FakeHostPool()
     assert isinstance(pool.urlopen("GET", "https://127.0.0.1:6443/api", redirect=True, retries=5), Answer)
-    assert [(url, kw["retries"]) for url, kw in sent] == [("/api", False)]
+    assert [(url, kw["retries"]) for url, kw in sent] == [("/api", False)]  # tunnelled: the path form
 
 
 def test_client_key_data_is_written_only_while_loading(tmp_path, monkeypatch):

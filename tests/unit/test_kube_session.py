@@ -10,10 +10,10 @@ import json
 from itertools import islice
 
 import pytest
-import urllib3.exceptions as ux
 
 from kubectl_sidecar.errors import ApiError, NotFoundError
 from kubectl_sidecar.kube import checkreads, follow, session
+from kubectl_sidecar.kube import transport as kube_transport
 from kubectl_sidecar.kube.config import Connection
 from kubectl_sidecar.kube.session import ApiTarget, Session
 
@@ -41,6 +41,9 @@ class FakeResponse:
             yield json.dumps(line).encode() + b"\n"
 
     def release_conn(self) -> None:
+        pass
+
+    def shutdown(self) -> None:
         pass
 
 
@@ -118,8 +121,8 @@ def test_gives_up_after_max_attempts():
 @pytest.mark.parametrize(
     "error, sentence",
     [
-        (ux.ReadTimeoutError(None, SERVER, "read timed out"), "did not answer within 2s (--request-timeout)"),
-        (ux.ConnectTimeoutError("connect timed out"), "did not answer within 2s (--request-timeout)"),
+        (kube_transport.ReadTimedOut("read timed out"), "did not answer within 2s (--request-timeout)"),
+        (kube_transport.ConnectTimedOut("connect timed out"), "did not answer within 2s (--request-timeout)"),
     ],
     ids=["read", "connect"],
 )
@@ -130,12 +133,14 @@ def test_timeouts_are_not_retried(error, sentence):
     assert len(transport.sent) == 1
 
 
-def test_only_get_without_redirects_or_urllib3_retries():
-    api, transport = make_session({POD_PATH: [FakeResponse(302, b"", headers={"Location": "/elsewhere"})]})
+def test_only_get_and_a_redirect_is_an_answer_not_followed():
+    """The transports follow no redirect and retry nothing (tests/integration/test_transport.py shows it
+    on sockets); the session takes a 302 as the answer."""
+    api, fake = make_session({POD_PATH: [FakeResponse(302, b"", headers={"Location": "/elsewhere"})]})
     with pytest.raises(ApiError, match="answered 302"):
         api.get(POD_PATH, POD_TARGET)
-    method, _url, kwargs = transport.sent[0]
-    assert (method, kwargs["redirect"], kwargs["retries"]) == ("GET", False, False)
+    assert [(method, url) for method, url, _kwargs in fake.sent] == [("GET", SERVER + POD_PATH)]
+    assert set(fake.sent[0][2]) == {"fields", "headers", "timeout"}
 
 
 @pytest.mark.parametrize(
@@ -222,4 +227,4 @@ def test_every_request_of_a_check_and_a_follow_is_a_get():
     methods = {method for method, _url, _kwargs in transport.sent}
     assert methods == {"GET"}
     assert any("watch" in dict(kwargs.get("fields") or []) for _m, _u, kwargs in transport.sent)
-    assert all(kwargs["redirect"] is False for _m, _u, kwargs in transport.sent)
+    assert all(set(kwargs) == {"fields", "headers", "timeout"} for _m, _u, kwargs in transport.sent)
