@@ -3,8 +3,9 @@
 Over the same :class:`~kubectl_sidecar.kube.reads.Reader` protocol as :mod:`.reads`, whose drafting,
 planned reads and parallel runner it uses. Events are turned into :class:`~kubectl_sidecar.model.Event`
 records as each page is read (``Reader.list(each=...)``): the raw event dicts are never all held. So are
-the listed pods cut down to the fields the package reads (:func:`~kubectl_sidecar.model.slim.slim_pod`):
-a pod as listed is about three times the size of what is kept of it.
+the listed pods cut down to the fields the package reads, with the containers, labels and owner a Job's
+pods have alike kept once (:class:`~kubectl_sidecar.model.slim.PodSlimmer`): a pod as listed is about
+three times the size of what is kept of it.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from kubectl_sidecar.kube.reads import (
 )
 from kubectl_sidecar.kube.session import PAGE_SIZE, ApiTarget
 from kubectl_sidecar.model import ClusterVersion, Event, EventsState, parse_event
-from kubectl_sidecar.model.slim import slim_pod
+from kubectl_sidecar.model.slim import PodSlimmer
 from kubectl_sidecar.raw import as_dict, as_int, as_list, as_str, meta
 from kubectl_sidecar.select import job_selector_string
 from kubectl_sidecar.snapshot import Snapshot, involved_key
@@ -93,7 +94,9 @@ def read_check(
         settle(draft, first, run_reads(first))
         labels = _pods_selector(draft.jobs[0])
         pods = Read(
-            lambda: reader.list(pods_path(namespace), pods_target, {"labelSelector": labels}, each=slim_pod),
+            lambda: reader.list(
+                pods_path(namespace), pods_target, {"labelSelector": labels}, each=PodSlimmer()
+            ),
             add_pods,
         )
         namespace_events = sizes.get("events")
@@ -107,7 +110,9 @@ def read_check(
             settle(draft, [pods, events], run_reads([pods, events]))
     else:
         query = {"labelSelector": selector} if selector else {}
-        pods = Read(lambda: reader.list(pods_path(namespace), pods_target, query, each=slim_pod), add_pods)
+        pods = Read(
+            lambda: reader.list(pods_path(namespace), pods_target, query, each=PodSlimmer()), add_pods
+        )
         version = version_read(reader)
         reads = [pods, events, version]
         if not selector:
@@ -167,11 +172,26 @@ def _count_events(reader: Reader, namespace: str | None, sizes: dict) -> Read:
     )
 
 
-def _event_record(raw: dict) -> tuple[Any, Event] | None:
-    """A listed event as ``(the object it is about, its record)``; ``None`` when unusable (no reason or
-    no time: :func:`~kubectl_sidecar.model.parse_event`), as the timeline would skip it."""
+def _event_record(raw: dict) -> Event | tuple[Any, Event] | None:
+    """A listed event's record, or ``(the object it is about, its record)`` when that is not the
+    record's own ``(object_namespace, object_name)`` (an involvedObject without a namespace: the event's
+    own, :func:`~kubectl_sidecar.snapshot.involved_key`); ``None`` when unusable (no reason or no time:
+    :func:`~kubectl_sidecar.model.parse_event`), as the timeline would skip it. (No pair per event: a
+    big check reads hundreds of thousands.)"""
     event = parse_event(raw)
-    return None if event is None else (involved_key(raw), event)
+    if event is None:
+        return None
+    key = involved_key(raw)
+    return event if key == (event.object_namespace, event.object_name) else (key, event)
+
+
+def _keyed(records: list) -> Any:
+    """``(the object it is about, record)`` of each of :func:`_event_record`'s results."""
+    for item in records:
+        if isinstance(item, Event):
+            yield (item.object_namespace, item.object_name), item
+        else:
+            yield item
 
 
 def _pod_events_read(reader: Reader, namespace: str | None, query: dict) -> Read:
@@ -180,7 +200,7 @@ def _pod_events_read(reader: Reader, namespace: str | None, query: dict) -> Read
 
     def apply(draft: Draft, result: tuple) -> None:
         wanted = {(meta(p, "namespace"), meta(p, "name")) for p in draft.pods}
-        draft.events.extend(event for key, event in result[0] if key in wanted)
+        draft.events.extend(event for key, event in _keyed(result[0]) if key in wanted)
 
     def failed(draft: Draft, err: SidecarError) -> None:
         if draft.events_state == EventsState.LISTED:  # one note, however many lists failed
@@ -271,7 +291,7 @@ def _podless_job_event_reads(reader: Reader, draft: Draft, namespace: str | None
             {"fieldSelector": selector},
             "the events of Jobs without pods",
             "those Jobs are checked by their status alone",
-            lambda d, items: d.events.extend(event for key, event in items if key in wanted),
+            lambda d, items: d.events.extend(event for key, event in _keyed(items) if key in wanted),
             each=_event_record,
         )
     ]

@@ -15,6 +15,7 @@ runs every check over every fixture both ways, and fails on a read of any field 
 
 from __future__ import annotations
 
+import json
 from typing import Any, Union
 
 from kubectl_sidecar.model.vocab import SECTIONS, STATUS_KEYS
@@ -105,4 +106,50 @@ def slim_pod(pod: Any) -> Any:
     return project(pod, POD_FIELDS)
 
 
-__all__ = ["KEEP", "POD_FIELDS", "Rule", "project", "slim_pod"]
+# Fields a Job's pods hold alike (from its pod template): kept once, however many pods carry them.
+SHARED_FIELDS = (
+    ("metadata", "labels"),
+    ("metadata", "annotations"),
+    ("metadata", "ownerReferences"),
+    *(("spec", section) for section in SECTIONS),
+)
+MAX_SHARED = 4096  # distinct values remembered per list read: pods that differ cost no more than that
+
+
+class PodSlimmer:
+    """:func:`slim_pod` for the pods of one list, whose equal :data:`SHARED_FIELDS` values (a Job's pods
+    have the same containers, labels, annotations and owner) are one object shared by every pod.
+
+    Equal means the same JSON text, so a shared value reads exactly as each pod's own did. Nothing in
+    the package changes a pod it reads (``tests/unit/test_slim_pods.py`` fails on any change).
+    """
+
+    def __init__(self) -> None:
+        self._known: dict = {}  # (field, JSON text) -> the first value seen
+
+    def __call__(self, pod: Any) -> Any:
+        slim = slim_pod(pod)
+        if not isinstance(slim, dict):
+            return slim
+        for field in SHARED_FIELDS:
+            parent = slim.get(field[0])
+            if isinstance(parent, dict) and field[1] in parent:
+                parent[field[1]] = self._share(field, parent[field[1]])
+        return slim
+
+    def _share(self, field: tuple, value: Any) -> Any:
+        if not isinstance(value, (dict, list)) or not value:
+            return value
+        try:
+            text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError):  # not JSON (files may hold anything): kept as it is
+            return value
+        known = self._known.get((field, text))
+        if known is not None:
+            return known
+        if len(self._known) < MAX_SHARED:
+            self._known[(field, text)] = value
+        return value
+
+
+__all__ = ["KEEP", "MAX_SHARED", "POD_FIELDS", "SHARED_FIELDS", "PodSlimmer", "Rule", "project", "slim_pod"]

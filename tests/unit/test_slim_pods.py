@@ -19,7 +19,8 @@ import pytest
 from kubectl_sidecar import app, demo, files
 from kubectl_sidecar.errors import NotFoundError, SidecarError
 from kubectl_sidecar.kube import checkreads
-from kubectl_sidecar.model.slim import KEEP, POD_FIELDS, slim_pod
+from kubectl_sidecar.model import slim as slim_module
+from kubectl_sidecar.model.slim import KEEP, POD_FIELDS, PodSlimmer, slim_pod
 from kubectl_sidecar.model.vocab import SECTIONS, STATUS_KEYS
 from kubectl_sidecar.options import CHECK_FORMATS
 from kubectl_sidecar.raw import meta
@@ -165,9 +166,11 @@ def test_check_says_the_same_of_slim_pods(load):
     whole = outputs(snapshot)
     planted = with_pods(snapshot, plant)
     slim = with_pods(planted, slim_pod)
+    shared = with_pods(planted, PodSlimmer())
     assert outputs(planted) == whole  # what the slimmer drops is never read
     assert outputs(slim) == whole
-    assert SENTINEL not in repr(slim.pods)
+    assert outputs(shared) == whole
+    assert SENTINEL not in repr(slim.pods) and SENTINEL not in repr(shared.pods)
     assert SENTINEL not in repr(whole)
 
 
@@ -211,6 +214,12 @@ class Recorded(dict):
     def items(self):
         self._reads.add((*self._path, "*"))
         return [(k, self._child(k, v)) for k, v in super().items()]
+
+    def _changed(self, *args, **kwargs):
+        self._reads.add(("changed", *self._path))
+        raise AssertionError(f"a reader changed the pod at {self._path}: pods share values once slimmed")
+
+    __setitem__ = __delitem__ = setdefault = pop = popitem = update = clear = _changed
 
 
 def record(value, path: tuple, reads: set):
@@ -263,7 +272,7 @@ def test_every_field_the_checks_read_is_kept():
         snapshot.pods = [record(pod, (), reads) for pod in snapshot.pods]
         outputs(snapshot)
     assert ("spec", "initContainers", "[]", "env", "[]", "value") in reads  # the recorder sees deep reads
-    assert sorted(path for path in reads if not kept(path)) == []
+    assert sorted(path for path in reads if not kept(path)) == []  # and nothing changed any pod
 
 
 def test_the_fields_kept_are_these():
@@ -411,10 +420,36 @@ def read_all(reader: SnapshotReader) -> Snapshot | str:
 def test_a_live_check_reads_slim_pods_and_says_the_same(monkeypatch, load):
     reader = SnapshotReader(with_pods(load(), plant))
     slim = read_all(reader)
-    monkeypatch.setattr(checkreads, "slim_pod", lambda pod: pod)
+    monkeypatch.setattr(checkreads, "PodSlimmer", lambda: lambda pod: pod)
     whole = read_all(reader)
     if isinstance(slim, str) or isinstance(whole, str):
         assert slim == whole and slim.startswith("error: ")
         return
     assert SENTINEL in repr(whole.pods) and SENTINEL not in repr(slim.pods)
     assert outputs(slim) == outputs(whole)
+
+
+def test_a_jobs_pods_share_what_they_have_alike():
+    objects = synth.objects(60)
+    slimmer = PodSlimmer()
+    pods = [slimmer(copy.deepcopy(p)) for p in objects["pods"]]
+    first, *others = pods
+    for pod in others:
+        assert pod["spec"]["containers"] is first["spec"]["containers"]
+        assert pod["spec"]["initContainers"] is first["spec"]["initContainers"]
+        assert pod["metadata"]["ownerReferences"] is first["metadata"]["ownerReferences"]
+        assert pod["metadata"]["labels"] is first["metadata"]["labels"]
+        assert pod["status"] is not first["status"] and pod["metadata"] is not first["metadata"]
+    assert pods == [slim_pod(p) for p in objects["pods"]]
+
+
+def test_values_that_differ_are_not_shared_and_what_is_remembered_is_bounded(monkeypatch):
+    monkeypatch.setattr(slim_module, "MAX_SHARED", 3)
+    slimmer = PodSlimmer()
+    pods = [slimmer({"metadata": {"labels": {"i": str(i % 5)}}}) for i in range(10)]
+    labels = [p["metadata"]["labels"] for p in pods]
+    assert labels == [{"i": str(i % 5)} for i in range(10)]
+    assert [labels[i] is labels[i + 5] for i in range(5)] == [True, True, True, False, False]
+    fresh = PodSlimmer()
+    one = [fresh({"metadata": {"labels": {"a": value}}})["metadata"]["labels"] for value in (1, 1.0, 1)]
+    assert one[0] is one[2] and one[0] is not one[1]  # equal JSON text only: 1 and 1.0 are not
