@@ -145,17 +145,23 @@ def builtin() -> Catalogue:
 
 def read_builtin() -> Catalogue:
     """The package's own catalogue (trusted data: the fast loader, no limits needed)."""
-    from importlib import resources
+    from kubectl_sidecar import yamllite
 
-    import yaml
+    # the module's loader reads files beside it from a directory or a zipapp alike (importlib.resources
+    # would too, at the cost of importing zipfile and pathlib on every live command)
+    loader: Any = __spec__.loader if __spec__ is not None else None
+    path = os.path.join(os.path.dirname(__file__), "sidecars.yaml")
+    if loader is not None and hasattr(loader, "get_data"):
+        text = loader.get_data(path).decode("utf-8")
+    else:  # pragma: no cover - every importer Python ships has get_data
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    data = yamllite.parse(text)  # plain YAML, read without importing PyYAML (tests/unit/test_yamllite.py)
+    if data is yamllite.UNSUPPORTED:
+        import yaml
 
-    text = resources.files("kubectl_sidecar.knownsidecars").joinpath("sidecars.yaml").read_text("utf-8")
-    return Catalogue(
-        entries=parse_catalogue(
-            yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)), "built-in"
-        ),
-        sources=("built-in",),
-    )
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return Catalogue(entries=parse_catalogue(data, "built-in"), sources=("built-in",))
 
 
 def read_user_file(path: str) -> tuple[KnownSidecar, ...]:

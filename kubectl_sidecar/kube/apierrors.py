@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from kubectl_sidecar.errors import ApiError, NotFoundError, SidecarError
-from kubectl_sidecar.kube.clientconfig import one_line
 from kubectl_sidecar.kube.config import Connection
+from kubectl_sidecar.kube.text import one_line
 from kubectl_sidecar.raw import as_dict, as_str
 
 CONNECT_TIMEOUT = 30.0  # client-go's dialer timeout, used when --request-timeout is 0

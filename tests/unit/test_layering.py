@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "options": 0,
     "timefmt": 0,
     "textsafe": 0,  # the one terminal sanitiser
+    "yamllite": 0,  # the PyYAML-free fast path for kubeconfigs and the catalogue
     "yamlsafe": 0,  # YAML within limits (aliases, nesting, integers): kubeconfigs, and -f files
     "knownsidecars": 0,  # the catalogue of well-known sidecars (data: sidecars.yaml) and its reader
     "about": 0,  # the project URL and the versions the plugin runs on
