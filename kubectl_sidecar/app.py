@@ -8,18 +8,45 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from kubectl_sidecar import checks
 from kubectl_sidecar.errors import EXIT_CLEAN, UsageError
-from kubectl_sidecar.findings import CheckReport, JobReport, PodResult
 from kubectl_sidecar.model import ClusterVersion, node_version, pod_finished
 from kubectl_sidecar.options import DOCUMENT_FORMATS, KubeOptions, RenderOptions
 from kubectl_sidecar.raw import as_dict, as_str
 from kubectl_sidecar.snapshot import Snapshot
-from kubectl_sidecar.timeline import build_timeline
+from kubectl_sidecar.targets import split_target, timeline_pod_name  # noqa: F401 - the cli's names
 
-if TYPE_CHECKING:  # select loads only for check: a timeline needs no targets
+if TYPE_CHECKING:  # loaded where they are used: a live timeline loads them while it waits on the network
+    from kubectl_sidecar.findings import CheckReport, PodResult
     from kubectl_sidecar.knownsidecars import Catalogue
     from kubectl_sidecar.select import Target
+
+# What building and drawing a timeline imports; a live read loads them meanwhile (preload)
+TIMELINE_MODULES = (
+    "kubectl_sidecar.checks",
+    "kubectl_sidecar.timeline",
+    "kubectl_sidecar.render.table",
+    "kubectl_sidecar.render.gantt",
+    "kubectl_sidecar.render.findings",
+)
+
+
+def preload(modules: Sequence[str]) -> None:
+    """Import ``modules`` in a daemon thread: a live command waits on the network for much of its time,
+    and importing what it needs afterwards (about 10 ms) can be done meanwhile. Safe because the package's
+    imports form no cycle (tests/unit/test_layering.py): a module the main thread wants while this thread
+    imports it is waited for, never half-seen; an import that fails here fails again, with its error,
+    where it is used."""
+    import importlib
+    import threading
+
+    def work() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except BaseException:  # noqa: BLE001 - raised again by the main thread's own import
+                return
+
+    threading.Thread(target=work, name="kubectl-sidecar-preload", daemon=True).start()
 
 
 def timeline_for_pod(
@@ -36,6 +63,10 @@ def timeline_for_pod(
     """Build the timeline of one pod of a snapshot, with everything the snapshot knows about it, and the
     findings on it beside it. ``cluster_version`` overrides the snapshot's server version; ``read_notes``
     (what a live read could not read) lead the timeline's notes."""
+    from kubectl_sidecar import checks
+    from kubectl_sidecar.findings import PodResult
+    from kubectl_sidecar.timeline import build_timeline
+
     node = snapshot.node_for(pod)
     job = snapshot.job_for(pod)
     timeline = build_timeline(
@@ -88,7 +119,7 @@ def check_snapshot(
     *,
     declared_sidecars: Iterable[str] = (),
     now: datetime | None = None,
-    fail_on: str = checks.ERROR,
+    fail_on: str = "error",
     progress: Callable[[int, int], None] | None = None,
     cluster_version: ClusterVersion | None = None,
     keep_timelines: bool = False,
@@ -101,6 +132,8 @@ def check_snapshot(
     not the whole timeline. ``progress(done, total)`` is called after each pod, for a progress indicator. ``cluster_version``
     overrides the snapshot's server version.
     """
+    from kubectl_sidecar import checks
+    from kubectl_sidecar.findings import CheckReport, JobReport
     from kubectl_sidecar.select import select
 
     selection = select(snapshot, target)
@@ -200,28 +233,6 @@ def snapshot_now(now_text: str | None, filenames: Sequence[str]) -> tuple[dateti
     return when, "flag"
 
 
-def split_target(target: str | None, default_kind: str) -> tuple[str, str | None]:
-    """``NAME``, ``pod/NAME``, ``pods/NAME``, ``job.batch/NAME`` -> (kind, name)."""
-    if target is None:
-        return default_kind, None
-    if "/" in target:
-        kind, _, name = target.partition("/")
-        kind = kind.lower().split(".")[0]
-        kind = {"po": "pod", "pods": "pod", "jobs": "job"}.get(kind, kind)
-        if kind not in ("pod", "job") or not name:
-            raise UsageError(f'cannot read "{target}": name a pod (pod/NAME) or a Job (job/NAME)')
-        return kind, name
-    return default_kind, target
-
-
-def timeline_pod_name(target: str | None) -> str | None:
-    """The pod ``timeline`` shows: ``NAME`` or ``pod/NAME`` (``None`` when left out)."""
-    kind, name = split_target(target, "pod")
-    if kind != "pod":
-        raise UsageError("timeline shows one pod: name it as NAME or pod/NAME (use `check` for a Job)")
-    return name
-
-
 def run_timeline(
     name: str | None,
     *,
@@ -253,6 +264,7 @@ def run_timeline(
             raise UsageError("name the pod to show (or read files with -f)")
         from kubectl_sidecar import kube as kubeapi
 
+        preload(TIMELINE_MODULES)  # while the reads wait on the network
         snapshot = kubeapi.fetch_pod_snapshot(kube, name, cluster_version=cluster_version)
         # live: what could not be read (403/404 notes) belongs in -o json/yaml too
         result = timeline_for_pod(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Callable
 from typing import Any, TextIO
@@ -29,7 +28,10 @@ def terminal_width(is_tty: bool) -> int:
     if columns.isdigit() and int(columns) > 0:
         return max(int(columns), 40)
     if is_tty:
-        return max(shutil.get_terminal_size((80, 24)).columns, 40)
+        try:  # os's, not shutil's: shutil imports bz2, lzma and more, and COLUMNS was read above
+            return max(os.get_terminal_size(sys.stdout.fileno()).columns, 40)
+        except (OSError, ValueError, AttributeError):
+            return 80
     return 80
 
 

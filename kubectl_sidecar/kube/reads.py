@@ -297,16 +297,17 @@ def keep_events_of(pod: dict, events: list) -> list:
 
 
 def read_pod(reader: Reader, name: str, *, cluster_version: ClusterVersion | None = None) -> Snapshot:
-    """Read one pod with its events, Job, node and the server version, in two round trips.
+    """Read one pod with its events, Job, node and the server version.
 
-    First, together: GET the pod, ``/version`` and the list of the events of pods of that name. Then,
-    together: the node (when bound) and the owning Job (when owned).
+    Three requests go out at once: GET the pod, ``/version``, and the list of the events of pods of that
+    name (the slowest: the server filters the namespace's events). The node (when bound) and the owning
+    Job (when owned) go out as soon as the pod is known, while the other two may still be on their way.
     """
     namespace = reader.namespace
     draft = Draft(reader.source)
     pod_target = ApiTarget("get", "pods", name=name, namespace=namespace, kind="pod")
 
-    def add_pod(draft: Draft, pod: Any) -> None:
+    def checked(pod: Any) -> dict:
         if (
             not isinstance(pod, dict)
             or pod.get("kind", "Pod") != "Pod"
@@ -323,17 +324,25 @@ def read_pod(reader: Reader, name: str, *, cluster_version: ClusterVersion | Non
             )
         pod.setdefault("kind", "Pod")
         pod.setdefault("apiVersion", "v1")
-        draft.pods.append(pod)
+        return pod
 
-    first = [
-        Read(lambda: reader.get(pods_path(namespace, name), pod_target), add_pod),
-        version_read(reader),
-        pod_events_read(reader, namespace, name),
-    ]
-    settle(draft, first, run_reads(first))
-    pod = draft.pods[0]
+    def pod_then_owners() -> tuple[dict, list, dict]:
+        pod = checked(reader.get(pods_path(namespace, name), pod_target))
+        later = owner_reads(reader, namespace, pod)
+        return pod, later, run_reads(later)
+
+    chain = Read(pod_then_owners, lambda draft, result: draft.pods.append(result[0]))
+    first = [chain, version_read(reader), pod_events_read(reader, namespace, name)]
+    results = run_reads(first)
+    settle(draft, first, results)  # the pod's error, if any, is raised here
+    pod, later, later_results = results[chain]
     draft.events = keep_events_of(pod, draft.events)
+    settle(draft, later, later_results)
+    return draft.finish(cluster_version)
 
+
+def owner_reads(reader: Reader, namespace: str, pod: dict) -> list[Read]:
+    """The node the pod is bound to and the Job that owns it (each optional: a note when it fails)."""
     reads = []
     node_name = as_str(as_dict(pod.get("spec")).get("nodeName"))
     if node_name:
@@ -359,8 +368,7 @@ def read_pod(reader: Reader, name: str, *, cluster_version: ClusterVersion | Non
                 "the timeline leaves out the Job's start and completion",
             )
         )
-    settle(draft, reads, run_reads(reads))
-    return draft.finish(cluster_version)
+    return reads
 
 
 def settle(draft: Draft, order: Sequence[Read], results: dict[Read, Any]) -> None:

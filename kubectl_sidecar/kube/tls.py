@@ -9,10 +9,8 @@ socks5), else ``HTTPS_PROXY``/``HTTP_PROXY`` by the server's scheme, honouring `
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import ssl
-import tempfile
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -113,6 +111,8 @@ def _load_client_certificate(context: ssl.SSLContext, tls: TlsSettings) -> None:
 
 
 def _write_private(text: str, written: list) -> str:
+    import tempfile  # only for client certificates given as data
+
     handle, path = tempfile.mkstemp(prefix="kubectl-sidecar-", suffix=".pem")  # mode 0600
     written.append(path)
     with os.fdopen(handle, "w", encoding="utf-8") as out:
@@ -144,6 +144,8 @@ def choose_proxy(server: str, proxy_url: str | None, environ: Mapping[str, str],
         if entry == "*" or host == entry.lstrip(".") or host.endswith("." + entry.lstrip(".")):
             return None
         try:
+            import ipaddress
+
             if ipaddress.ip_address(host) in ipaddress.ip_network(entry, strict=False):
                 return None
         except ValueError:
@@ -177,6 +179,8 @@ def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
+        import ipaddress
+
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False

@@ -244,37 +244,40 @@ def test_optional_reads_that_fail_are_notes(key, error, note):
     assert [p["metadata"]["name"] for p in snapshot.pods] == ["p1"]
 
 
-class RoundReader(FakeReader):
-    """Counts round trips: a read that starts while an earlier round is still open joins that round."""
+class SlowEventsReader(FakeReader):
+    """The events list answers only once the node and the Job were asked for (or after 5 s)."""
 
     def __init__(self, answers: dict):
         super().__init__(answers)
-        self.in_flight = 0
-        self.rounds: list = []
+        self.owners_asked = threading.Event()
+        self.events_started = threading.Event()
+        self.pod_answered = threading.Event()
+        self.overlapped = False
 
     def _answer(self, verb, path, query):
-        with self._lock:
-            if self.in_flight == 0:
-                self.rounds.append([])
-            self.in_flight += 1
-            self.rounds[-1].append(path)
-        try:
-            # long enough for the other reads of the same round to start (threads, no sockets)
-            threading.Event().wait(0.05)
-            return super()._answer(verb, path, query)
-        finally:
+        if path.endswith("/events"):
+            self.events_started.set()
+            self.overlapped = self.owners_asked.wait(2)
+        if path.startswith(("/api/v1/nodes/", "/apis/batch/")):
+            assert self.pod_answered.is_set(), "the node and the Job depend on the pod"
             with self._lock:
-                self.in_flight -= 1
+                asked = {p for _v, p, _q in self.asked}
+            if {"/api/v1/nodes/n1", "/apis/batch/v1/namespaces/ns/jobs/j"} - asked - {path} == set():
+                self.owners_asked.set()
+        answer = super()._answer(verb, path, query)
+        if path.endswith("/pods/p1"):
+            self.pod_answered.set()
+        return answer
 
 
-def test_a_timeline_reads_in_two_round_trips():
-    """The pod, /version and the pod's events together; then the node and the Job together."""
-    reader = RoundReader(base_answers())
-    reads.read_pod(reader, "p1")
-    assert [sorted(r) for r in reader.rounds] == [
-        ["/api/v1/namespaces/ns/events", "/api/v1/namespaces/ns/pods/p1", "/version"],
-        ["/api/v1/nodes/n1", "/apis/batch/v1/namespaces/ns/jobs/j"],
-    ]
+def test_a_timeline_asks_for_the_node_and_job_while_the_events_are_on_their_way():
+    """The pod, /version and the events go out at once; the node and the Job as soon as the pod is
+    known, not after the slow events list: the events list here waits for them."""
+    reader = SlowEventsReader(base_answers())
+    snapshot = reads.read_pod(reader, "p1")
+    assert reader.events_started.is_set() and reader.overlapped
+    assert [n["metadata"]["name"] for n in snapshot.nodes] == ["n1"]
+    assert [j["metadata"]["name"] for j in snapshot.jobs] == ["j"]
 
 
 def test_events_of_an_earlier_pod_of_the_same_name_are_dropped():

@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "raw": 0,
     "options": 0,
     "timefmt": 0,
+    "targets": 0,  # TYPE/NAME on the command line
     "textsafe": 0,  # the one terminal sanitiser
     "yamllite": 0,  # the PyYAML-free fast path for kubeconfigs and the catalogue
     "yamlsafe": 0,  # YAML within limits (aliases, nesting, integers): kubeconfigs, and -f files
