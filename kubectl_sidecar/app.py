@@ -9,44 +9,17 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from kubectl_sidecar.errors import EXIT_CLEAN, UsageError
-from kubectl_sidecar.model import ClusterVersion, node_version, pod_finished
 from kubectl_sidecar.options import DOCUMENT_FORMATS, KubeOptions, RenderOptions
 from kubectl_sidecar.raw import as_dict, as_str
-from kubectl_sidecar.snapshot import Snapshot
 from kubectl_sidecar.targets import split_target, timeline_pod_name  # noqa: F401 - the cli's names
+from kubectl_sidecar.warmup import TIMELINE_MODULES, preload
 
 if TYPE_CHECKING:  # loaded where they are used: a live timeline loads them while it waits on the network
     from kubectl_sidecar.findings import CheckReport, PodResult
     from kubectl_sidecar.knownsidecars import Catalogue
+    from kubectl_sidecar.model import ClusterVersion
     from kubectl_sidecar.select import Target
-
-# What building and drawing a timeline imports; a live read loads them meanwhile (preload)
-TIMELINE_MODULES = (
-    "kubectl_sidecar.checks",
-    "kubectl_sidecar.timeline",
-    "kubectl_sidecar.render.table",
-    "kubectl_sidecar.render.gantt",
-    "kubectl_sidecar.render.findings",
-)
-
-
-def preload(modules: Sequence[str]) -> None:
-    """Import ``modules`` in a daemon thread: a live command waits on the network for much of its time,
-    and importing what it needs afterwards (about 10 ms) can be done meanwhile. Safe because the package's
-    imports form no cycle (tests/unit/test_layering.py): a module the main thread wants while this thread
-    imports it is waited for, never half-seen; an import that fails here fails again, with its error,
-    where it is used."""
-    import importlib
-    import threading
-
-    def work() -> None:
-        for name in modules:
-            try:
-                importlib.import_module(name)
-            except BaseException:  # noqa: BLE001 - raised again by the main thread's own import
-                return
-
-    threading.Thread(target=work, name="kubectl-sidecar-preload", daemon=True).start()
+    from kubectl_sidecar.snapshot import Snapshot
 
 
 def timeline_for_pod(
@@ -65,6 +38,7 @@ def timeline_for_pod(
     (what a live read could not read) lead the timeline's notes."""
     from kubectl_sidecar import checks
     from kubectl_sidecar.findings import PodResult
+    from kubectl_sidecar.model import node_version
     from kubectl_sidecar.timeline import build_timeline
 
     node = snapshot.node_for(pod)
@@ -209,6 +183,12 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _builtin_catalogue() -> None:
+    from kubectl_sidecar.knownsidecars.load import builtin
+
+    builtin()  # parsed once per process (lru_cache)
+
+
 def load_catalogue(files: Sequence[str]) -> Catalogue:
     """The sidecar catalogue: the files given, the user's config file, the built-in entries."""
     from kubectl_sidecar import knownsidecars
@@ -246,10 +226,10 @@ def run_timeline(
 ) -> Outcome:
     """``timeline``: one pod from files (``-f``) or from the cluster, rendered whole."""
     now, now_source = snapshot_now(now_text, filenames)
-    catalogue = load_catalogue(catalogue_files)
     if filenames:
         from kubectl_sidecar import files
 
+        catalogue = load_catalogue(catalogue_files)
         snapshot = files.load_snapshot(filenames, cluster_version=cluster_version)
         result = timeline_for_pod(
             snapshot,
@@ -264,8 +244,9 @@ def run_timeline(
             raise UsageError("name the pod to show (or read files with -f)")
         from kubectl_sidecar import kube as kubeapi
 
-        preload(TIMELINE_MODULES)  # while the reads wait on the network
+        preload(TIMELINE_MODULES, then=_builtin_catalogue)  # while the reads wait on the network
         snapshot = kubeapi.fetch_pod_snapshot(kube, name, cluster_version=cluster_version)
+        catalogue = load_catalogue(catalogue_files)
         # live: what could not be read (403/404 notes) belongs in -o json/yaml too
         result = timeline_for_pod(
             snapshot,
@@ -352,6 +333,7 @@ def follow(
         write: writes to stdout (flushes); notify: writes a note to stderr.
         redraw: clear the terminal and draw each state whole (a terminal); otherwise append.
     """
+    from kubectl_sidecar.model import pod_finished
     from kubectl_sidecar.render.follow import FollowView, PodState
 
     view = FollowView(opts, redraw=redraw)
@@ -421,10 +403,10 @@ def run_check(
     each pod checked.
     """
     now, now_source = snapshot_now(now_text, filenames)
-    catalogue = load_catalogue(catalogue_files)
     if filenames:
         from kubectl_sidecar import files
 
+        catalogue = load_catalogue(catalogue_files)
         snapshot = files.load_snapshot(filenames, cluster_version=cluster_version)
     else:
         from kubectl_sidecar import kube as kubeapi

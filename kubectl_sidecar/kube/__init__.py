@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from kubectl_sidecar.kube import reads
 from kubectl_sidecar.kube.session import Session
-from kubectl_sidecar.model import ClusterVersion
 from kubectl_sidecar.options import KubeOptions
-from kubectl_sidecar.snapshot import Snapshot
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the model loads while the first requests are on their way (app.preload)
     from kubectl_sidecar.kube.follow import PodUpdate
+    from kubectl_sidecar.model import ClusterVersion
+    from kubectl_sidecar.snapshot import Snapshot
 
 __all__ = [
     "PodUpdate",

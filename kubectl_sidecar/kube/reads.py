@@ -13,7 +13,7 @@ import queue
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from kubectl_sidecar.errors import ApiError, NotFoundError, SidecarError
 from kubectl_sidecar.kube.paths import (
@@ -24,9 +24,11 @@ from kubectl_sidecar.kube.paths import (
     pods_path,
 )
 from kubectl_sidecar.kube.session import ApiTarget
-from kubectl_sidecar.model import ClusterVersion, EventsState, version_from_server_info
 from kubectl_sidecar.raw import as_dict, as_str, meta
-from kubectl_sidecar.snapshot import Snapshot, event_key, owner_job_ref
+
+if TYPE_CHECKING:  # imported where used: a live timeline loads them while its requests are out
+    from kubectl_sidecar.model import ClusterVersion
+    from kubectl_sidecar.snapshot import Snapshot
 
 MAX_PARALLEL = 4  # reads in flight at once
 
@@ -76,7 +78,7 @@ class Draft:
     jobs: list = field(default_factory=list)
     nodes: list = field(default_factory=list)
     notes: list = field(default_factory=list)
-    events_state: str = EventsState.LISTED
+    events_state: str = "listed"  # an EventsState value (the model loads later: see the imports)
     version: ClusterVersion | None = None
 
     def add(self, obj: dict, kind: str) -> None:
@@ -105,23 +107,26 @@ class Draft:
         status = getattr(err, "status", None)
         where = f' in namespace "{namespace}"' if namespace else ""
         if status == 403:
-            self.events_state = EventsState.FORBIDDEN
+            self.events_state = "forbidden"
             self.notes.append(
                 f"listing events{where} was forbidden (403): {getattr(err, 'detail', '') or err}"
             )
         else:
-            self.events_state = EventsState.UNAVAILABLE
+            self.events_state = "unavailable"
             self.notes.append(f"events{where} could not be read: {err}")
 
     def finish(self, cluster_version: ClusterVersion | None = None) -> Snapshot:
         """The snapshot; ``cluster_version`` (``--cluster-version``) wins over the version read."""
+        from kubectl_sidecar.model import EventsState
+        from kubectl_sidecar.snapshot import Snapshot
+
         return Snapshot(
             pods=self.pods,
             events=self.events,
             jobs=self.jobs,
             nodes=self.nodes,
             server_version=cluster_version if cluster_version is not None else self.version,
-            events_state=self.events_state,
+            events_state=EventsState(self.events_state),
             notes=self.notes,
             source=self.source,
         )
@@ -179,6 +184,8 @@ def version_read(reader: Reader) -> Read:
     """``/version``: a note when it cannot be read (``--cluster-version`` can say it)."""
 
     def apply(draft: Draft, info: Any) -> None:
+        from kubectl_sidecar.model import version_from_server_info
+
         draft.version = version_from_server_info(info)
 
     return Read(
@@ -246,6 +253,8 @@ def run_parallel(calls: list) -> list:
 
 def dedupe_events(events: list) -> list:
     """The events, each once (by :func:`~kubectl_sidecar.snapshot.event_key`), first read first."""
+    from kubectl_sidecar.snapshot import event_key
+
     seen: set = set()
     out = []
     for event in events:
@@ -259,6 +268,8 @@ def dedupe_events(events: list) -> list:
 
 def owner_job_name(pod: dict) -> str | None:
     """The name of the batch/v1 Job that owns the pod, as a GET of it would need."""
+    from kubectl_sidecar.snapshot import owner_job_ref
+
     ref = owner_job_ref(pod)
     if ref is not None and (as_str(ref.get("apiVersion", "batch/v1") or "") or "").startswith("batch/"):
         return as_str(ref.get("name"))
@@ -278,7 +289,7 @@ def pod_events_read(reader: Reader, namespace: str, name: str) -> Read:
 
     def add_events(draft: Draft, result: tuple) -> None:
         draft.events.extend(dedupe_events(result[0]))
-        draft.events_state = EventsState.LISTED
+        draft.events_state = "listed"
 
     target = ApiTarget("list", "events", namespace=namespace)
     return Read(

@@ -28,7 +28,8 @@ LAYERS: dict[str, int] = {
     "options": 0,
     "timefmt": 0,
     "targets": 0,  # TYPE/NAME on the command line
-    "textsafe": 0,  # the one terminal sanitiser
+    "textsafe": 0,
+    "warmup": 0,  # imports by name in a thread (app.preload): nothing of the package directly  # the one terminal sanitiser
     "yamllite": 0,  # the PyYAML-free fast path for kubeconfigs and the catalogue
     "yamlsafe": 0,  # YAML within limits (aliases, nesting, integers): kubeconfigs, and -f files
     "knownsidecars": 0,  # the catalogue of well-known sidecars (data: sidecars.yaml) and its reader
