@@ -403,10 +403,10 @@ def run_check(
     each pod checked.
     """
     now, now_source = snapshot_now(now_text, filenames)
+    catalogue = load_catalogue(catalogue_files)
     if filenames:
         from kubectl_sidecar import files
 
-        catalogue = load_catalogue(catalogue_files)
         snapshot = files.load_snapshot(filenames, cluster_version=cluster_version)
     else:
         from kubectl_sidecar import kube as kubeapi
