@@ -65,12 +65,14 @@ demo: install
 BENCH_RESULTS ?= bench/results
 bench: dev
 	$(PIP) install -q matplotlib
+	$(PYTHON) bench/suite.py --out $(BENCH_RESULTS)/round2.json   # issue 16's benchmark, about 20 minutes
+
+bench-round1: dev
+	$(PIP) install -q matplotlib
 	$(PYTHON) bench/run.py --pods 1 --repeat 10 --out $(BENCH_RESULTS)/pods-1.json
 	$(PYTHON) bench/run.py --pods 200 --repeat 10 --out $(BENCH_RESULTS)/pods-200.json
 	$(PYTHON) bench/run.py --pods 1000 --repeat 5 --out $(BENCH_RESULTS)/pods-1000.json
 	$(PYTHON) bench/run.py --pods 5000 --repeat 3 --out $(BENCH_RESULTS)/pods-5000.json
-	$(PYTHON) bench/plot.py $(BENCH_RESULTS)/pods-1.json $(BENCH_RESULTS)/pods-200.json \
-		$(BENCH_RESULTS)/pods-1000.json $(BENCH_RESULTS)/pods-5000.json --out docs/performance.png
 
 krew: dev
 	$(PYTHON) scripts/build_krew.py
