@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -455,21 +454,25 @@ def run_demo(name: str | None, *, list_only: bool = False, render: RenderOptions
         raise UsageError(f'no demo scenario "{name}": choose one of {names}')
     if render.is_picture and len(chosen) > 1:
         raise UsageError(f"-o {render.output} draws one scenario: name it (kubectl sidecar demo --list)")
+    if render.is_document and len(chosen) > 1:  # several scenarios: one List, in JSON and in YAML (kubectl's way)
+        from kubectl_sidecar.render import document
+
+        items = [document.pod_result_to_dict(_demo_result(demo, scenario)) for scenario in chosen]
+        return Outcome(document.dump({"apiVersion": "v1", "kind": "List", "items": items}, render.output))
+    from kubectl_sidecar.textsafe import terminal_safe
+
     out = []
     for scenario in chosen:
-        snapshot = demo.load_snapshot(scenario)
-        result = timeline_for_pod(snapshot, snapshot.find_pod(scenario.pod))
+        result = _demo_result(demo, scenario)
         text = render_timeline(result, render)
         if not render.is_document and not render.is_picture:
             head = f"== {scenario.name}: {scenario.title} (Kubernetes {scenario.cluster_version})"
-            notes = "".join(f"note: {n}\n" for n in result.timeline.notes)
+            notes = "".join(f"note: {terminal_safe(n)}\n" for n in result.timeline.notes)
             text = f"{head}\n\n{text}{notes}"
         out.append(text)
-    if render.output == "json" and len(out) > 1:
-        items = [json.loads(t) for t in out]
-        return Outcome(
-            json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=2, ensure_ascii=False)
-            + "\n"
-        )
-    separator = "---\n" if render.output == "yaml" else "\n"
-    return Outcome(separator.join(out))
+    return Outcome("\n".join(out))
+
+
+def _demo_result(demo: Any, scenario: Any) -> PodResult:
+    snapshot = demo.load_snapshot(scenario)
+    return timeline_for_pod(snapshot, snapshot.find_pod(scenario.pod))
