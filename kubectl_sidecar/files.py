@@ -28,6 +28,7 @@ MAX_DEPTH = 200
 MAX_YAML_BYTES = 32 * 1024 * 1024
 # YAML aliases may repeat nodes, not multiply the document: yamlsafe.check_aliases (shared with the
 # kubeconfig reader) refuses recursive aliases and alias bombs before anything is built.
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")  # what kubectl reads of a directory given with -f
 _READ_CHUNK = 1024 * 1024
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
@@ -251,6 +252,32 @@ def _flatten(doc: object, name: str, item_kind: str | None, depth: int) -> Itera
     if kind is None and item_kind is not None:
         doc = dict(doc, kind=item_kind)
     yield doc
+
+
+def expand_paths(paths: Iterable[str], recursive: bool = False) -> list[str]:
+    """``-f`` arguments -> files, as kubectl reads them: a directory gives its .yaml, .yml and .json
+    files (sorted; with ``-R`` those of every folder below too); ``-`` stays stdin."""
+    result: list[str] = []
+    for path in paths:
+        if path == "-" or not os.path.isdir(path):
+            result.append(path)
+            continue
+        found: list[str] = []
+        if recursive:
+            for folder, subfolders, names in os.walk(path):
+                subfolders.sort()
+                found.extend(os.path.join(folder, n) for n in names if n.endswith(MANIFEST_SUFFIXES))
+        else:
+            with os.scandir(path) as entries:
+                found.extend(e.path for e in entries if e.is_file() and e.name.endswith(MANIFEST_SUFFIXES))
+        if not found:
+            raise InputError(
+                path,
+                "is a directory with no .yaml, .yml or .json file"
+                + ("" if recursive else " (-R reads the folders below)"),
+            )
+        result.extend(sorted(found))
+    return result
 
 
 def load_snapshot(

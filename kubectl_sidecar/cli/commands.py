@@ -27,7 +27,27 @@ if TYPE_CHECKING:  # app is imported when a command runs: --help stays quick
     from kubectl_sidecar.app import Outcome
 
 FAIL_ON = ("info", "warning", "error")
-FILENAME_HELP = "Read objects from FILE (JSON or YAML, '-' for stdin) instead of the cluster; repeatable."
+FILENAME_HELP = (
+    "Read objects from FILE, or from the .json, .yaml and .yml files of a directory (JSON or YAML, '-' "
+    "for stdin), instead of the cluster; repeatable."
+)
+RECURSIVE_HELP = "Read the directories given with -f and every folder below them."
+
+
+def filename_options(command: Callable) -> Callable:
+    """-f FILE|DIR|- (repeatable) and -R, as kubectl's; the command gets ``filenames``: the files."""
+
+    @click.option("-f", "--filename", "filenames", multiple=True, metavar="FILE|DIR|-", help=FILENAME_HELP)
+    @click.option("-R", "--recursive", is_flag=True, help=RECURSIVE_HELP)
+    @functools.wraps(command)
+    def wrapper(*args: Any, filenames: tuple[str, ...], recursive: bool, **kwargs: Any) -> Any:
+        if filenames:
+            from kubectl_sidecar.files import expand_paths  # a directory: its files, as kubectl reads them
+
+            filenames = tuple(expand_paths(filenames, recursive))
+        return command(*args, filenames=filenames, **kwargs)
+
+    return wrapper
 SIDECAR_HELP = "Treat container NAME as a sidecar (for sidecars no marker reveals); repeatable."
 CATALOGUE_HELP = (
     "Also recognise the sidecars of this catalogue file (the format of docs/sidecar-catalogue.md; "
@@ -97,7 +117,7 @@ def write_file(path: str, text: str) -> None:
 
 @click.command()
 @click.argument("pod", required=False)
-@click.option("-f", "--filename", "filenames", multiple=True, metavar="FILE", help=FILENAME_HELP)
+@filename_options
 @cluster_version_option
 @click.option("--sidecar", "declared", multiple=True, metavar="NAME", help=SIDECAR_HELP)
 @catalogue_option
@@ -185,7 +205,7 @@ def timeline(
     is_flag=True,
     help="Check every Job and pod of every namespace (no TARGET).",
 )
-@click.option("-f", "--filename", "filenames", multiple=True, metavar="FILE", help=FILENAME_HELP)
+@filename_options
 @cluster_version_option
 @click.option("--sidecar", "declared", multiple=True, metavar="NAME", help=SIDECAR_HELP)
 @catalogue_option

@@ -8,7 +8,6 @@ JSON is read as YAML (it is YAML's flow style), so positions come from the same 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -16,11 +15,10 @@ from typing import IO, Any
 import yaml
 
 from kubectl_sidecar.errors import InputError
-from kubectl_sidecar.files import MAX_YAML_BYTES, read_source
+from kubectl_sidecar.files import MAX_YAML_BYTES, expand_paths, read_source
 from kubectl_sidecar.yamlsafe import LimitedLoader, LimitError
 
 # kubectl reads these from a directory (``-f DIR``), and only these.
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "stdin"
 TEMPLATE_HINT = (
     "is a template written in a templating language (Helm or Go templates, '{{ ... }}'), not YAML: "
@@ -48,32 +46,6 @@ class Source:
     @property
     def is_stdin(self) -> bool:
         return self.name == STDIN
-
-
-def expand_paths(paths: Iterable[str], recursive: bool = False) -> list[str]:
-    """``-f`` arguments -> files, as kubectl reads them: a directory gives its .yaml, .yml and .json
-    files (sorted; with ``-R`` those of every folder below too); ``-`` stays stdin."""
-    result: list[str] = []
-    for path in paths:
-        if path == "-" or not os.path.isdir(path):
-            result.append(path)
-            continue
-        found: list[str] = []
-        if recursive:
-            for folder, subfolders, names in os.walk(path):
-                subfolders.sort()
-                found.extend(os.path.join(folder, n) for n in names if n.endswith(MANIFEST_SUFFIXES))
-        else:
-            with os.scandir(path) as entries:
-                found.extend(e.path for e in entries if e.is_file() and e.name.endswith(MANIFEST_SUFFIXES))
-        if not found:
-            raise InputError(
-                path,
-                "is a directory with no .yaml, .yml or .json file"
-                + ("" if recursive else " (-R reads the folders below)"),
-            )
-        result.extend(sorted(found))
-    return result
 
 
 def decode(data: bytes, name: str) -> str:

@@ -234,7 +234,12 @@ def test_missing_file_and_directory(tmp_path):
     assert_refused(
         run("timeline", "-f", str(tmp_path / "nope.yaml")), "no such file", str(tmp_path / "nope.yaml")
     )
-    assert_refused(run("timeline", "-f", str(tmp_path)), "is a directory, not a file", str(tmp_path))
+    # a directory is read as kubectl reads it (tests/unit/test_filename_dirs.py): this one holds nothing
+    assert_refused(
+        run("timeline", "-f", str(tmp_path)),
+        "is a directory with no .yaml, .yml or .json file",
+        str(tmp_path),
+    )
 
 
 @pytest.mark.skipif(
