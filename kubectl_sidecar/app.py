@@ -74,7 +74,15 @@ def render_timeline(result: PodResult, opts: RenderOptions) -> str:
 
     timeline = result.timeline
     wide = opts.output == "wide"
-    parts = [table.render_table(timeline, wide=wide, absolute=opts.absolute_time, utc=opts.utc)]
+    parts = [
+        table.render_table(
+            timeline,
+            wide=wide,
+            absolute=opts.absolute_time,
+            utc=opts.utc,
+            width=opts.width if opts.fit else None,
+        )
+    ]
     if opts.chart:
         chart = gantt.render_gantt(timeline, width=opts.width, colour=opts.colour, ascii_only=opts.ascii_only)
         if chart:
@@ -454,7 +462,9 @@ def run_demo(name: str | None, *, list_only: bool = False, render: RenderOptions
         raise UsageError(f'no demo scenario "{name}": choose one of {names}')
     if render.is_picture and len(chosen) > 1:
         raise UsageError(f"-o {render.output} draws one scenario: name it (kubectl sidecar demo --list)")
-    if render.is_document and len(chosen) > 1:  # several scenarios: one List, in JSON and in YAML (kubectl's way)
+    if (
+        render.is_document and len(chosen) > 1
+    ):  # several scenarios: one List, in JSON and in YAML (kubectl's way)
         from kubectl_sidecar.render import document
 
         items = [document.pod_result_to_dict(_demo_result(demo, scenario)) for scenario in chosen]
@@ -466,8 +476,16 @@ def run_demo(name: str | None, *, list_only: bool = False, render: RenderOptions
         result = _demo_result(demo, scenario)
         text = render_timeline(result, render)
         if not render.is_document and not render.is_picture:
-            head = f"== {scenario.name}: {scenario.title} (Kubernetes {scenario.cluster_version})"
-            notes = "".join(f"note: {terminal_safe(n)}\n" for n in result.timeline.notes)
+            from kubectl_sidecar.render.fit import wrap_text
+
+            head = wrap_text(
+                f"== {scenario.name}: {scenario.title} (Kubernetes {scenario.cluster_version})",
+                render.width,
+                indent="   ",
+            )
+            notes = "".join(
+                wrap_text(f"note: {terminal_safe(n)}", render.width) + "\n" for n in result.timeline.notes
+            )
             text = f"{head}\n\n{text}{notes}"
         out.append(text)
     return Outcome("\n".join(out))

@@ -77,6 +77,7 @@ class RenderOptions:
     utc: bool = False
     chart: bool = True
     width: int = 80
+    fit: bool = False  # the width is the terminal's (or COLUMNS): tables wrap to it; a pipe gets them whole
     colour: bool = False
     ascii_only: bool = False
 

@@ -206,6 +206,7 @@ def make_render_options(
         utc=utc,
         chart=chart,
         width=terminal_width(is_tty),
+        fit=is_tty or os.environ.get("COLUMNS", "").strip().isdigit(),
         colour=use_colour,
         ascii_only=ascii_only or (encoding not in ("utf8", "") and not encoding.startswith("utf")),
     )

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from kubectl_sidecar.about import check_page_url
 from kubectl_sidecar.findings import SEVERITIES, CheckReport, Finding, JobReport, PodResult
+from kubectl_sidecar.render.fit import wrap_text
 from kubectl_sidecar.textsafe import terminal_safe
 
 _COLOURS = {"error": "1;31", "warning": "33", "info": "36"}
@@ -105,8 +106,10 @@ def render_timeline_findings(
     if details:
         return f"Findings: {tally}\n\n" + render_findings(result.findings, width=width, colour=colour)
     hint = f"evidence and fixes: kubectl sidecar check pod/{terminal_safe(result.timeline.pod.name)}"
-    return f"Findings: {tally} ({hint})\n\n" + render_findings_table(
-        result.findings, width=width, colour=colour
+    return (
+        wrap_text(f"Findings: {tally} ({hint})", width)
+        + "\n\n"
+        + render_findings_table(result.findings, width=width, colour=colour)
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kubectl_sidecar.model import MarkKind, RunState
+from kubectl_sidecar.render.fit import wrap_items
 from kubectl_sidecar.textsafe import terminal_safe
 from kubectl_sidecar.timefmt import format_duration
 from kubectl_sidecar.timeline import ContainerTimeline, Timeline
@@ -154,8 +155,8 @@ def render_gantt(
         _draw_container(row, ct, timeline, end, col, glyphs)
         label = f"{name[:name_w]:<{name_w}} {kind:<{kind_w}} "
         lines.append(f"{label}{glyphs.frame}{row.render(colour)}{glyphs.frame} {summary[:right_w]}".rstrip())
-    lines.append(_legend(glyphs))
-    pod_line = _pod_line(timeline, " - " if ascii_only else " · ")
+    lines.append(_legend(glyphs, width))
+    pod_line = _pod_line(timeline, " - " if ascii_only else " · ", width)
     if pod_line:
         lines.append(pod_line)
     return "\n".join(lines) + "\n"
@@ -230,15 +231,21 @@ def _axis(start: datetime, origin: datetime, span: float, bar_w: int, label_w: i
     return (" " * (label_w + 1) + "".join(line)).rstrip()
 
 
-def _legend(glyphs: Glyphs) -> str:
-    return (
-        f"{glyphs.running} running  {glyphs.stopping} stopping  {glyphs.back_off} back-off  "
-        f"{glyphs.unknown} status unknown  {glyphs.stop} stop requested  {glyphs.ok} exit 0  "
-        f"{glyphs.fail} exit≠0 or forced  {glyphs.restart} restart"
-    ).replace("≠", "!=" if glyphs is ASCII else "≠")
+def _legend(glyphs: Glyphs, width: int) -> str:
+    items = [
+        f"{glyphs.running} running",
+        f"{glyphs.stopping} stopping",
+        f"{glyphs.back_off} back-off",
+        f"{glyphs.unknown} status unknown",
+        f"{glyphs.stop} stop requested",
+        f"{glyphs.ok} exit 0",
+        f"{glyphs.fail} exit" + ("!=" if glyphs is ASCII else "≠") + "0 or forced",
+        f"{glyphs.restart} restart",
+    ]
+    return wrap_items("", items, "  ", width, indent="")
 
 
-def _pod_line(timeline: Timeline, separator: str) -> str:
+def _pod_line(timeline: Timeline, separator: str, width: int) -> str:
     origin = timeline.origin
     parts = []
     seen = set()
@@ -266,4 +273,6 @@ def _pod_line(timeline: Timeline, separator: str) -> str:
             parts.append(f"{label} {format_duration(offset.total_seconds(), precise=True)}")
     phase = timeline.pod.phase
     head = f"pod {terminal_safe(timeline.pod.name)}" + (f" ({terminal_safe(phase)})" if phase else "")
-    return head + (": " + separator.join(parts) if parts else "")
+    if not parts:
+        return head
+    return wrap_items(head + ": ", parts, separator, width)

@@ -120,8 +120,9 @@ def cli_runner() -> CliRunner:
         return CliRunner()
 
 
-def run(*args):
-    env = {"COLUMNS": "100", "NO_COLOR": "", "TZ": "UTC", "KUBECTL_SIDECAR_DEBUG": ""}
+def run(*args, columns="100"):
+    """The CLI in-process; ``columns=""`` is a pipe: the table keeps each mark on one line (no wrapping)."""
+    env = {"COLUMNS": columns, "NO_COLOR": "", "TZ": "UTC", "KUBECTL_SIDECAR_DEBUG": ""}
     return cli_runner().invoke(cli, list(args), env=env, catch_exceptions=False)
 
 
@@ -184,7 +185,8 @@ def assert_table_aligned(lines: list[str], headers: list[str]) -> None:
     ids=["table", "wide", "table-colour", "ascii", "check", "check-colour"],
 )
 def test_text_output_shows_hostile_text_visibly(hostile_file, args, colour, visible):
-    result = run(*args, "-f", hostile_file)
+    # a timeline's table as in a pipe (each mark on one line); check at 100 columns
+    result = run(*args, "-f", hostile_file, columns="" if args[0] == "timeline" else "100")
     assert result.exit_code == 0, result.stderr
     assert_terminal_safe(result.stdout, colour=colour)
     assert_terminal_safe(result.stderr)
@@ -196,7 +198,7 @@ def test_text_output_shows_hostile_text_visibly(hostile_file, args, colour, visi
 
 @pytest.mark.parametrize("wide", [False, True], ids=["table", "wide"])
 def test_table_columns_stay_aligned(hostile_file, wide):
-    result = run("timeline", "-f", hostile_file, *(["-o", "wide"] if wide else []))
+    result = run("timeline", "-f", hostile_file, *(["-o", "wide"] if wide else []), columns="")
     headers = ["TIME", "CONTAINER", "ROLE", "EVENT", "DETAIL"] + (["SOURCE", "MESSAGE"] if wide else [])
     assert_table_aligned(table_lines(result.stdout), headers)
 
