@@ -10,7 +10,7 @@ PYTHON ?= $(VENV)/bin/python
 endif
 PIP ?= $(PYTHON) -m pip
 
-.PHONY: help venv install dev test lint layering unit integration e2e demo bench krew clean
+.PHONY: help venv install dev test lint layering unit integration e2e demo bench bench-round1 krew clean
 
 LINTED = kubectl_sidecar tests bench scripts
 

@@ -10,6 +10,7 @@ cluster text passes :func:`xml_escape`.
 
 from __future__ import annotations
 
+from kubectl_sidecar.about import check_page_url
 from kubectl_sidecar.findings import CheckReport, Finding, PodResult, severity_rank
 from kubectl_sidecar.raw import format_time
 from kubectl_sidecar.render.document import report_summary
@@ -81,7 +82,10 @@ def render_findings(findings: tuple[Finding, ...] | list[Finding]) -> list[str]:
             out.append(f"<p>Fix: {esc(f.fix)}</p>")
         if f.fix_yaml:
             out.append(f"<pre>{esc(f.fix_yaml, lines=True)}</pre>")
-        out.append(f"<p>Docs: <code>{esc(f.doc)}</code></p></div>")
+        out.append(
+            f"<p>Docs: <code>kubectl sidecar explain {esc(f.code)}</code> or "
+            f"<code>{esc(check_page_url(f.code))}</code></p></div>"
+        )
     return out
 
 
