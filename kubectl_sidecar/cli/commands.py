@@ -48,6 +48,8 @@ def filename_options(command: Callable) -> Callable:
         return command(*args, filenames=filenames, **kwargs)
 
     return wrapper
+
+
 SIDECAR_HELP = "Treat container NAME as a sidecar (for sidecars no marker reveals); repeatable."
 CATALOGUE_HELP = (
     "Also recognise the sidecars of this catalogue file (the format of docs/sidecar-catalogue.md; "
