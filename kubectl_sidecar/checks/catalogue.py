@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kubectl_sidecar.findings import Finding, Severity
+from kubectl_sidecar.findings import Finding, Severity, severity_rank
 from kubectl_sidecar.timeline import Timeline
 
 INFO = Severity.INFO
@@ -75,13 +75,17 @@ def make_finding(
     assumptions: Iterable[str | None] = (),
     job: str | None = None,
     namespace: str | None = None,
+    severity: Severity | None = None,
 ) -> Finding:
     """A finding of ``code`` on ``timeline``'s pod (or, with no timeline, on Job ``job``): the severity,
-    title and doc page come from the code; empty evidence lines and assumptions are left out."""
+    title and doc page come from the code; empty evidence lines and assumptions are left out. A code
+    whose certainty depends on what is known (SC003) may give a lower ``severity`` than its own."""
     entry = CODES[code]  # KeyError for a code the catalogue does not know
+    if severity is not None and severity_rank(severity) > severity_rank(entry.severity):
+        raise ValueError(f"{code}: a finding may not be more severe than its code ({entry.severity})")
     return Finding(
         code=code,
-        severity=entry.severity,
+        severity=severity if severity is not None else entry.severity,
         title=entry.title,
         doc=entry.doc,
         pod=timeline.pod.name if timeline is not None else None,

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from kubectl_sidecar.checks import catalogue, fixes, platform, prose, queries
 from kubectl_sidecar.checks.context import CheckContext
 from kubectl_sidecar.checks.platform import VersionView
-from kubectl_sidecar.findings import Finding
+from kubectl_sidecar.findings import Finding, Severity
 from kubectl_sidecar.model import LEGACY_KINDS, Role, RunState, SidecarKind
 from kubectl_sidecar.timeline import ContainerTimeline, Timeline
 
@@ -59,7 +59,25 @@ def _blocker_reason(
             f"a regular container still running {prose.span(overdue.total_seconds())} after the other "
             "containers exited: an unmarked sidecar?"
         )
+    if waited is not None and waited.total_seconds() >= 0:
+        return (
+            f"a regular container still running {prose.span(waited.total_seconds())} after the other "
+            "containers exited: it may still be at work, or be an unmarked sidecar"
+        )
     return None
+
+
+def _certainty(
+    timeline: Timeline, ct: ContainerTimeline, last_exit: datetime, reference: datetime | None
+) -> str:
+    """How sure a blocker keeps the pod alive: ``error`` when something names it a sidecar (a marker, the
+    catalogue, --sidecar, its name or image), ``warning`` for an unrecognised container past
+    :data:`queries.BLOCK_AFTER`, ``info`` before that (it may be an app still at work)."""
+    container = ct.container
+    if container.role == Role.SIDECAR or queries.looks_like_sidecar(container):
+        return "error"
+    waited = (reference - last_exit) if reference is not None else None
+    return "warning" if waited is not None and waited >= queries.BLOCK_AFTER else "info"
 
 
 def check_job_pod_can_finish(timeline: Timeline, context: CheckContext) -> list:
@@ -92,15 +110,26 @@ def check_job_pod_can_finish(timeline: Timeline, context: CheckContext) -> list:
     blockers = [(ct, _blocker_reason(timeline, ct, last_exit, reference)) for ct in running]
     if any(why is None for _, why in blockers):
         return []  # something still running may be an app at work: the pod is not (yet) shown blocked
+    # the severity rises with what is known: the least certain blocker decides (one that may be an app
+    # at work means the pod is not shown blocked yet)
+    levels = [_certainty(timeline, ct, last_exit, reference) for ct, _ in blockers]
+    severity = min(levels, key=("info", "warning", "error").index)
     names = ", ".join(ct.name for ct, _ in blockers)
     app_names = ", ".join(ct.name for ct, _ in exited)
     verb = "exited at" if len(exited) == 1 else "exited by"
     whose, consequence = _whose_pod(timeline)
-    message = (
-        f"{whose} cannot finish: {app_names} {verb} {prose.offset(timeline, last_exit)}, but "
-        f"{names} keep{'s' if len(blockers) == 1 else ''} running, so the pod stays Running and "
-        f"{consequence}"
-    )
+    keeps = f"keep{'s' if len(blockers) == 1 else ''} running"
+    if severity == "info":  # nothing says it is a sidecar, and not for long yet
+        message = (
+            f"{whose} may not finish: {app_names} {verb} {prose.offset(timeline, last_exit)}, but "
+            f"{names} {keeps}; if it is a sidecar rather than an app at work, the pod stays Running and "
+            f"{consequence}"
+        )
+    else:
+        message = (
+            f"{whose} cannot finish: {app_names} {verb} {prose.offset(timeline, last_exit)}, but "
+            f"{names} {keeps}, so the pod stays Running and {consequence}"
+        )
     evidence: list[str | None] = [
         f"{ct.name} exited with {prose.describe_exit(*queries.real_exit(run))} at "
         f"{prose.at(timeline, run.finished_at)}"
@@ -123,6 +152,7 @@ def check_job_pod_can_finish(timeline: Timeline, context: CheckContext) -> list:
             fix=_sc003_fix(timeline, [ct for ct, _ in blockers], view),
             fix_yaml=_sc003_yaml(timeline, [ct for ct, _ in blockers], view),
             assumptions=[view.assumption],
+            severity=Severity(severity),
         )
     ]
 

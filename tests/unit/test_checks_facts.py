@@ -643,9 +643,47 @@ def test_now_is_never_read_from_the_clock(monkeypatch):
         statuses=[status("report", terminated(3, 47)), status("load", running(3))],
     )
     tl = timeline_of(p, version="1.30")
-    # Live readings: 13 s after the app's exit "load" may still be at work; years later it blocks the pod.
+    # Live readings: 13 s after the app's exit "load" may still be at work (info); years later it most
+    # likely blocks the pod (warning).
     years_later = datetime(2030, 1, 1, tzinfo=timezone.utc)
     soon = [document.finding_to_dict(f) for f in check_timeline(tl, CheckContext(now=at(60)))]
     later = [document.finding_to_dict(f) for f in check_timeline(tl, CheckContext(now=years_later))]
-    assert [f["code"] for f in soon] == []
-    assert [f["code"] for f in later] == ["SC003"]
+    assert [(f["code"], f["severity"]) for f in soon] == [("SC003", "info")]
+    assert [(f["code"], f["severity"]) for f in later] == [("SC003", "warning")]
+
+
+@pytest.mark.parametrize(
+    "containers, now, severity, wording",
+    [
+        # nothing names "worker" a sidecar: right after the app exits it may be an app at work
+        ([container("worker", image="example.com/tools/worker:1")], 47 + 60, INFO, "may not finish"),
+        # ... and past queries.BLOCK_AFTER it is most likely an unmarked sidecar
+        ([container("worker", image="example.com/tools/worker:1")], 47 + 400, WARNING, "cannot finish"),
+        # the catalogue knows it (by image): certain at once
+        ([container("proxy", image="docker.io/istio/proxyv2:1.22.0")], 47 + 60, ERROR, "cannot finish"),
+        # a known sidecar beside an unrecognised container: the least certain decides
+        (
+            [
+                container("proxy", image="docker.io/istio/proxyv2:1.22.0"),
+                container("worker", image="example.com/tools/worker:1"),
+            ],
+            47 + 60,
+            INFO,
+            "may not finish",
+        ),
+    ],
+    ids=["unrecognised-early", "unrecognised-overdue", "known", "known-and-unrecognised"],
+)
+def test_sc003_severity_rises_with_what_is_known(containers, now, severity, wording):
+    """Issue 13: a regular container still running after every app ended is reported whether or not
+    anything names it a sidecar; the severity rises with what is known (catalogue match, time)."""
+    spec = [container("report"), *containers]
+    statuses = [status("report", terminated(3, 47))] + [status(c["name"], running(3)) for c in containers]
+    tl = timeline_of(pod(containers=spec, statuses=statuses, job="daily"), version="1.30")
+    (finding,) = [f for f in check_timeline(tl, CheckContext(now=at(now))) if f.code == "SC003"]
+    assert finding.severity == severity and wording in finding.message
+
+
+def test_a_finding_is_never_more_severe_than_its_code():
+    with pytest.raises(ValueError, match="more severe"):
+        make_finding("SC007", None, None, "x", job="j", severity=ERROR)
