@@ -8,7 +8,8 @@ gives) and the dump with ``-f``. What may differ, by design, is pinned or stripp
   ago), files have none (they end at their latest mark). The live runs get their clock pinned to the
   dump's latest mark;
 - where the version came from: ``v1.34.4 (server)`` live, ``(flag)`` with ``--cluster-version``;
-- findings evidence "the data ends at ..." (files only: they say where their data stops).
+- findings evidence "the data ends at ..." (files only: they say where their data stops) and "judged at
+  ..." (the time a finding rests on: the reading's clock live, the data's latest time from files).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def _strip_findings(findings: list) -> list:
     out = []
     for f in json.loads(_same_source(json.dumps(findings))):
         f = dict(f)
-        f["evidence"] = [e for e in f["evidence"] if not e.startswith("the data ends at ")]
+        f["evidence"] = [e for e in f["evidence"] if not e.startswith(SOURCE_DEPENDENT)]
         out.append(f)
     return out
 
@@ -45,8 +46,26 @@ def _same_source(text: str) -> str:
     return text.replace(f"{VERSION} (server)", f"{VERSION} (flag)")
 
 
+SOURCE_DEPENDENT = ("the data ends at ", "judged at ")
+
+
 def _table_lines(text: str) -> list[str]:
-    return [x for x in _same_source(text).splitlines() if "the data ends at " not in x]
+    """The lines of a text output without the evidence items that say where "now" came from (an item
+    and its continuation lines, which are indented deeper than its "- ")."""
+    out: list[str] = []
+    skip_under: int | None = None
+    for line in _same_source(text).splitlines():
+        body = line.lstrip()
+        indent = len(line) - len(body)
+        if skip_under is not None and indent > skip_under and not body.startswith("- "):
+            continue
+        skip_under = None
+        item = body[2:] if body.startswith("- ") else body
+        if item.startswith(SOURCE_DEPENDENT) or any(f" {m}" in line for m in SOURCE_DEPENDENT[:1]):
+            skip_under = indent
+            continue
+        out.append(line)
+    return out
 
 
 def dump(cluster: c.Cluster, tmp: Path, s: sc.Scenario) -> list[str]:
@@ -129,9 +148,8 @@ def test_timeline_live_equals_files(scenario, e2e_cluster, sidecar, tmp_path):
 
     assert _same_source(live["table"].stdout) == offline["table"].stdout
     assert live["table"].notes == offline["table"].notes  # nothing forbidden for the documented RBAC
-    # -o wide prints the findings' evidence: only the files' "the data ends at" lines may differ
-    wide_off = [line for line in offline["wide"].stdout.splitlines() if "the data ends at " not in line]
-    assert _same_source(live["wide"].stdout).splitlines() == wide_off
+    # -o wide prints the findings' evidence: only where "now" came from may differ
+    assert _table_lines(live["wide"].stdout) == _table_lines(offline["wide"].stdout)
 
     doc_live, doc_off = live["json"].json(), offline["json"].json()
     assert (doc_live["cluster"].pop("versionSource"), doc_off["cluster"].pop("versionSource")) == (
