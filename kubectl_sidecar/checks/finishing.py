@@ -71,13 +71,14 @@ def _certainty(
     timeline: Timeline, ct: ContainerTimeline, last_exit: datetime, reference: datetime | None
 ) -> str:
     """How sure a blocker keeps the pod alive: ``error`` when something names it a sidecar (a marker, the
-    catalogue, --sidecar, its name or image), ``warning`` for an unrecognised container past
-    :data:`queries.BLOCK_AFTER`, ``info`` before that (it may be an app still at work)."""
+    catalogue, --sidecar, its name or image) or once it has outlived the apps by
+    :data:`queries.BLOCK_AFTER`; ``info`` before that for a container nothing names (it may be an app
+    still at work)."""
     container = ct.container
     if container.role == Role.SIDECAR or queries.looks_like_sidecar(container):
         return "error"
     waited = (reference - last_exit) if reference is not None else None
-    return "warning" if waited is not None and waited >= queries.BLOCK_AFTER else "info"
+    return "error" if waited is not None and waited >= queries.BLOCK_AFTER else "info"
 
 
 def check_job_pod_can_finish(timeline: Timeline, context: CheckContext) -> list:
@@ -113,7 +114,7 @@ def check_job_pod_can_finish(timeline: Timeline, context: CheckContext) -> list:
     # the severity rises with what is known: the least certain blocker decides (one that may be an app
     # at work means the pod is not shown blocked yet)
     levels = [_certainty(timeline, ct, last_exit, reference) for ct, _ in blockers]
-    severity = min(levels, key=("info", "warning", "error").index)
+    severity = min(levels, key=("info", "error").index)
     names = ", ".join(ct.name for ct, _ in blockers)
     app_names = ", ".join(ct.name for ct, _ in exited)
     verb = "exited at" if len(exited) == 1 else "exited by"

@@ -252,7 +252,7 @@ def test_version_from_node_is_stated_as_an_assumption():
     assert any("kubeletVersion v1.28.13-eks-a737599" in a for a in finding.assumptions)
 
 
-def test_an_unmarked_second_container_is_info_then_a_warning_after_five_minutes():
+def test_an_unmarked_second_container_is_info_then_an_error_after_five_minutes():
     """Issue 13: reported whether or not anything names it a sidecar; the severity rises with time."""
     snapshot = load(DATA / "sc003-worker-still-busy.yaml", "v1.30.4")
     target = Target(kind=KIND_ALL)
@@ -268,7 +268,7 @@ def test_an_unmarked_second_container_is_info_then_a_warning_after_five_minutes(
     (finding,) = report.findings()
     assert (
         finding.code == "SC003"
-        and finding.severity == "warning"
+        and finding.severity == "error"
         and finding.container == "load"
         and "an unmarked sidecar?" in finding.evidence[1]
     )

@@ -643,13 +643,13 @@ def test_now_is_never_read_from_the_clock(monkeypatch):
         statuses=[status("report", terminated(3, 47)), status("load", running(3))],
     )
     tl = timeline_of(p, version="1.30")
-    # Live readings: 13 s after the app's exit "load" may still be at work (info); years later it most
-    # likely blocks the pod (warning).
+    # Live readings: 13 s after the app's exit "load" may still be at work (info); years later it blocks
+    # the pod (error).
     years_later = datetime(2030, 1, 1, tzinfo=timezone.utc)
     soon = [document.finding_to_dict(f) for f in check_timeline(tl, CheckContext(now=at(60)))]
     later = [document.finding_to_dict(f) for f in check_timeline(tl, CheckContext(now=years_later))]
     assert [(f["code"], f["severity"]) for f in soon] == [("SC003", "info")]
-    assert [(f["code"], f["severity"]) for f in later] == [("SC003", "warning")]
+    assert [(f["code"], f["severity"]) for f in later] == [("SC003", "error")]
 
 
 @pytest.mark.parametrize(
@@ -658,7 +658,7 @@ def test_now_is_never_read_from_the_clock(monkeypatch):
         # nothing names "worker" a sidecar: right after the app exits it may be an app at work
         ([container("worker", image="example.com/tools/worker:1")], 47 + 60, INFO, "may not finish"),
         # ... and past queries.BLOCK_AFTER it is most likely an unmarked sidecar
-        ([container("worker", image="example.com/tools/worker:1")], 47 + 400, WARNING, "cannot finish"),
+        ([container("worker", image="example.com/tools/worker:1")], 47 + 400, ERROR, "cannot finish"),
         # the catalogue knows it (by image): certain at once
         ([container("proxy", image="docker.io/istio/proxyv2:1.22.0")], 47 + 60, ERROR, "cannot finish"),
         # a known sidecar beside an unrecognised container: the least certain decides
