@@ -12,9 +12,10 @@ _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m":
 
 
 def parse_request_timeout(text: str | None) -> float | None:
-    """Parse ``--request-timeout`` as kubectl does: ``0`` (none), ``5`` (seconds), ``5s``, ``1m``, ``1m30s``.
+    """Parse ``--request-timeout`` as kubectl does: ``0``, ``5`` (seconds), ``5s``, ``1m``, ``1m30s``.
 
-    Returns seconds, or ``None`` for no timeout.
+    Returns seconds, or ``None`` for ``0`` and no flag: the default deadline of every request (60 s,
+    ``kube.wire.DEFAULT_REQUEST_SECONDS``; kubectl has none, the plugin bounds every read).
     """
     if text is None:
         return None
@@ -32,7 +33,7 @@ def parse_request_timeout(text: str | None) -> float | None:
         if pos != len(value) or not value:
             raise UsageError(
                 f'invalid --request-timeout "{text}": use a whole number of seconds or a '
-                "duration such as 5s, 1m or 1m30s (0 means no timeout)"
+                "duration such as 5s, 1m or 1m30s (0: the default, 60s)"
             )
     return None if seconds == 0 else seconds
 

@@ -47,7 +47,7 @@ def kube_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 metavar="DURATION",
                 default="0",
                 show_default=True,
-                help="Wait this long for each request (5s, 1m, 1m30s); 0 means no timeout.",
+                help="Give each request this long, its whole answer included (5s, 1m, 1m30s); default and 0: 60s.",
             ),
             click.option(
                 "--as", "as_user", metavar="USER", help="Username to impersonate for the operation."
