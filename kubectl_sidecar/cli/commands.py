@@ -13,6 +13,7 @@ import click
 from kubectl_sidecar.cli.options import (
     cluster_version_option,
     colour_option,
+    fail_on_option,
     kube_options,
     make_render_options,
     output_file_option,
@@ -26,7 +27,6 @@ from kubectl_sidecar.options import CHECK_FORMATS, KubeOptions, RenderOptions
 if TYPE_CHECKING:  # app is imported when a command runs: --help stays quick
     from kubectl_sidecar.app import Outcome
 
-FAIL_ON = ("info", "warning", "error")
 FILENAME_HELP = (
     "Read objects from FILE, or from the .json, .yaml and .yml files of a directory (JSON or YAML, '-' "
     "for stdin), instead of the cluster; repeatable."
@@ -212,13 +212,7 @@ def timeline(
 @click.option("--sidecar", "declared", multiple=True, metavar="NAME", help=SIDECAR_HELP)
 @catalogue_option
 @now_option
-@click.option(
-    "--fail-on",
-    type=click.Choice(FAIL_ON),
-    default="error",
-    show_default=True,
-    help="Exit 1 when a finding of this severity or higher is found.",
-)
+@fail_on_option
 @click.option(
     "-o",
     "--output",

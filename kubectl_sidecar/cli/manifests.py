@@ -3,14 +3,16 @@ flags in, the library called, stdout written once, the exit code returned."""
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from kubectl_sidecar.cli.commands import write_file
-from kubectl_sidecar.cli.options import output_file_option, parse_version_flag
-from kubectl_sidecar.cli.terminal import emit
+from kubectl_sidecar.cli.options import fail_on_option, output_file_option, parse_version_flag
+from kubectl_sidecar.cli.terminal import emit, isatty
 from kubectl_sidecar.errors import UsageError
+from kubectl_sidecar.textsafe import terminal_safe
 
-FAIL_ON = ("info", "warning", "error")
 PLATFORM_CHOICES = ("generic", "acs", "eci")
 LINT_FORMATS = ("text", "json", "sarif")
 MANIFEST_HELP = "A manifest file, a directory of them, or '-' for stdin (JSON or YAML); repeatable."
@@ -47,13 +49,7 @@ def _need_files(filenames: tuple[str, ...], command: str) -> None:
     help="Where the pods will run: acs or eci (Alibaba Cloud, which honour __IS_SIDECAR__) or generic.",
 )
 @click.option("--sidecar", "declared", multiple=True, metavar="NAME", help=SIDECAR_HELP)
-@click.option(
-    "--fail-on",
-    type=click.Choice(FAIL_ON),
-    default="error",
-    show_default=True,
-    help="Exit 1 when a finding of this severity or higher is found.",
-)
+@fail_on_option
 @click.option(
     "-o",
     "--output",
@@ -185,7 +181,10 @@ def migrate(
             if file.changed:
                 replace_file(file.source.name, file.text)
     else:
-        emit(result.yaml() if output == "yaml" else result.diff())
+        text = result.yaml() if output == "yaml" else result.diff()
+        if isatty(sys.stdout):  # the files' own text, on a terminal: through the one sanitiser
+            text = "\n".join(terminal_safe(line) for line in text.split("\n"))
+        emit(text)  # piped, exact: a patch to apply, or the YAML itself
     for moved in result.moved:
         note(
             f"{moved.source}:{moved.line}: {moved.object}: moved {moved.container} to initContainers ({position}), restartPolicy: Always"

@@ -140,6 +140,15 @@ def render_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+FAIL_ON = ("info", "warning", "error")
+fail_on_option = click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding of this severity or higher is found.",
+)  # check and lint: the same severities and exit codes
+
 output_file_option = click.option(
     "--output-file",
     metavar="FILE",

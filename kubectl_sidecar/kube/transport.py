@@ -169,15 +169,11 @@ class StdlibTransport:
         import http.client
 
         if scheme == "https":
-            server_name = self._server_name
             context = self._context if self._context is not None else ssl.create_default_context()
-
-            class Connection(http.client.HTTPSConnection):
-                def connect(self) -> None:  # the server name of tls-server-name, when given
-                    http.client.HTTPConnection.connect(self)
-                    self.sock = context.wrap_socket(self.sock, server_hostname=server_name or self.host)
-
-            return Connection(host, port, timeout=connect, context=context)
+            connection = http.client.HTTPSConnection(host, port, timeout=connect, context=context)
+            connection.server_name = self._server_name  # type: ignore[attr-defined]  # see _connect
+            connection.tls_context = context  # type: ignore[attr-defined]
+            return connection
         return http.client.HTTPConnection(host, port, timeout=connect)
 
     def request(
@@ -233,9 +229,18 @@ class StdlibTransport:
         return _Response(raw, connection, self, key)
 
     def _connect(self, connection: Any, timeout: float) -> None:
+        """Connect (and shake hands, checking the certificate against ``tls-server-name`` when given)."""
+        import http.client
+
         connection.timeout = timeout
         try:
-            connection.connect()
+            if getattr(connection, "server_name", None):  # HTTPSConnection.connect checks its own host
+                http.client.HTTPConnection.connect(connection)
+                connection.sock = connection.tls_context.wrap_socket(
+                    connection.sock, server_hostname=connection.server_name
+                )
+            else:
+                connection.connect()
         except (socket.timeout, TimeoutError) as err:
             raise ConnectTimedOut(err) from None
         except ssl.SSLError as err:  # certificate verification included

@@ -122,9 +122,7 @@ def _tracking(conn_cls: Any) -> Any:
     """A subclass of a urllib3 connection class whose ``request`` attaches it to this thread's watchdog."""
 
     def request(self: Any, *args: Any, **kwargs: Any) -> Any:
-        guard = getattr(_GUARD, "current", None)
-        if guard is not None:
-            guard.attach(self)
+        attach_to_watchdog(self)
         return conn_cls.request(self, *args, **kwargs)
 
     return type(f"Tracked{conn_cls.__name__}", (conn_cls,), {"request": request})

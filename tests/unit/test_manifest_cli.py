@@ -119,3 +119,21 @@ def test_migrate_yaml_from_stdin():
 def test_migrate_refusals(args, fragment):
     result = run("migrate", *args, input="")
     assert result.exit_code == 2 and result.stdout == "" and fragment in result.stderr
+
+
+@pytest.mark.parametrize("output", [[], ["-o", "yaml"]], ids=["diff", "yaml"])
+def test_migrate_shows_a_files_control_and_bidi_characters_visibly_on_a_terminal(
+    tmp_path, monkeypatch, output
+):
+    """The files' own text on a terminal goes through the one sanitiser; piped, it stays exact."""
+    path = tmp_path / "job.yaml"
+    seed = Path(ACS).read_text()
+    assert seed.count('value: "true"\n') == 1
+    # in a line the diff shows (the marker goes) and in one the YAML keeps (the first comment)
+    seed = seed.replace('value: "true"\n', 'value: "true"  # note \u202egnp.exe\n')
+    path.write_text(seed.replace("\n", " \u202egnp.exe\n", 1))
+    piped = run("migrate", "-f", str(path), *output)
+    assert piped.exit_code == 0 and "\u202e" in piped.stdout
+    monkeypatch.setattr("kubectl_sidecar.cli.manifests.isatty", lambda stream: True)
+    shown = run("migrate", "-f", str(path), *output)
+    assert shown.exit_code == 0 and "\u202e" not in shown.stdout and "\\u202egnp.exe" in shown.stdout
