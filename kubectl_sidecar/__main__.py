@@ -32,6 +32,10 @@ def complete() -> None:
 def _run_then_leave(entry: str) -> None:
     broken = False
     try:
+        if entry == "run":  # a live timeline's reads start while click loads (early.py)
+            from kubectl_sidecar import early
+
+            early.start(sys.argv[1:])
         from kubectl_sidecar import cli
 
         if entry == "run":

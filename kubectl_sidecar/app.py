@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from kubectl_sidecar.errors import EXIT_CLEAN, UsageError
 from kubectl_sidecar.options import DOCUMENT_FORMATS, KubeOptions, RenderOptions
 from kubectl_sidecar.raw import as_dict, as_str
+from kubectl_sidecar.record import record
 from kubectl_sidecar.targets import split_target, timeline_pod_name  # noqa: F401 - the cli's names
 from kubectl_sidecar.warmup import TIMELINE_MODULES, preload
 
@@ -176,7 +176,7 @@ def render_check(report: CheckReport, output: str, *, width: int = 80, colour: b
 # check, follow or demo, and return an Outcome. Progress is drawn by callbacks the caller passes.
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Outcome:
     """What a command produced: stdout (written once, whole), notes for stderr (in order), the exit code."""
 
@@ -188,6 +188,10 @@ class Outcome:
 def _now() -> datetime:
     """The clock, read where live data is interpreted (tests pin it through this module's ``datetime``)."""
     return datetime.now(timezone.utc)
+
+
+def _preload_timeline() -> None:
+    preload(TIMELINE_MODULES, then=_builtin_catalogue)  # while the reads wait on the network
 
 
 def _builtin_catalogue() -> None:
@@ -249,10 +253,10 @@ def run_timeline(
     else:
         if name is None:
             raise UsageError("name the pod to show (or read files with -f)")
-        from kubectl_sidecar import kube as kubeapi
+        from kubectl_sidecar import early
 
-        preload(TIMELINE_MODULES, then=_builtin_catalogue)  # while the reads wait on the network
-        snapshot = kubeapi.fetch_pod_snapshot(kube, name, cluster_version=cluster_version)
+        # the reads __main__ started while the command line loaded, else the same reads now
+        snapshot = early.pod_snapshot(kube, name, cluster_version, meanwhile=_preload_timeline)
         catalogue = load_catalogue(catalogue_files)
         # live: what could not be read (403/404 notes) belongs in -o json/yaml too
         result = timeline_for_pod(

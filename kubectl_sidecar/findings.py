@@ -4,12 +4,13 @@ its severity, title and doc page from the moment it is made."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from kubectl_sidecar.errors import EXIT_CLEAN, EXIT_FINDINGS
 from kubectl_sidecar.model import ClusterVersion, JobInfo, PodFacts
 from kubectl_sidecar.raw import StrEnum
+from kubectl_sidecar.record import record
 from kubectl_sidecar.timeline import Timeline
 
 if TYPE_CHECKING:  # select loads only for check: a timeline needs no targets
@@ -34,7 +35,7 @@ def severity_rank(severity: str | None) -> int:
     return _RANK.get(Severity(severity), -1) if severity in _VALUES else -1
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Finding:
     """What a check found. ``evidence`` lines state times, codes and events; ``fix`` says what to do.
 
@@ -62,7 +63,7 @@ class Finding:
         return (-severity_rank(self.severity), self.code, order, self.container or "")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PodResult:
     """One pod's timeline and the findings on it, side by side (the timeline never holds findings)."""
 
@@ -78,7 +79,7 @@ class PodResult:
         return PodResult(summary, self.findings)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class JobReport:
     """A Job, its pods' results and the findings on the Job as a whole."""
 
@@ -95,7 +96,7 @@ class JobReport:
         return self.job.namespace
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CheckReport:
     """Everything one ``check`` found. Findings of Jobs come before those of their pods."""
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from kubectl_sidecar.errors import UsageError
+from kubectl_sidecar.record import record
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -38,7 +39,7 @@ def parse_request_timeout(text: str | None) -> float | None:
     return None if seconds == 0 else seconds
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class KubeOptions:
     """kubectl's connection flags, with kubectl's meaning. ``None`` means "not given"."""
 
@@ -69,7 +70,7 @@ TIMELINE_FORMATS = ("table", "wide", *DOCUMENT_FORMATS, *PICTURE_FORMATS)
 CHECK_FORMATS = ("table", *DOCUMENT_FORMATS, "html")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RenderOptions:
     """How to draw: the output format and what the terminal can show."""
 

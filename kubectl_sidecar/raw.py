@@ -8,6 +8,7 @@ this package: every layer may use them.
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from datetime import datetime, timezone
 from enum import Enum
 from functools import lru_cache
@@ -66,6 +67,23 @@ def as_int(value: Any) -> int | None:
 def meta(obj: Any, key: str) -> str | None:
     """A string field of an object's metadata (``name``, ``namespace``, ``uid``...), or ``None``."""
     return as_str(as_dict(as_dict(obj).get("metadata")).get(key))
+
+
+def job_refs(pod: dict) -> list[dict]:
+    """The pod's ownerReferences of kind Job."""
+    refs = (as_dict(ref) for ref in as_list(as_dict(as_dict(pod).get("metadata")).get("ownerReferences")))
+    return [ref for ref in refs if ref.get("kind") == "Job"]
+
+
+def owner_job_ref(pod: dict) -> dict | None:
+    """The pod's first ownerReference of kind Job, if any."""
+    refs = job_refs(pod)
+    return refs[0] if refs else None
+
+
+def event_key(event: dict) -> Hashable:
+    """The one identity of a raw event: its uid, else its namespace and name (the same event read twice)."""
+    return meta(event, "uid") or (meta(event, "namespace"), meta(event, "name"))
 
 
 def parse_time(value: Any) -> datetime | None:

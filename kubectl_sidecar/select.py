@@ -8,10 +8,11 @@ as requirements or as the selector string a list request sends.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from kubectl_sidecar.errors import ApiError, NotFoundError, UsageError
 from kubectl_sidecar.raw import as_dict, as_list, as_str
+from kubectl_sidecar.record import record
 from kubectl_sidecar.snapshot import JobNames, Snapshot, owner_job_ref, pod_name, pod_namespace, pod_uid
 
 KIND_JOB = "job"
@@ -20,7 +21,7 @@ KIND_SELECTOR = "selector"
 KIND_ALL = "all"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Target:
     """``kind`` is job, pod, selector or all; ``namespace`` None means every namespace in the data."""
 
@@ -40,7 +41,7 @@ class Target:
         return f"every Job and pod{where or ' in every namespace'}"
 
 
-@dataclass
+@record
 class Selection:
     """The Jobs (each with its pods) and the pods on their own that a target names."""
 
@@ -55,7 +56,7 @@ class Selection:
 # ------------------------------------------------------------------------------------------ selectors
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Requirement:
     key: str
     operator: str  # In, NotIn, Exists, DoesNotExist

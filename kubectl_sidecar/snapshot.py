@@ -17,17 +17,18 @@ with its square.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from kubectl_sidecar.errors import NotFoundError, UsageError
 from kubectl_sidecar.model import ClusterVersion, Event, EventsState, JobInfo, parse_event, parse_job
-from kubectl_sidecar.raw import as_dict, as_list, as_str, meta
+from kubectl_sidecar.raw import as_dict, as_str, job_refs, meta, owner_job_ref
+from kubectl_sidecar.record import record
 
 _MISSING = object()  # a Job whose metadata has no namespace key: it matches a pod of any namespace
 
 
-@dataclass
+@record
 class Snapshot:
     """Everything one command read. Pods, Jobs and nodes are raw dicts exactly as the API returns them;
     events are raw dicts or :class:`~kubectl_sidecar.model.Event` records (see :func:`as_event`)."""
@@ -352,18 +353,6 @@ def as_event(item: Any) -> Event | None:
 # --------------------------------------------------------------------------------------- one meaning each
 
 
-def job_refs(pod: dict) -> list[dict]:
-    """The pod's ownerReferences of kind Job."""
-    refs = (as_dict(ref) for ref in as_list(as_dict(as_dict(pod).get("metadata")).get("ownerReferences")))
-    return [ref for ref in refs if ref.get("kind") == "Job"]
-
-
-def owner_job_ref(pod: dict) -> dict | None:
-    """The pod's first ownerReference of kind Job, if any."""
-    refs = job_refs(pod)
-    return refs[0] if refs else None
-
-
 def ref_names(ref: dict, job: dict) -> bool:
     """Whether an ownerReference names the Job: by uid when both have one, else by name.
 
@@ -406,11 +395,6 @@ def owned_by(pod: dict, job: dict) -> bool:
     """Whether the pod's (first) Job ownerReference names the Job (see :func:`ref_names`)."""
     ref = owner_job_ref(pod)
     return ref is not None and ref_names(ref, job)
-
-
-def event_key(event: dict) -> Hashable:
-    """The one identity of a raw event: its uid, else its namespace and name (the same event read twice)."""
-    return meta(event, "uid") or (meta(event, "namespace"), meta(event, "name"))
 
 
 def parsed_event_key(event: Event) -> Hashable:

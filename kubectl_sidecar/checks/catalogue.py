@@ -7,9 +7,9 @@ every run. Every code has a page in docs/checks/ (a test keeps the two in step).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from kubectl_sidecar.findings import Finding, Severity, severity_rank
+from kubectl_sidecar.record import record
 from kubectl_sidecar.timeline import Timeline
 
 INFO = Severity.INFO
@@ -17,7 +17,7 @@ WARNING = Severity.WARNING
 ERROR = Severity.ERROR
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Code:
     code: str
     severity: Severity

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from kubectl_sidecar.model import ClusterVersion
+from kubectl_sidecar.record import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CheckContext:
     """The time of the reading (``None`` for files: the checks never read the clock)."""
 

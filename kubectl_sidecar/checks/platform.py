@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from kubectl_sidecar.checks.context import CheckContext
 from kubectl_sidecar.model import LEGACY_ENV, Container, SidecarKind
+from kubectl_sidecar.record import record
 from kubectl_sidecar.timeline import Timeline
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class VersionView:
     """What the cluster version says about native sidecars, and what we assumed where it says nothing.
 

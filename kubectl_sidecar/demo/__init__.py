@@ -5,16 +5,16 @@ Each scenario is a file read through exactly the code path of ``timeline -f FILE
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from kubectl_sidecar.record import record
 from kubectl_sidecar.snapshot import Snapshot
 
 INDEX = "index.yaml"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Scenario:
     """One entry of the index: which pod of which file, on which Kubernetes version."""
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from kubectl_sidecar.record import record
 
 # How a match was made, strongest first: an image says more than a name.
 BY_IMAGE = "image"
@@ -18,7 +20,7 @@ STRENGTH = (BY_ENV, BY_IMAGE, BY_COMMAND, BY_NAME, BY_ANNOTATION)
 CATEGORIES = ("mesh", "proxy", "secrets", "logging", "metrics", "runtime", "platform", "other")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class KnownSidecar:
     """One entry of the catalogue: how to recognise a sidecar, and how it is told to exit. Frozen and
     hashable: a container keeps the entry it matched."""
@@ -44,7 +46,7 @@ class KnownSidecar:
         return self.category == "mesh"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Match:
     """A container recognised: the entry and what gave it away (``image``, ``command``, ...)."""
 
@@ -92,7 +94,7 @@ def command_matches(pattern: Sequence[str], command: Sequence[str], args: Sequen
     return False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Catalogue:
     """Entries in precedence order: the user's first (an entry of theirs replaces a built-in one of the
     same name), then the built-in ones in file order."""

@@ -4,18 +4,18 @@ dropped connections. The sentences users read on stderr are made here."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from kubectl_sidecar.errors import ApiError, NotFoundError, SidecarError
 from kubectl_sidecar.kube.config import Connection
 from kubectl_sidecar.kube.text import one_line
 from kubectl_sidecar.raw import as_dict, as_str
+from kubectl_sidecar.record import record
 
 CONNECT_TIMEOUT = 30.0  # client-go's dialer timeout, used when --request-timeout is 0
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ApiTarget:
     """What a request asks for, for error messages: ``list events in namespace "x"``."""
 

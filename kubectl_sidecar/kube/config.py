@@ -15,7 +15,7 @@ import os
 import threading
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from kubectl_sidecar.errors import ConfigError
@@ -34,6 +34,7 @@ from kubectl_sidecar.kube.text import one_line
 from kubectl_sidecar.kube.tls import TlsSettings, build_context, choose_proxy, make_pool
 from kubectl_sidecar.kube.userauth import Resolved, resolve_user, split_server
 from kubectl_sidecar.options import KubeOptions
+from kubectl_sidecar.record import record
 
 __all__ = [
     "MAX_KUBECONFIG_CHARS",
@@ -50,7 +51,7 @@ __all__ = [
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
-@dataclass
+@record
 class Connection:
     """What the kubeconfig and the flags resolved to (no secrets in ``repr``, no userinfo anywhere)."""
 

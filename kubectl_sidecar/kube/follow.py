@@ -10,7 +10,6 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from kubectl_sidecar.errors import ApiError, SidecarError
@@ -19,14 +18,15 @@ from kubectl_sidecar.kube.paths import events_path, field_value, pod_events_sele
 from kubectl_sidecar.kube.reads import read_pod
 from kubectl_sidecar.kube.session import ApiTarget, DroppedConnection, Session
 from kubectl_sidecar.model import ClusterVersion, EventsState, pod_finished
-from kubectl_sidecar.raw import as_dict, as_str, meta
-from kubectl_sidecar.snapshot import Snapshot, event_key
+from kubectl_sidecar.raw import as_dict, as_str, event_key, meta
+from kubectl_sidecar.record import record
+from kubectl_sidecar.snapshot import Snapshot
 
 WATCH_MAX_FAILURES = 6  # consecutive failed reconnections before --watch gives up
 WATCH_MAX_RELISTS = 6  # 410 Gone answers in a row (each followed by a new list) before --watch gives up
 
 
-@dataclass
+@record
 class PodUpdate:
     """One state of a followed pod: the snapshot to draw, and whether the pod is gone."""
 

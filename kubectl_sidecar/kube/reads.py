@@ -12,7 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from kubectl_sidecar.errors import ApiError, NotFoundError, SidecarError
@@ -24,7 +24,8 @@ from kubectl_sidecar.kube.paths import (
     pods_path,
 )
 from kubectl_sidecar.kube.session import ApiTarget
-from kubectl_sidecar.raw import as_dict, as_str, meta
+from kubectl_sidecar.raw import as_dict, as_str, event_key, meta, owner_job_ref
+from kubectl_sidecar.record import record
 
 if TYPE_CHECKING:  # imported where used: a live timeline loads them while its requests are out
     from kubectl_sidecar.model import ClusterVersion
@@ -68,7 +69,7 @@ class Reader(Protocol):
 # ------------------------------------------------------------------------------------------- drafting
 
 
-@dataclass
+@record
 class Draft:
     """The snapshot being read; :meth:`finish` builds the :class:`Snapshot` once, at the end."""
 
@@ -132,7 +133,7 @@ class Draft:
         )
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class Read:
     """One planned request: its call, what its result does to the draft, and what its error does.
 
@@ -252,9 +253,7 @@ def run_parallel(calls: list) -> list:
 
 
 def dedupe_events(events: list) -> list:
-    """The events, each once (by :func:`~kubectl_sidecar.snapshot.event_key`), first read first."""
-    from kubectl_sidecar.snapshot import event_key
-
+    """The events, each once (by :func:`~kubectl_sidecar.raw.event_key`), first read first."""
     seen: set = set()
     out = []
     for event in events:
@@ -268,8 +267,6 @@ def dedupe_events(events: list) -> list:
 
 def owner_job_name(pod: dict) -> str | None:
     """The name of the batch/v1 Job that owns the pod, as a GET of it would need."""
-    from kubectl_sidecar.snapshot import owner_job_ref
-
     ref = owner_job_ref(pod)
     if ref is not None and (as_str(ref.get("apiVersion", "batch/v1") or "") or "").startswith("batch/"):
         return as_str(ref.get("name"))

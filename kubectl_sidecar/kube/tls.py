@@ -13,15 +13,15 @@ import os
 import ssl
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from kubectl_sidecar.errors import ConfigError
 from kubectl_sidecar.kube.text import one_line, redact_url
+from kubectl_sidecar.record import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TlsSettings:
     """What the SSL context is built from; ``where`` names the cluster and user in error sentences."""
 

@@ -14,6 +14,7 @@ retries, follows redirects or decodes a body: the session does what it wants of 
 
 from __future__ import annotations
 
+import http.client
 import socket
 import ssl
 import threading
@@ -166,8 +167,6 @@ class StdlibTransport:
             connection.close()
 
     def _new(self, scheme: str, host: str, port: int, connect: float) -> Any:
-        import http.client
-
         if scheme == "https":
             context = self._context if self._context is not None else ssl.create_default_context()
             connection = http.client.HTTPSConnection(host, port, timeout=connect, context=context)
@@ -186,8 +185,6 @@ class StdlibTransport:
         timeout: Timeout = (30.0, None),
     ) -> _Response:
         """Send one request; the response's body is left to read."""
-        import http.client
-
         try:
             parts = urlsplit(url)
             scheme, host, port = parts.scheme, parts.hostname or "", parts.port
@@ -230,8 +227,6 @@ class StdlibTransport:
 
     def _connect(self, connection: Any, timeout: float) -> None:
         """Connect (and shake hands, checking the certificate against ``tls-server-name`` when given)."""
-        import http.client
-
         connection.timeout = timeout
         try:
             if getattr(connection, "server_name", None):  # HTTPSConnection.connect checks its own host

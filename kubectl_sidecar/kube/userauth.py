@@ -12,7 +12,6 @@ import dataclasses
 import os
 import time
 import urllib.parse
-from dataclasses import dataclass
 
 from kubectl_sidecar.errors import ConfigError
 from kubectl_sidecar.kube.credentials import (
@@ -25,12 +24,13 @@ from kubectl_sidecar.kube.kubeconfig import flag_field, mapping_field, text_fiel
 from kubectl_sidecar.kube.text import one_line, redact_url, remember_secret
 from kubectl_sidecar.kube.tls import TlsSettings
 from kubectl_sidecar.options import KubeOptions
+from kubectl_sidecar.record import record
 
 _CREDENTIAL_KEYS = ("token", "tokenFile", "username", "password", "exec", "auth-provider")
 _LIBRARY_PROVIDERS = ("gcp", "azure")  # the library's; kubectl removed both in 1.26
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Resolved:
     server: str  # scheme://host[:port][/path]: no userinfo, no trailing slash
     tls: TlsSettings

@@ -7,7 +7,6 @@ positions (here) -> text, JSON or SARIF (``report``). Pure but for reading the `
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import IO
 
 from kubectl_sidecar.errors import EXIT_CLEAN, EXIT_FINDINGS
@@ -16,6 +15,7 @@ from kubectl_sidecar.lint.codes import LINT_CODES
 from kubectl_sidecar.lint.rules import PLATFORMS, LintContext, lint_template
 from kubectl_sidecar.lint.sources import Source, read_sources
 from kubectl_sidecar.lint.templates import find_templates, position
+from kubectl_sidecar.record import record
 
 __all__ = ["LATEST", "PLATFORMS", "LintContext", "LintFinding", "LintReport", "lint_sources", "run_lint"]
 
@@ -23,7 +23,7 @@ __all__ = ["LATEST", "PLATFORMS", "LintContext", "LintFinding", "LintReport", "l
 LATEST = (1, 35)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LintFinding:
     """One issue at its place in a file: ``line`` and ``column`` are 1-based, from the YAML source."""
 
@@ -44,7 +44,7 @@ class LintFinding:
         return (self.source, self.line, self.column, self.code)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LintReport:
     """What one run of lint found, and what it assumed."""
 

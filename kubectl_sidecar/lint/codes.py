@@ -7,16 +7,15 @@ on every run; every code has a page in docs/lint/ (a test keeps the two in step)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from kubectl_sidecar.findings import Severity
+from kubectl_sidecar.record import record
 
 INFO = Severity.INFO
 WARNING = Severity.WARNING
 ERROR = Severity.ERROR
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LintCode:
     code: str
     name: str  # a short camelCase name (SARIF's reportingDescriptor.name)

@@ -7,7 +7,6 @@ paths into lines and columns of the user's file.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 from kubectl_sidecar.lint import commands, recognise
 from kubectl_sidecar.lint.templates import Path, PodTemplate
@@ -23,6 +22,7 @@ from kubectl_sidecar.model import (
     parse_containers,
 )
 from kubectl_sidecar.raw import as_dict, as_int, as_list
+from kubectl_sidecar.record import record
 
 NATIVE_SINCE = (1, 29)
 PLATFORMS = ("generic", "acs", "eci")
@@ -36,7 +36,7 @@ DEFAULT_GRACE_SECONDS = 30
 MIGRATE_HINT = "kubectl sidecar migrate -f FILE"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LintContext:
     """What the rules assume: the cluster version and platform, and the containers named as sidecars."""
 
@@ -53,7 +53,7 @@ class LintContext:
         return f"{self.version[0]}.{self.version[1]}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Issue:
     """What a rule found, before it has a file position: ``path`` is relative to the pod spec."""
 
@@ -65,7 +65,7 @@ class Issue:
     key: bool = False  # point at the key of the path's last step rather than its value
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Subject:
     """A pod template as the rules read it: its containers (roles from the spec) and their raw specs."""
 

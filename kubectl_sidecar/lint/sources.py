@@ -9,13 +9,13 @@ JSON is read as YAML (it is YAML's flow style), so positions come from the same 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import IO, Any
 
 import yaml
 
 from kubectl_sidecar.errors import InputError
 from kubectl_sidecar.files import MAX_YAML_BYTES, expand_paths, read_source
+from kubectl_sidecar.record import record
 from kubectl_sidecar.yamlsafe import LimitedLoader, LimitError
 
 # kubectl reads these from a directory (``-f DIR``), and only these.
@@ -26,7 +26,7 @@ TEMPLATE_HINT = (
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Document:
     """One YAML document of a source: its composed node (positions) and the data built from it."""
 
@@ -35,7 +35,7 @@ class Document:
     data: Any
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Source:
     """One file (or stdin) as read: its name as given, its text and its documents."""
 

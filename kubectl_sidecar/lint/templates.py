@@ -7,12 +7,12 @@ A path is a tuple of mapping keys and sequence indexes from a document's root (`
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, Union
 
 import yaml
 
 from kubectl_sidecar.raw import as_dict, as_list, as_str
+from kubectl_sidecar.record import record
 
 PathKey = Union[str, int]
 Path = tuple[PathKey, ...]
@@ -33,7 +33,7 @@ RUN_TO_COMPLETION = frozenset({"Job", "CronJob"})
 MAX_LIST_DEPTH = 50
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PodTemplate:
     """One pod spec found in a document: whose it is, where, and whether its pods run to completion."""
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import difflib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import IO, Any
 
 import yaml
@@ -23,12 +22,13 @@ from kubectl_sidecar.lint.templates import PodTemplate, find_node, find_template
 from kubectl_sidecar.migrate import edit
 from kubectl_sidecar.model import ENV_ACS
 from kubectl_sidecar.raw import as_dict, as_list
+from kubectl_sidecar.record import record
 
 POSITIONS = ("last", "first")
 NATIVE_SINCE = (1, 29)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Moved:
     """One container moved: where it was, and in which object."""
 
@@ -38,7 +38,7 @@ class Moved:
     line: int  # 1-based, in the original text
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FileResult:
     source: Source
     text: str  # the new text (the old one when nothing moved)
@@ -61,7 +61,7 @@ class FileResult:
         )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MigrateResult:
     files: tuple[FileResult, ...]
     position: str

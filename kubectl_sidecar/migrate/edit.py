@@ -7,9 +7,9 @@ Lines are kept with their endings (``str.splitlines(keepends=True)``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import yaml
+
+from kubectl_sidecar.record import record
 
 
 class EditError(Exception):
@@ -57,7 +57,7 @@ def comments_above(lines: list[str], line: int, column: int) -> int:
     return first
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Span:
     """Lines ``first`` to ``last`` (0-based, inclusive) of a source."""
 

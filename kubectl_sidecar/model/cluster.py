@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from kubectl_sidecar.raw import as_dict, as_int, as_list, as_str
+from kubectl_sidecar.record import record
 
 _VERSION = re.compile(r"^v?(\d{1,3})\.(\d{1,3})(?:\.(\d{1,5}))?([-+][0-9A-Za-z.+-]+)?$")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ClusterVersion:
     """The API server's version: ``(major, minor)`` plus the raw gitVersion and vendor hints."""
 
@@ -61,7 +62,7 @@ def version_from_server_info(info: Any) -> ClusterVersion | None:
     return ClusterVersion(major=major, minor=minor, git_version=f"v{major}.{minor}", source="server")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Platform:
     """What we know of where the pod ran: a virtual node (ACS/ECI) and how we know."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from kubectl_sidecar.knownsidecars import Catalogue, KnownSidecar, Match, builtin
 from kubectl_sidecar.model.vocab import (
@@ -19,9 +18,10 @@ from kubectl_sidecar.model.vocab import (
     SidecarKind,
 )
 from kubectl_sidecar.raw import as_dict, as_list, as_str
+from kubectl_sidecar.record import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Container:
     """A container as the pod spec declares it, with the role we infer from the spec alone."""
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
 from kubectl_sidecar.raw import as_dict, as_int, as_list, as_str, meta, parse_time
+from kubectl_sidecar.record import record
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -55,7 +55,7 @@ def parse_pod_conditions(pod: Mapping) -> tuple[Condition, ...]:
 # --------------------------------------------------------------------------------------------- Jobs
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class JobInfo:
     """What the timeline, the checks and the report need of a Job."""
 

@@ -5,9 +5,9 @@ runner's worker, or nobody (a bare pod). Read from ``ownerReferences`` and the l
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from kubectl_sidecar.raw import as_dict, as_list, as_str
+from kubectl_sidecar.record import record
 
 # The systems that run pods to completion, recognised by their owner kind or their labels. Each: the
 # system's name, the owner kinds it uses, the labels (any one) its pods carry, and the label naming the run.
@@ -20,7 +20,7 @@ _SYSTEMS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], str | None], ...] =
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Owner:
     """What runs the pod: ``kind``/``name`` of its controller (``None`` for a bare pod), and the system
     behind it when one is recognised (``Argo Workflows``, ``Tekton``, ``Airflow``, ``Spark``, ...)."""

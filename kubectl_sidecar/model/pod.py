@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from kubectl_sidecar.model.vocab import MARKER_ENVS, SECTIONS
 from kubectl_sidecar.raw import as_dict, as_int, as_list, as_str
+from kubectl_sidecar.record import record
 
 
 class ContainerSpec(NamedTuple):
@@ -33,7 +33,7 @@ class ContainerSpec(NamedTuple):
         return None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PodFacts:
     """The facts of a pod's spec and status the checks need beyond the timeline's runs and marks."""
 

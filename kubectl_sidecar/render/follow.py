@@ -9,9 +9,8 @@ pod, are sanitised where they are written (``cli.terminal.note``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from kubectl_sidecar.options import RenderOptions
+from kubectl_sidecar.record import record
 from kubectl_sidecar.render.plain import plain_table
 from kubectl_sidecar.render.rows import mark_rows
 from kubectl_sidecar.textsafe import terminal_safe
@@ -20,7 +19,7 @@ from kubectl_sidecar.timeline import Mark, Timeline
 CLEAR_SCREEN = "\x1b[H\x1b[2J"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PodState:
     """What a step needs to know of the pod beyond its timeline."""
 
@@ -30,7 +29,7 @@ class PodState:
     deleted: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FollowStep:
     """What to print for one state: ``output`` for stdout ("" for nothing), ``notes`` for stderr."""
 

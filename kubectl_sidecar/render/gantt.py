@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kubectl_sidecar.model import MarkKind, RunState
+from kubectl_sidecar.record import record
 from kubectl_sidecar.render.fit import wrap_items
 from kubectl_sidecar.textsafe import terminal_safe
 from kubectl_sidecar.timefmt import format_duration
 from kubectl_sidecar.timeline import ContainerTimeline, Timeline
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Glyphs:
     running: str
     stopping: str

@@ -6,9 +6,10 @@ kubectl's protocol and click's shell scripts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from kubectl_sidecar.record import record
 from kubectl_sidecar.shellcomp import sources
 
 SHELLS = ("bash", "zsh", "fish")
@@ -28,7 +29,7 @@ _JOB_PREFIXES = ("job/", "jobs/", "job.batch/", "jobs.batch/")
 SHORT_HELP_LIMIT = 60
 
 
-@dataclass
+@record
 class Result:
     """Candidates ``(value, description)`` and cobra's directive.
 
@@ -185,7 +186,7 @@ def _prefixed(names: Any, incomplete: str) -> list:
 # ------------------------------------------------------------------------------------------- click model
 
 
-@dataclass
+@record
 class _Opt:
     name: str
     flags: tuple  # every spelling: -o, --output; --chart, --no-chart

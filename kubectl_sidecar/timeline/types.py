@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import NamedTuple
 
@@ -21,9 +21,10 @@ from kubectl_sidecar.model import (
     Precision,
     RunState,
 )
+from kubectl_sidecar.record import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Run:
     """One run of a container, as far as the data tells."""
 
@@ -71,7 +72,7 @@ class Mark(NamedTuple):
         return ",".join(self.sources)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ContainerTimeline:
     """A container with its runs and the status facts the checks need."""
 
@@ -98,7 +99,7 @@ class ContainerTimeline:
         return sum(r.count for r in self.runs)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PodSummary:
     name: str
     namespace: str | None
@@ -120,7 +121,7 @@ class PodSummary:
         return self.restart_policy in ("Never", "OnFailure") or self.job is not None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Timeline:
     """Everything the renderers and the checks read about one pod."""
 

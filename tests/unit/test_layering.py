@@ -33,6 +33,7 @@ LAYERS: dict[str, int] = {
     "yamllite": 0,  # the PyYAML-free fast path for kubeconfigs and the catalogue
     "yamlsafe": 0,  # YAML within limits (aliases, nesting, integers): kubeconfigs, and -f files
     "knownsidecars": 0,  # the catalogue of well-known sidecars (data: sidecars.yaml) and its reader
+    "record": 0,  # @record: dataclasses without writing their methods at import
     "about": 0,  # the project URL and the versions the plugin runs on
     "model": 1,
     "snapshot": 2,
@@ -46,6 +47,7 @@ LAYERS: dict[str, int] = {
     "migrate": 6,  # legacy sidecars to native ones: edits the text lint reads
     "render": 6,
     "app": 7,
+    "early": 7,  # a live timeline's reads, started by __main__ before the command line loads
     "demo": 7,
     "info": 7,  # version and explain: what the plugin tells about itself
     "cli": 8,

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from kubectl_sidecar.model import MarkKind, RunState
 from kubectl_sidecar.raw import format_time
+from kubectl_sidecar.record import record
 from kubectl_sidecar.render.rows import role_label
 from kubectl_sidecar.timefmt import format_duration
 from kubectl_sidecar.timeline import ContainerTimeline, Mark, Run, Timeline
@@ -27,7 +27,7 @@ STATES = (RUNNING, STOPPING, BACK_OFF, UNKNOWN)
 _STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Row:
     """One container: its name, its role label (``sidecar/acs``) and its role (the colour)."""
 
@@ -36,7 +36,7 @@ class Row:
     label: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Segment:
     """A piece of a bar: ``state`` is running, stopping, back-off or unknown."""
 
@@ -49,7 +49,7 @@ class Segment:
     finished: bool = False  # the run has an end (an exit); else it is still running, or unknown
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Point:
     """A mark drawn on a row (``row`` set) or on the pod lane (``row`` is ``None``)."""
 
@@ -60,7 +60,7 @@ class Point:
     title: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Layout:
     title: str
     subtitle: str
