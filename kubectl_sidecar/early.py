@@ -180,15 +180,20 @@ def start(args: list[str]) -> None:
     threading.Thread(target=work, name="kubectl-sidecar-early", daemon=True).start()
 
 
-def take(kube: KubeOptions, name: str) -> Snapshot | None:
+def take(kube: KubeOptions, name: str, meanwhile: Callable[[], None] | None = None) -> Snapshot | None:
     """The snapshot the early reads made for exactly these options and pod (raising their error), or
-    ``None`` when none were started for them."""
+    ``None`` when none were started for them. ``meanwhile`` is called first when they are still out:
+    what the command will load anyway is loaded while the server answers."""
     global _started
     reads, _started = _started, None
-    sys.setswitchinterval(_DEFAULT_SWITCH)
-    if reads is None or reads.line != Line(name=name, kube=kube):
-        return None
-    reads.done.wait()
+    try:
+        if reads is None or reads.line != Line(name=name, kube=kube):
+            return None
+        if meanwhile is not None and not reads.done.is_set():
+            meanwhile()
+        reads.done.wait()
+    finally:
+        sys.setswitchinterval(_DEFAULT_SWITCH)
     if reads.error is not None:
         raise reads.error
     result: Snapshot = reads.result
@@ -205,9 +210,9 @@ def pod_snapshot(
     *,
     meanwhile: Callable[[], None] | None = None,
 ) -> Snapshot:
-    """``timeline``'s snapshot: the early reads' when they were made for these options, else read now
-    (calling ``meanwhile`` first: what to load while the reads wait)."""
-    taken = take(kube, name) if cluster_version is None else None
+    """``timeline``'s snapshot: the early reads' when they were made for these options, else read now;
+    either way ``meanwhile`` is called while the reads wait (what to load meanwhile)."""
+    taken = take(kube, name, meanwhile) if cluster_version is None else None
     if taken is not None:
         return taken
     from kubectl_sidecar import kube as kubeapi

@@ -2,7 +2,7 @@
 
 Every request is a GET (get, list, watch), sent without following redirects and without a library's own
 retries. The transport is injectable (:class:`Transport`), so tests can pass a fake without sockets; the
-default is the connection's (:meth:`Connection.pool`: the standard library's ``http.client``, or urllib3
+default is the connection's (:meth:`Connection.pool`: the plugin's own HTTP/1.1, :mod:`.http11`, or urllib3
 behind a proxy; see :mod:`.transport`), and :meth:`Connection.headers` supplies the credentials and
 impersonation headers. Transports raise only :class:`~.transport.TransportError` kinds, mapped to
 sentences here.

@@ -1,10 +1,11 @@
-"""HTTP to one API server: the standard library for direct connections, urllib3 behind a proxy.
+"""HTTP to one API server: the plugin's own HTTP/1.1 for direct connections, urllib3 behind a proxy.
 
 A ``timeline`` spends more time importing an HTTP library than talking to the server: urllib3 costs
-about 130 million instructions to import (some 18 ms) on top of ``http.client`` and ``ssl``, which it
-uses underneath. So a direct connection (the common case) goes through :class:`StdlibTransport`:
-``http.client`` connections kept alive in a small pool, one ``ssl.SSLContext``, the server name for
-``tls-server-name``. A proxy (``proxy-url``, ``HTTPS_PROXY``; SOCKS5 with PySocks) goes through
+about 130 million instructions to import (some 18 ms) on top of ``http.client`` and ``ssl``, and
+``http.client`` itself some 10 ms more for the ``email`` package it parses headers with. So a direct
+connection (the common case) goes through :class:`StdlibTransport`: :mod:`.http11` connections over the
+standard library's sockets and ``ssl``, kept alive in a small pool, one ``ssl.SSLContext``, the server
+name for ``tls-server-name``. A proxy (``proxy-url``, ``HTTPS_PROXY``; SOCKS5 with PySocks) goes through
 :class:`Urllib3Transport`, which imports urllib3 only then.
 
 Both speak the session's :class:`Transport` protocol and raise only the :class:`TransportError` kinds
@@ -14,7 +15,6 @@ retries, follows redirects or decodes a body: the session does what it wants of 
 
 from __future__ import annotations
 
-import http.client
 import socket
 import ssl
 import threading
@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from kubectl_sidecar.kube import http11
 from kubectl_sidecar.kube.wire import attach_to_watchdog
 
 
@@ -68,7 +69,7 @@ Timeout = tuple  # (connect seconds, read seconds or None)
 
 
 class _Response:
-    """An ``http.client`` response in the session's terms; gives its connection back when read."""
+    """An :mod:`.http11` response in the session's terms; gives its connection back when read."""
 
     def __init__(self, raw: Any, connection: Any, pool: StdlibTransport, key: tuple) -> None:
         self._raw = raw
@@ -76,7 +77,7 @@ class _Response:
         self._pool = pool
         self._key = key
         self.status = raw.status
-        self.headers = raw.headers  # email.message.Message: case-insensitive get
+        self.headers = raw.headers  # http11.Headers: case-insensitive get
 
     def read(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
         """Up to ``amt`` bytes of the body as sent (never decoded)."""
@@ -137,7 +138,7 @@ def _read_failure(err: BaseException) -> TransportError:
 
 
 class StdlibTransport:
-    """GETs over ``http.client`` with keep-alive connections (at most ``maxsize`` idle per server)."""
+    """GETs over :mod:`.http11` with keep-alive connections (at most ``maxsize`` idle per server)."""
 
     def __init__(
         self, context: ssl.SSLContext | None, server_name: str | None = None, maxsize: int = 8
@@ -166,14 +167,11 @@ class StdlibTransport:
                 return connection
             connection.close()
 
-    def _new(self, scheme: str, host: str, port: int, connect: float) -> Any:
+    def _new(self, scheme: str, host: str, port: int, connect: float) -> http11.Connection:
+        context = None
         if scheme == "https":
             context = self._context if self._context is not None else ssl.create_default_context()
-            connection = http.client.HTTPSConnection(host, port, timeout=connect, context=context)
-            connection.server_name = self._server_name  # type: ignore[attr-defined]  # see _connect
-            connection.tls_context = context  # type: ignore[attr-defined]
-            return connection
-        return http.client.HTTPConnection(host, port, timeout=connect)
+        return http11.Connection(host, port, context=context, server_name=self._server_name, timeout=connect)
 
     def request(
         self,
@@ -202,12 +200,9 @@ class StdlibTransport:
             if connection.sock is None:
                 self._connect(connection, connect)
             attach_to_watchdog(connection)  # from here a deadline shuts the socket down
+            assert connection.sock is not None
             connection.sock.settimeout(read)
-            connection.putrequest(method, target)  # adds Host and Accept-Encoding: identity
-            for name, value in headers or []:
-                connection.putheader(name, value)  # Impersonate-Group once per group
-            connection.endheaders()
-            raw = connection.getresponse()
+            raw = connection.request(method, target, headers or [])  # Host, Accept-Encoding: identity
         except TransportError:
             connection.close()
             raise
@@ -217,25 +212,19 @@ class StdlibTransport:
         except ssl.SSLError as err:
             connection.close()
             raise (Dropped(err) if reused else TlsFailure(err)) from None
-        except (http.client.HTTPException, ConnectionError) as err:
+        except (http11.ProtocolError, OSError) as err:
             connection.close()
             raise Dropped(err) from None  # a kept-alive connection the server had closed, garbage
-        except OSError as err:
+        except ValueError as err:
             connection.close()
-            raise Dropped(err) from None
+            raise BadAddress(err) from None  # a target or header that cannot be sent
         return _Response(raw, connection, self, key)
 
-    def _connect(self, connection: Any, timeout: float) -> None:
+    def _connect(self, connection: http11.Connection, timeout: float) -> None:
         """Connect (and shake hands, checking the certificate against ``tls-server-name`` when given)."""
         connection.timeout = timeout
         try:
-            if getattr(connection, "server_name", None):  # HTTPSConnection.connect checks its own host
-                http.client.HTTPConnection.connect(connection)
-                connection.sock = connection.tls_context.wrap_socket(
-                    connection.sock, server_hostname=connection.server_name
-                )
-            else:
-                connection.connect()
+            connection.connect()
         except (socket.timeout, TimeoutError) as err:
             raise ConnectTimedOut(err) from None
         except ssl.SSLError as err:  # certificate verification included
