@@ -65,7 +65,7 @@ demo: install
 BENCH_RESULTS ?= bench/results
 bench: dev
 	$(PIP) install -q matplotlib
-	$(PYTHON) bench/suite.py --out $(BENCH_RESULTS)/round2.json   # issue 16's benchmark, about 20 minutes
+	$(PYTHON) bench/suite.py --out $(BENCH_RESULTS)/round3.json --plot docs/performance.png   # issue 16, about 15 minutes
 
 bench-round1: dev
 	$(PIP) install -q matplotlib

@@ -2,7 +2,7 @@
 """Plot benchmark results: bench/suite.py's (issue 16, one file) or bench/run.py's (one file per size).
 
 pip install matplotlib   # for this script only: not a dependency of the plugin or its tests
-python bench/plot.py bench/results/round2.json --out docs/performance.png     # the suite: four panels
+python bench/plot.py bench/results/round3.json --out docs/performance.png     # the suite: four panels
 python bench/plot.py bench/results/pods-*.json --out /tmp/sizes.png            # run.py: time and memory by size
 
 The suite's four panels: (a)/(b) the 200-pod Job on kube-apiserver and the stand-in, both tools;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Issue 16's benchmark in one run: every number docs/performance.md's "Round two" quotes.
 
-    python bench/suite.py --out bench/results/round2.json              # about 15-20 minutes
+    python bench/suite.py --out bench/results/round3.json              # about 15 minutes (make bench)
     python bench/suite.py --quick --out /tmp/round2-quick.json         # a smaller run, a few minutes
 
 Runs, in this order (each section can be chosen with ``--sections``):

@@ -82,11 +82,12 @@ class Connection:
 
     def connect(self) -> None:
         """Open the socket (``timeout`` for the connection and the handshake), then shake hands."""
-        sock = socket.create_connection((self.host, self.port), self.timeout)
+        address = (_name(self.host), self.port)  # bytes pass to getaddrinfo as they are (typeshed: str)
+        sock = socket.create_connection(address, self.timeout)  # type: ignore[arg-type]
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.context is not None:
-                sock = self.context.wrap_socket(sock, server_hostname=self.server_name or self.host)
+                sock = self.context.wrap_socket(sock, server_hostname=_name(self.server_name or self.host))
         except BaseException:
             sock.close()
             raise
@@ -164,6 +165,13 @@ class Connection:
                     part.close()
                 except OSError:
                     pass
+
+
+def _name(host: str) -> str | bytes:
+    """A host name as ``socket`` and ``ssl`` take it: an ASCII name as bytes, which they use as it is
+    (a str goes through the ``idna`` codec, whose import, with ``stringprep`` and ``unicodedata``, costs
+    2 ms; for an ASCII name it changes nothing), any other as text for the codec."""
+    return host.encode("ascii") if host.isascii() else host
 
 
 def _status(line: bytes) -> tuple[str, int]:

@@ -209,3 +209,12 @@ def test_an_ipv6_host_is_bracketed_in_the_host_header():
     assert connection._host_header() == "[::1]:6443"
     assert http11.Connection("h", 443, context=object())._host_header() == "h"  # type: ignore[arg-type]
     assert http11.Connection("h", 80)._host_header() == "h"
+
+
+def test_a_host_name_is_resolved_and_an_ascii_name_skips_the_idna_codec():
+    server = Canned(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    response = http11.Connection("localhost", server.port, timeout=5).request("GET", "/", [])
+    assert response.read() == b"ok"
+    assert server.heads[0].split(b"\r\n")[1] == f"Host: localhost:{server.port}".encode()
+    assert http11._name("api.example.com") == b"api.example.com"
+    assert http11._name("bücher.example") == "bücher.example"  # the codec's business, as before
