@@ -28,14 +28,15 @@ def _fast(table: list[list[str]], headers: Sequence[str] | None) -> bool:
 
 def plain_table(rows: Sequence[Sequence[str]], headers: Sequence[str] | None = None) -> str:
     """The rows (and headers) as tabulate's plain table, without a final newline."""
-    table = [[str(cell).strip() for cell in row] for row in rows]
+    raw = [[str(cell) for cell in row] for row in rows]
     head = [str(h) for h in headers] if headers else None
-    if not _fast(table, head):
+    if not _fast(raw, head):  # the cells as given: a control character tabulate sees is not stripped away
         from tabulate import tabulate
 
         if headers:
             return tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True)
         return tabulate(rows, tablefmt="plain", disable_numparse=True)
+    table = [[cell.strip() for cell in row] for row in raw]
     columns = len(head) if head else len(table[0]) if table else 0
     widths = [0] * columns
     for row in table:
