@@ -54,6 +54,8 @@ def _make(cls: type, *, frozen: bool, eq: bool) -> type:
         raise TypeError(f"Cannot overwrite attribute __setattr__ or __delattr__ in class {cls.__name__}")
     class_hash = own.get("__hash__", _MISSING)
     explicit_hash = not (class_hash is _MISSING or (class_hash is None and "__eq__" in own))
+    if not cls.__doc__:  # dataclasses would make one with inspect.signature, which compiles tokenize's regex
+        cls.__doc__ = f"{cls.__name__}({', '.join(own.get('__annotations__', {}))})"
     dataclasses.dataclass(cls, init=False, repr=False, eq=False)  # the fields, no method written
     fields = dataclasses.fields(cls)
     _check_order(cls, fields)
