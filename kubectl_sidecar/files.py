@@ -148,23 +148,32 @@ def parse_documents(data: bytes, name: str) -> list:
         )
     try:
         docs = [d for d in yaml.load_all(text, Loader=_StrictLoader) if d is not None]
-    except LimitError as err:
-        raise InputError(name, f"{err}; refused") from None
-    except yaml.reader.ReaderError as err:  # its str() spans two lines
-        raise InputError(name, _reader_problem(text, err)) from None
-    except yaml.MarkedYAMLError as err:
+    except YAML_FAILURES as err:
+        raise yaml_error(name, text, err) from None
+    return docs
+
+
+# What reading YAML within the limits may raise; yaml_error says each in one sentence
+YAML_FAILURES = (LimitError, yaml.YAMLError, RecursionError, ValueError)
+
+
+def yaml_error(name: str, text: str, err: BaseException) -> InputError:
+    """One of ``YAML_FAILURES`` raised reading ``text`` (from ``name``) as an :class:`InputError`."""
+    if isinstance(err, LimitError):
+        return InputError(name, f"{err}; refused")
+    if isinstance(err, yaml.reader.ReaderError):  # its str() spans two lines
+        return InputError(name, _reader_problem(text, err))
+    if isinstance(err, yaml.MarkedYAMLError):
         if "nesting depth" in str(err.problem or ""):  # PyYAML 6.0.4+ has its own depth limit
-            raise InputError(name, "is nested too deeply to read") from None
+            return InputError(name, "is nested too deeply to read")
         mark = err.problem_mark or err.context_mark
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InputError(name, f"is not valid YAML{where}: {err.problem or err.context}") from None
-    except yaml.YAMLError as err:
-        raise InputError(name, f"is not valid YAML: {err}") from None
-    except RecursionError:
-        raise InputError(name, "is nested too deeply to read") from None
-    except ValueError as err:  # an unquoted date that does not exist, a number too long for int()
-        raise InputError(name, _value_problem(err)) from None
-    return docs
+        return InputError(name, f"is not valid YAML{where}: {err.problem or err.context}")
+    if isinstance(err, yaml.YAMLError):
+        return InputError(name, f"is not valid YAML: {err}")
+    if isinstance(err, RecursionError):
+        return InputError(name, "is nested too deeply to read")
+    return InputError(name, _value_problem(err))  # a date that does not exist, a number too long for int()
 
 
 def _is_utf16(data: bytes) -> bool:
@@ -184,7 +193,7 @@ def _reader_problem(text: str, err: yaml.reader.ReaderError) -> str:
     return f"holds a control character YAML does not allow (#x{ord(char):04x}){where}{hint}"
 
 
-def _value_problem(err: ValueError) -> str:
+def _value_problem(err: BaseException) -> str:
     if "digits" in str(err):
         return "holds a number too long to read (over 4300 digits)"
     return f"holds a value that cannot be read ({err})"

@@ -14,9 +14,9 @@ from typing import IO, Any
 import yaml
 
 from kubectl_sidecar.errors import InputError
-from kubectl_sidecar.files import MAX_YAML_BYTES, expand_paths, read_source
+from kubectl_sidecar.files import MAX_YAML_BYTES, YAML_FAILURES, expand_paths, read_source, yaml_error
 from kubectl_sidecar.record import record
-from kubectl_sidecar.yamlsafe import LimitedLoader, LimitError
+from kubectl_sidecar.yamlsafe import LimitedLoader
 
 # kubectl reads these from a directory (``-f DIR``), and only these.
 STDIN = "stdin"
@@ -72,7 +72,10 @@ def parse_source(name: str, text: str) -> Source:
     is not YAML (a template gets its own sentence)."""
     if len(text) > MAX_YAML_BYTES:
         raise InputError(name, f"is larger than {MAX_YAML_BYTES // (1024 * 1024)} MiB; split it")
-    loader = LimitedLoader(text)
+    try:
+        loader = LimitedLoader(text)  # the reader checks every character here, before any parsing
+    except YAML_FAILURES as err:
+        raise yaml_error(name, text, err) from None
     documents: list[Document] = []
     try:
         while loader.check_node():
@@ -81,20 +84,10 @@ def parse_source(name: str, text: str) -> Source:
                 continue
             data = loader.construct_document(node)
             documents.append(Document(index=len(documents), node=node, data=data))
-    except LimitError as err:
-        raise InputError(name, f"{err}; refused") from None
-    except yaml.MarkedYAMLError as err:
-        if looks_templated(text):
+    except YAML_FAILURES as err:
+        if isinstance(err, yaml.MarkedYAMLError) and looks_templated(text):
             raise InputError(name, TEMPLATE_HINT) from None
-        mark = err.problem_mark or err.context_mark
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InputError(name, f"is not valid YAML{where}: {err.problem or err.context}") from None
-    except yaml.YAMLError as err:
-        raise InputError(name, f"is not valid YAML: {err}") from None
-    except RecursionError:
-        raise InputError(name, "is nested too deeply to read") from None
-    except ValueError as err:  # a date that does not exist, a number too long
-        raise InputError(name, f"holds a value that cannot be read ({err})") from None
+        raise yaml_error(name, text, err) from None
     finally:
         loader.dispose()
     return Source(name=name, text=text, documents=tuple(documents))

@@ -3,6 +3,7 @@ positions from the YAML source, the kinds that hold pod templates, and the seed 
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -472,6 +473,24 @@ def test_a_helm_template_is_refused_in_one_sentence():
     text = 'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {{ .Release.Name }}\n  labels:\n    {{- include "x" . | nindent 4 }}\n'
     with pytest.raises(InputError, match="templating language.*helm template"):
         parse_source("templates/job.yaml", text)
+
+
+@pytest.mark.parametrize(
+    "text, said",
+    [
+        (
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\x1b[0m\n",
+            "control character YAML does not allow (#x001b) at line 4",
+        ),
+        ("apiVersion: v1\nkind: Pod\nspec: [\n", "is not valid YAML at line 4"),
+        ("n: " + "9" * 5000 + "\n", "number too long to read"),
+    ],
+)
+def test_text_that_is_not_yaml_is_one_sentence_never_an_internal_error(text, said):
+    """The reader checks every character when the loader is made: that too is an InputError."""
+    with pytest.raises(InputError, match=re.escape(said)) as raised:
+        parse_source("pod.yaml", text)
+    assert "\n" not in str(raised.value)
 
 
 def test_a_directory_needs_manifests(tmp_path):
