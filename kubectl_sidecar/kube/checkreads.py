@@ -11,7 +11,6 @@ three times the size of what is kept of it.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 from kubectl_sidecar.errors import ApiError, SidecarError
@@ -284,7 +283,7 @@ def _podless_job_event_reads(reader: Reader, draft: Draft, namespace: str | None
     )
     wanted = set(podless)
     return [
-        _optional_list(
+        optional_list(
             reader,
             events_path(namespace),
             ApiTarget("list", "events", namespace=namespace),
@@ -340,7 +339,7 @@ def list_names(reader: Reader, kind: str) -> list[str]:
 
 def _list_jobs(reader: Reader, namespace: str | None) -> Read:
     """Every Job of the namespace (or of all): optional, pods are shown without their Jobs otherwise."""
-    return _optional_list(
+    return optional_list(
         reader,
         jobs_path(namespace),
         ApiTarget("list", "jobs.batch", namespace=namespace),
@@ -348,22 +347,4 @@ def _list_jobs(reader: Reader, namespace: str | None) -> Read:
         "Jobs",
         "pods are shown without their Jobs",
         lambda d, items: d.jobs.extend(_checked(reader, j, "Job", _listed("Jobs", namespace)) for j in items),
-    )
-
-
-def _optional_list(
-    reader: Reader,
-    path: str,
-    target: ApiTarget,
-    query: dict | None,
-    what: str,
-    consequence: str,
-    apply: Callable[[Draft, list], None],
-    each: Callable[[dict], Any] | None = None,
-) -> Read:
-    """:func:`~kubectl_sidecar.kube.reads.optional_list` with ``each`` (a record per item as read)."""
-    return Read(
-        call=lambda: reader.list(path, target, query, each=each),
-        apply=lambda draft, result: apply(draft, result[0]),
-        on_error=lambda draft, err: draft.note_optional(err, "listing", what, consequence),
     )

@@ -219,15 +219,8 @@ class Response:
         """Has the whole body been read?"""
         return self._done
 
-    def read(self, amt: int | None = None) -> bytes:
-        """Up to ``amt`` bytes of the body (all of it when ``None``); ``b""`` once it is read whole."""
-        if amt is None:
-            parts: list[bytes] = []
-            while True:
-                part = self.read(1 << 20)
-                if not part:
-                    return b"".join(parts)
-                parts.append(part)
+    def read(self, amt: int) -> bytes:
+        """Up to ``amt`` bytes of the body; ``b""`` once it is read whole (the caller bounds the total)."""
         return self._take(amt, self._file.read)
 
     def read1(self, amt: int) -> bytes:

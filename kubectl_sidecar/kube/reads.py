@@ -172,10 +172,12 @@ def optional_list(
     what: str,
     consequence: str,
     apply: Callable[[Draft, list], None],
+    each: Callable[[dict], Any] | None = None,
 ) -> Read:
-    """List objects that may be forbidden: a note then; ``apply`` takes the items."""
+    """List objects that may be forbidden: a note then; ``apply`` takes the items (with ``each``, what
+    ``each`` made of every item as its page was read)."""
     return Read(
-        call=lambda: reader.list(path, target, query),
+        call=lambda: reader.list(path, target, query, each=each),
         apply=lambda draft, result: apply(draft, result[0]),
         on_error=lambda draft, err: draft.note_optional(err, "listing", what, consequence),
     )

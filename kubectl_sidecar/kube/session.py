@@ -73,7 +73,9 @@ class Response(Protocol):
     status: int
     headers: Any  # a case-insensitive mapping
 
-    def read(self, amt: int | None = None, decode_content: bool | None = None) -> bytes: ...
+    def read(self, amt: int, decode_content: bool | None = None) -> bytes:
+        """Up to ``amt`` bytes; the session reads in bounded chunks (``wire.read_body``)."""
+        ...
 
     def stream(self, amt: int, decode_content: bool) -> Iterator[bytes]: ...
 

@@ -79,10 +79,10 @@ class _Response:
         self.status = raw.status
         self.headers = raw.headers  # http11.Headers: case-insensitive get
 
-    def read(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
+    def read(self, amt: int, decode_content: bool | None = None) -> bytes:
         """Up to ``amt`` bytes of the body as sent (never decoded)."""
         try:
-            return self._raw.read(amt) if amt is not None else self._raw.read()
+            return self._raw.read(amt)
         except Exception as err:  # noqa: BLE001 - every failure of a read becomes one of ours
             raise _read_failure(err) from None
 
@@ -253,7 +253,7 @@ class _Urllib3Response:
         self.status = raw.status
         self.headers = raw.headers
 
-    def read(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
+    def read(self, amt: int, decode_content: bool | None = None) -> bytes:
         try:
             return self._raw.read(amt, decode_content=False)
         except Exception as err:  # noqa: BLE001

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from clirunner import cli_runner as runner
 
 from kubectl_sidecar import app as app_module
 from kubectl_sidecar import kube
@@ -25,13 +25,6 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "checks"
 @pytest.fixture(autouse=True)
 def isolated_home(monkeypatch, clean_kube_env):
     monkeypatch.setattr(kube.session, "BACKOFF_SECONDS", 0.01)
-
-
-def runner() -> CliRunner:
-    try:
-        return CliRunner(mix_stderr=False)  # click 8.1 (Python 3.9)
-    except TypeError:
-        return CliRunner()
 
 
 def run(*args):

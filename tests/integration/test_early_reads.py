@@ -43,7 +43,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from clirunner import cli_runner
 from fakeapi import FakeApiServer, write_kubeconfig
 
 from kubectl_sidecar import early
@@ -145,14 +145,6 @@ def environment(home: Path, extra: dict) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in UNSET and "PROXY" not in k.upper()}
     env.update(ENV, HOME=str(home), PYTHONPATH=str(ROOT), **extra)
     return env
-
-
-def cli_runner() -> CliRunner:
-    """stdout and stderr apart: click 8.2+ always; click 8.1 (the last for Python 3.9) when asked."""
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:
-        return CliRunner()
 
 
 def in_process(servers, args, extra=None) -> Outcome:

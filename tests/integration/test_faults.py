@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from clirunner import cli_runner
 from fakeapi import FakeApiServer
 from procs import with_default_sigint
 
@@ -76,14 +76,6 @@ class Outcome:
     stdout: str
     stderr: str
     elapsed: float
-
-
-def cli_runner() -> CliRunner:
-    """stdout and stderr apart: click 8.2+ always; click 8.1 (the last for Python 3.9) when asked."""
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:
-        return CliRunner()
 
 
 def invoke(*args, env=None) -> Outcome:

@@ -15,7 +15,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from click.testing import CliRunner
+from clirunner import cli_runner
 from fakeapi import FakeApiServer, session_certs, write_kubeconfig
 
 from kubectl_sidecar import kube
@@ -43,14 +43,6 @@ def isolated_home(tmp_path, monkeypatch, clean_kube_env):
     home = clean_kube_env
     monkeypatch.setattr(kube.config, "SERVICE_ACCOUNT_DIR", str(tmp_path / "no-service-account"))
     return home
-
-
-def cli_runner() -> CliRunner:
-    """stdout and stderr apart: click 8.2+ always; click 8.1 (the last for Python 3.9) when asked."""
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:
-        return CliRunner()
 
 
 def snapshot_of(opts: KubeOptions, name="p1"):

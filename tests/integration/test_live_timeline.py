@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from clirunner import cli_runner
 from fakeapi import DATA_DIR
 
 from kubectl_sidecar import app as app_module
@@ -34,14 +34,6 @@ SCENARIOS = yaml.safe_load((DEMO / "index.yaml").read_text())
 @pytest.fixture(autouse=True)
 def isolated_home(monkeypatch, clean_kube_env):
     monkeypatch.setattr(kube.session, "BACKOFF_SECONDS", 0.01)
-
-
-def cli_runner() -> CliRunner:
-    """stdout and stderr apart: click 8.2+ always; click 8.1 (the last for Python 3.9) when asked."""
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:
-        return CliRunner()
 
 
 def run(*args):

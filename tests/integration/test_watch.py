@@ -18,20 +18,11 @@ import time
 from pathlib import Path
 
 import pytest
+from clirunner import cli_runner as _cli_runner
 from procs import with_default_sigint
 from watchpods import make_event, make_pod, running, terminated, waiting
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _cli_runner():
-    """stdout and stderr apart: click 8.2+ always; click 8.1 (the last for Python 3.9) when asked."""
-    from click.testing import CliRunner
-
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:
-        return CliRunner()
 
 
 # ------------------------------------------------------------------------------------ live

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from clirunner import cli_runner as runner
 
 from kubectl_sidecar.cli import cli, make_progress
 
@@ -23,14 +23,6 @@ ACS = str(DEMO / "acs-legacy-forced-exit.yaml")
 NATIVE = str(DEMO / "native-sidecar.yaml")
 STALE = str(DEMO / "stale-legacy-status.yaml")
 BLOCKED = str(DEMO / "job-blocked-by-sidecar.yaml")
-
-
-def runner() -> CliRunner:
-    """stdout and stderr apart: click 8.2+ always; click 8.1 (the last for Python 3.9) when asked."""
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:
-        return CliRunner()
 
 
 def run(*args, env=None, input=None):

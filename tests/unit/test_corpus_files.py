@@ -18,7 +18,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from click.testing import CliRunner
+from clirunner import cli_runner
 
 from kubectl_sidecar import files
 from kubectl_sidecar.cli import cli
@@ -121,14 +121,6 @@ def run(*args, input=None, env=None):
     base = {"COLUMNS": "100", "NO_COLOR": "", "TZ": "UTC", "KUBECTL_SIDECAR_DEBUG": ""}
     base.update(env or {})
     return cli_runner().invoke(cli, list(args), input=input, env=base, catch_exceptions=False)
-
-
-def cli_runner() -> CliRunner:
-    """stdout and stderr apart: click 8.2+ always; click 8.1 (the last for Python 3.9) when asked."""
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:
-        return CliRunner()
 
 
 def assert_refused(result, fragment, name):

@@ -14,21 +14,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from clirunner import cli_runner as runner
 
 from kubectl_sidecar.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 ACS = ROOT / "kubectl_sidecar" / "demo" / "acs-legacy-forced-exit.yaml"
 POD = "test-729nd"
-
-
-def runner() -> CliRunner:
-    """stdout and stderr apart: click 8.2+ always; click 8.1 (the last for Python 3.9) when asked."""
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:
-        return CliRunner()
 
 
 def run(*args: str):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from clirunner import cli_runner
 
 from kubectl_sidecar import files
 from kubectl_sidecar.cli import cli
@@ -32,14 +32,6 @@ PACKAGE = ROOT / "kubectl_sidecar"
 DEMO = PACKAGE / "demo"
 SCENARIOS = yaml.safe_load((DEMO / "index.yaml").read_text())
 SECRET = "s3cr3t-VALUE-"  # every planted value starts with this
-
-
-def cli_runner() -> CliRunner:
-    """stdout and stderr apart: click 8.2+ always; click 8.1 (the last for Python 3.9) when asked."""
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:
-        return CliRunner()
 
 
 def run(*args):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from clirunner import cli_runner
 
 from kubectl_sidecar.cli import cli
 from kubectl_sidecar.snapshot import Snapshot
@@ -110,14 +110,6 @@ def hostile_file(tmp_path) -> str:
     path = tmp_path / "hostile.json"
     path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": hostile_items()}))
     return str(path)
-
-
-def cli_runner() -> CliRunner:
-    """stdout and stderr apart: click 8.2+ always; click 8.1 (the last for Python 3.9) when asked."""
-    try:
-        return CliRunner(mix_stderr=False)  # type: ignore[call-arg]
-    except TypeError:
-        return CliRunner()
 
 
 def run(*args, columns="100"):

@@ -10,20 +10,12 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner
+from clirunner import cli_runner as runner
 
 from kubectl_sidecar.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 NATIVE = str(ROOT / "kubectl_sidecar" / "demo" / "native-sidecar.yaml")
-
-
-def runner() -> CliRunner:
-    """stdout and stderr apart: click 8.2+ always; click 8.1 (the last for Python 3.9) when asked."""
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:
-        return CliRunner()
 
 
 def run(*args: str):

@@ -6,6 +6,7 @@ The live tests (the plugin following the stand-in server) are tests/integration/
 from __future__ import annotations
 
 import pytest
+from clirunner import cli_runner as _cli_runner
 from watchpods import make_pod, running, terminated, waiting
 
 from kubectl_sidecar import app
@@ -110,16 +111,6 @@ def test_json_output_prints_a_document_per_state():
     ]
     _code, written, _notes = _follow(_updates(*pods), redraw=False, output="json")
     assert len(written) == 2 and all(w.startswith("{") for w in written)
-
-
-def _cli_runner():
-    """stdout and stderr apart: click 8.2+ always; click 8.1 (the last for Python 3.9) when asked."""
-    from click.testing import CliRunner
-
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:
-        return CliRunner()
 
 
 def test_watch_cannot_read_files():
